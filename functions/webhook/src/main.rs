@@ -1,0 +1,23 @@
+//! Webhook function: X challenges and deliveries via a Function URL or an
+//! HTTP API (payload 2.0). All logic lives in `earshot::webhook`.
+
+use earshot::adapters::Deps;
+use earshot::http::HttpRequest;
+use earshot::ingest::Clock;
+use earshot::webhook::{Webhook, WebhookSecrets};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    earshot::telemetry::init_json();
+    let secrets = WebhookSecrets::from_env()?;
+    let (deps, _) = Deps::aws_from_env().await?;
+    let webhook = Webhook::new(secrets, deps.ingestor(Clock::System));
+    let webhook = &webhook;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<HttpRequest>| async move {
+            Ok::<_, Error>(webhook.handle(&event.payload).await)
+        },
+    ))
+    .await
+}

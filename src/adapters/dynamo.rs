@@ -1,0 +1,487 @@
+//! DynamoDB behind the storage ports: one table, keyed `pk`/`sk`.
+//!
+//! | item            | pk                 | sk               |
+//! |-----------------|--------------------|------------------|
+//! | mention         | `MENTION#<id>`     | `MENTION`        |
+//! | SMS to a phone  | `MENTION#<id>`     | `SMS#<phone>`    |
+//! | reply code      | `CODE#<code>`      | `CODE`           |
+//! | on-call contact | `ROSTER`           | `CONTACT#<phone>`|
+//!
+//! Mentions also carry `day`/`received_key` (index `by-day`, newest first)
+//! and `author_key`/`created_key` (index `by-author`), so every read is a
+//! GetItem or a Query: nothing scans the table.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, ReturnValue, ScalarAttributeType, TimeToLiveSpecification,
+};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{AlertCode, AlertState, MentionId, MentionRecord, OnCallContact, PhoneNumber};
+use crate::ports::{Claim, Delivery, Inserted, MentionStore, RosterStore, StoreError};
+
+pub const BY_DAY_INDEX: &str = "by-day";
+pub const BY_AUTHOR_INDEX: &str = "by-author";
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+const ROSTER_PK: &str = "ROSTER";
+
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+    retention: Duration,
+}
+
+fn unavailable<E, R>(err: SdkError<E, R>) -> StoreError
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    StoreError::Unavailable(DisplayErrorContext(err).to_string())
+}
+
+fn corrupt(err: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(err.to_string())
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn mention_pk(id: &MentionId) -> String {
+    format!("MENTION#{id}")
+}
+
+/// The stored shape of a mention: the record plus its keys.
+#[derive(Serialize, Deserialize)]
+struct MentionItem {
+    pk: String,
+    sk: String,
+    day: String,
+    received_key: String,
+    author_key: String,
+    created_key: String,
+    expires_at: i64,
+    record: MentionRecord,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ContactItem {
+    pk: String,
+    sk: String,
+    name: String,
+    phone: PhoneNumber,
+    added_at: DateTime<Utc>,
+}
+
+/// `2026-11-24`: the partition of the `by-day` index a time falls in.
+fn day_of(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
+/// Sortable timestamps with a fixed width, so string order is time order.
+fn sort_key(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>, retention: Duration) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            retention,
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    fn mention_item(
+        &self,
+        record: &MentionRecord,
+    ) -> Result<HashMap<String, AttributeValue>, StoreError> {
+        let mention = &record.mention;
+        let item = MentionItem {
+            pk: mention_pk(&mention.id),
+            sk: "MENTION".into(),
+            day: day_of(mention.received_at),
+            received_key: format!("{}#{}", sort_key(mention.received_at), mention.id),
+            author_key: format!("AUTHOR#{}:{}", mention.platform, mention.author.id),
+            created_key: format!("{}#{}", sort_key(mention.created_at), mention.id),
+            expires_at: (mention.received_at + self.retention).timestamp(),
+            record: record.clone(),
+        };
+        serde_dynamo::to_item(item).map_err(corrupt)
+    }
+
+    /// Creates the table with its indexes and TTL, if it does not exist yet.
+    pub async fn create_table(&self) -> Result<bool, StoreError> {
+        let key = |name: &str, kind: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .map_err(corrupt)
+        };
+        let string_attr = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(corrupt)
+        };
+        let index =
+            |name: &str, hash: &str, range: &str| -> Result<GlobalSecondaryIndex, StoreError> {
+                GlobalSecondaryIndex::builder()
+                    .index_name(name)
+                    .key_schema(key(hash, KeyType::Hash)?)
+                    .key_schema(key(range, KeyType::Range)?)
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
+                    .build()
+                    .map_err(corrupt)
+            };
+        let created = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key("pk", KeyType::Hash)?)
+            .key_schema(key("sk", KeyType::Range)?)
+            .attribute_definitions(string_attr("pk")?)
+            .attribute_definitions(string_attr("sk")?)
+            .attribute_definitions(string_attr("day")?)
+            .attribute_definitions(string_attr("received_key")?)
+            .attribute_definitions(string_attr("author_key")?)
+            .attribute_definitions(string_attr("created_key")?)
+            .global_secondary_indexes(index(BY_DAY_INDEX, "day", "received_key")?)
+            .global_secondary_indexes(index(BY_AUTHOR_INDEX, "author_key", "created_key")?)
+            .send()
+            .await;
+        match created {
+            Ok(_) => {}
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_in_use_exception()) =>
+            {
+                return Ok(false);
+            }
+            Err(err) => return Err(unavailable(err)),
+        }
+        self.client
+            .update_time_to_live()
+            .table_name(&self.table)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .enabled(true)
+                    .attribute_name(TTL_ATTRIBUTE)
+                    .build()
+                    .map_err(corrupt)?,
+            )
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(true)
+    }
+
+    async fn get_item(
+        &self,
+        pk: String,
+        sk: &str,
+    ) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(output.item)
+    }
+}
+
+fn is_condition_failure<E, R>(err: &SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    err.as_service_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == "ConditionalCheckFailedException")
+}
+
+#[async_trait]
+impl MentionStore for DynamoStore {
+    async fn insert_mention(&self, record: &MentionRecord) -> Result<Inserted, StoreError> {
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(self.mention_item(record)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(Inserted::New),
+            Err(err) if is_condition_failure(&err) => {
+                let existing = self
+                    .get_mention(&record.mention.id)
+                    .await?
+                    .ok_or_else(|| corrupt("mention vanished after a conditional write failed"))?;
+                Ok(Inserted::Existing(Box::new(existing)))
+            }
+            Err(err) => Err(unavailable(err)),
+        }
+    }
+
+    async fn get_mention(&self, id: &MentionId) -> Result<Option<MentionRecord>, StoreError> {
+        let Some(item) = self.get_item(mention_pk(id), "MENTION").await? else {
+            return Ok(None);
+        };
+        let item: MentionItem = serde_dynamo::from_item(item).map_err(corrupt)?;
+        Ok(Some(item.record))
+    }
+
+    async fn recent_mentions(
+        &self,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<MentionRecord>, StoreError> {
+        let mut records = Vec::new();
+        let mut day = until;
+        let since_key = sort_key(since);
+        // `~` sorts after every id, so the bound includes all of `until`.
+        let until_key = format!("{}~", sort_key(until));
+        // Walk the day partitions newest first until the limit is reached.
+        while records.len() < limit && day_of(day) >= day_of(since) {
+            let mut start_key = None;
+            loop {
+                let page = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(BY_DAY_INDEX)
+                    .key_condition_expression(
+                        "#day = :day AND received_key BETWEEN :since AND :until",
+                    )
+                    .expression_attribute_names("#day", "day")
+                    .expression_attribute_values(":day", s(day_of(day)))
+                    .expression_attribute_values(":since", s(since_key.clone()))
+                    .expression_attribute_values(":until", s(until_key.clone()))
+                    .scan_index_forward(false)
+                    .set_exclusive_start_key(start_key)
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                for item in page.items.unwrap_or_default() {
+                    let item: MentionItem = serde_dynamo::from_item(item).map_err(corrupt)?;
+                    records.push(item.record);
+                }
+                start_key = page.last_evaluated_key;
+                if start_key.is_none() || records.len() >= limit {
+                    break;
+                }
+            }
+            day -= Duration::days(1);
+        }
+        records.truncate(limit);
+        Ok(records)
+    }
+
+    async fn set_alert_state(&self, id: &MentionId, state: &AlertState) -> Result<(), StoreError> {
+        let state = serde_dynamo::to_attribute_value(state).map_err(corrupt)?;
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(mention_pk(id)))
+            .key("sk", s("MENTION"))
+            .update_expression("SET #record.#alert = :alert")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#record", "record")
+            .expression_attribute_names("#alert", "alert")
+            .expression_attribute_values(":alert", state)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn reserve_alert_code(
+        &self,
+        code: &AlertCode,
+        mention: &MentionId,
+    ) -> Result<bool, StoreError> {
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(format!("CODE#{code}")))
+            .item("sk", s("CODE"))
+            .item("mention_id", s(mention.as_str()))
+            .condition_expression("attribute_not_exists(pk) OR mention_id = :mention")
+            .expression_attribute_values(":mention", s(mention.as_str()))
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(true),
+            Err(err) if is_condition_failure(&err) => Ok(false),
+            Err(err) => Err(unavailable(err)),
+        }
+    }
+
+    async fn claim_delivery(
+        &self,
+        mention: &MentionId,
+        phone: &PhoneNumber,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Claim, StoreError> {
+        let sk = format!("SMS#{phone}");
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(mention_pk(mention)))
+            .key("sk", s(&sk))
+            .update_expression("SET #status = :sending, lease_until = :lease, expires_at = :expires")
+            .condition_expression(
+                "attribute_not_exists(pk) OR #status = :failed OR (#status = :sending AND lease_until < :now)",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":sending", s("sending"))
+            .expression_attribute_values(":failed", s("failed"))
+            .expression_attribute_values(":lease", AttributeValue::N(lease_until.timestamp().to_string()))
+            .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()))
+            .expression_attribute_values(
+                ":expires",
+                AttributeValue::N((now + self.retention).timestamp().to_string()),
+            )
+            .send()
+            .await;
+        match update {
+            Ok(_) => Ok(Claim::Granted),
+            Err(err) if is_condition_failure(&err) => {
+                let item = self.get_item(mention_pk(mention), &sk).await?;
+                let sent = item
+                    .as_ref()
+                    .and_then(|i| i.get("status"))
+                    .and_then(|v| v.as_s().ok())
+                    .is_some_and(|status| status == "sent");
+                Ok(if sent {
+                    Claim::AlreadySent
+                } else {
+                    Claim::InFlight
+                })
+            }
+            Err(err) => Err(unavailable(err)),
+        }
+    }
+
+    async fn record_delivery(
+        &self,
+        mention: &MentionId,
+        phone: &PhoneNumber,
+        outcome: &Delivery,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let (status, detail_name, detail) = match outcome {
+            Delivery::Sent { message_id } => ("sent", "message_id", message_id),
+            Delivery::Failed { reason } => ("failed", "error", reason),
+        };
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(mention_pk(mention)))
+            .key("sk", s(format!("SMS#{phone}")))
+            .update_expression("SET #status = :status, #detail = :detail, updated_at = :at")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#detail", detail_name)
+            .expression_attribute_values(":status", s(status))
+            .expression_attribute_values(":detail", s(detail.as_str()))
+            .expression_attribute_values(":at", s(at.to_rfc3339()))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RosterStore for DynamoStore {
+    async fn put_contact(&self, contact: &OnCallContact) -> Result<(), StoreError> {
+        let item = ContactItem {
+            pk: ROSTER_PK.into(),
+            sk: format!("CONTACT#{}", contact.phone),
+            name: contact.name.clone(),
+            phone: contact.phone.clone(),
+            added_at: contact.added_at,
+        };
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn contacts(&self) -> Result<Vec<OnCallContact>, StoreError> {
+        let mut contacts = Vec::new();
+        let mut start_key = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :roster")
+                .expression_attribute_values(":roster", s(ROSTER_PK))
+                .consistent_read(true)
+                .set_exclusive_start_key(start_key)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in page.items.unwrap_or_default() {
+                let item: ContactItem = serde_dynamo::from_item(item).map_err(corrupt)?;
+                contacts.push(OnCallContact {
+                    name: item.name,
+                    phone: item.phone,
+                    added_at: item.added_at,
+                });
+            }
+            start_key = page.last_evaluated_key;
+            if start_key.is_none() {
+                return Ok(contacts);
+            }
+        }
+    }
+
+    async fn remove_contact(&self, phone: &PhoneNumber) -> Result<bool, StoreError> {
+        let output = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(ROSTER_PK))
+            .key("sk", s(format!("CONTACT#{phone}")))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(output.attributes.is_some_and(|a| !a.is_empty()))
+    }
+}

@@ -1,0 +1,380 @@
+//! The embedded default: SQLite under `$EARSHOT_HOME` for storage and a local
+//! outbox instead of SNS, so Earshot runs with no AWS account. It keeps the
+//! same promises as the DynamoDB adapter (conditional writes, claims with
+//! leases), checked by the shared contract tests.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use serde::Serialize;
+
+use crate::domain::{AlertCode, AlertState, MentionId, MentionRecord, OnCallContact, PhoneNumber};
+use crate::ports::{
+    Claim, Delivery, Inserted, MentionStore, RosterStore, SmsError, SmsSender, StoreError,
+};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS mentions (
+    id          TEXT PRIMARY KEY,
+    received_at TEXT NOT NULL,
+    record      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS mentions_by_received ON mentions (received_at);
+CREATE TABLE IF NOT EXISTS deliveries (
+    mention_id  TEXT NOT NULL,
+    phone       TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    lease_until INTEGER NOT NULL,
+    detail      TEXT,
+    updated_at  TEXT,
+    PRIMARY KEY (mention_id, phone)
+);
+CREATE TABLE IF NOT EXISTS alert_codes (
+    code        TEXT PRIMARY KEY,
+    mention_id  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS roster (
+    phone       TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    added_at    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    phone       TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    sent_at     TEXT NOT NULL
+);
+";
+
+/// One SQLite database shared by the store and the outbox.
+#[derive(Clone)]
+pub struct EmbeddedStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+fn unavailable(err: rusqlite::Error) -> StoreError {
+    StoreError::Unavailable(err.to_string())
+}
+
+fn corrupt(err: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(err.to_string())
+}
+
+/// Fixed-width UTC times, so SQLite's text order is time order.
+fn sort_key(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+impl EmbeddedStore {
+    /// Opens (creating if needed) `earshot.db` in `home`.
+    pub fn open(home: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(home).map_err(|err| {
+            StoreError::Unavailable(format!("cannot create {}: {err}", home.display()))
+        })?;
+        Self::from_connection(Connection::open(home.join("earshot.db")).map_err(unavailable)?)
+    }
+
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::from_connection(Connection::open_in_memory().map_err(unavailable)?)
+    }
+
+    fn from_connection(conn: Connection) -> Result<Self, StoreError> {
+        // Several `earshot` commands may share the file; wait for a lock
+        // rather than fail.
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(unavailable)?;
+        conn.execute_batch(SCHEMA).map_err(unavailable)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Calls are short local I/O, so they run inline rather than on a
+    /// blocking pool.
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The SMS kept in the outbox, oldest first.
+    pub fn outbox(&self) -> Result<Vec<OutboxMessage>, StoreError> {
+        let conn = self.conn();
+        let mut statement = conn
+            .prepare("SELECT id, phone, body, sent_at FROM outbox ORDER BY id")
+            .map_err(unavailable)?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                ))
+            })
+            .map_err(unavailable)?;
+        rows.map(|row| {
+            let (id, phone, body, sent_at) = row.map_err(unavailable)?;
+            Ok(OutboxMessage {
+                id,
+                to: PhoneNumber::parse(&phone).map_err(corrupt)?,
+                body,
+                sent_at: sent_at.parse().map_err(corrupt)?,
+            })
+        })
+        .collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub to: PhoneNumber,
+    pub body: String,
+    pub sent_at: DateTime<Utc>,
+}
+
+#[async_trait]
+impl MentionStore for EmbeddedStore {
+    async fn insert_mention(&self, record: &MentionRecord) -> Result<Inserted, StoreError> {
+        let json = serde_json::to_string(record).map_err(corrupt)?;
+        let inserted = self
+            .conn()
+            .execute(
+                "INSERT INTO mentions (id, received_at, record) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING",
+                params![record.mention.id.as_str(), sort_key(record.mention.received_at), json],
+            )
+            .map_err(unavailable)?;
+        if inserted == 1 {
+            return Ok(Inserted::New);
+        }
+        let existing = self
+            .get_mention(&record.mention.id)
+            .await?
+            .ok_or_else(|| corrupt("mention vanished after a conflicting insert"))?;
+        Ok(Inserted::Existing(Box::new(existing)))
+    }
+
+    async fn get_mention(&self, id: &MentionId) -> Result<Option<MentionRecord>, StoreError> {
+        let json: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT record FROM mentions WHERE id = ?1",
+                [id.as_str()],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(unavailable)?;
+        json.map(|json| serde_json::from_str(&json).map_err(corrupt))
+            .transpose()
+    }
+
+    async fn recent_mentions(
+        &self,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<MentionRecord>, StoreError> {
+        let conn = self.conn();
+        let mut statement = conn
+            .prepare(
+                "SELECT record FROM mentions WHERE received_at > ?1 AND received_at <= ?2
+                 ORDER BY received_at DESC, id DESC LIMIT ?3",
+            )
+            .map_err(unavailable)?;
+        let rows = statement
+            .query_map(
+                params![sort_key(since), sort_key(until), limit as i64],
+                |row| row.get::<_, String>(0),
+            )
+            .map_err(unavailable)?;
+        rows.map(|json| serde_json::from_str(&json.map_err(unavailable)?).map_err(corrupt))
+            .collect()
+    }
+
+    async fn set_alert_state(&self, id: &MentionId, state: &AlertState) -> Result<(), StoreError> {
+        let state = serde_json::to_string(state).map_err(corrupt)?;
+        let updated = self
+            .conn()
+            .execute(
+                "UPDATE mentions SET record = json_set(record, '$.alert', json(?2)) WHERE id = ?1",
+                params![id.as_str(), state],
+            )
+            .map_err(unavailable)?;
+        if updated == 0 {
+            return Err(corrupt(format!("no mention {id} to update")));
+        }
+        Ok(())
+    }
+
+    async fn reserve_alert_code(
+        &self,
+        code: &AlertCode,
+        mention: &MentionId,
+    ) -> Result<bool, StoreError> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO alert_codes (code, mention_id) VALUES (?1, ?2) ON CONFLICT (code) DO NOTHING",
+            params![code.as_str(), mention.as_str()],
+        )
+        .map_err(unavailable)?;
+        let holder: String = conn
+            .query_row(
+                "SELECT mention_id FROM alert_codes WHERE code = ?1",
+                [code.as_str()],
+                |row| row.get(0),
+            )
+            .map_err(unavailable)?;
+        Ok(holder == mention.as_str())
+    }
+
+    async fn claim_delivery(
+        &self,
+        mention: &MentionId,
+        phone: &PhoneNumber,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Claim, StoreError> {
+        let mut conn = self.conn();
+        // IMMEDIATE takes the write lock first, so two processes cannot both
+        // read "free" and both send.
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(unavailable)?;
+        let current: Option<(String, i64)> = tx
+            .query_row(
+                "SELECT status, lease_until FROM deliveries WHERE mention_id = ?1 AND phone = ?2",
+                params![mention.as_str(), phone.as_str()],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()
+            .map_err(unavailable)?;
+        let claim = match current {
+            Some((status, _)) if status == "sent" => Claim::AlreadySent,
+            Some((status, lease)) if status == "sending" && lease >= now.timestamp() => {
+                Claim::InFlight
+            }
+            _ => Claim::Granted,
+        };
+        if claim == Claim::Granted {
+            tx.execute(
+                "INSERT INTO deliveries (mention_id, phone, status, lease_until) VALUES (?1, ?2, 'sending', ?3)
+                 ON CONFLICT (mention_id, phone) DO UPDATE SET status = 'sending', lease_until = ?3",
+                params![mention.as_str(), phone.as_str(), lease_until.timestamp()],
+            )
+            .map_err(unavailable)?;
+        }
+        tx.commit().map_err(unavailable)?;
+        Ok(claim)
+    }
+
+    async fn record_delivery(
+        &self,
+        mention: &MentionId,
+        phone: &PhoneNumber,
+        outcome: &Delivery,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let (status, detail) = match outcome {
+            Delivery::Sent { message_id } => ("sent", message_id),
+            Delivery::Failed { reason } => ("failed", reason),
+        };
+        self.conn()
+            .execute(
+                "UPDATE deliveries SET status = ?3, detail = ?4, updated_at = ?5 WHERE mention_id = ?1 AND phone = ?2",
+                params![mention.as_str(), phone.as_str(), status, detail, at.to_rfc3339()],
+            )
+            .map_err(unavailable)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RosterStore for EmbeddedStore {
+    async fn put_contact(&self, contact: &OnCallContact) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "INSERT INTO roster (phone, name, added_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (phone) DO UPDATE SET name = ?2, added_at = ?3",
+                params![
+                    contact.phone.as_str(),
+                    contact.name,
+                    contact.added_at.to_rfc3339()
+                ],
+            )
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn contacts(&self) -> Result<Vec<OnCallContact>, StoreError> {
+        let conn = self.conn();
+        let mut statement = conn
+            .prepare("SELECT phone, name, added_at FROM roster ORDER BY phone")
+            .map_err(unavailable)?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(unavailable)?;
+        rows.map(|row| {
+            let (phone, name, added_at) = row.map_err(unavailable)?;
+            Ok(OnCallContact {
+                name,
+                phone: PhoneNumber::parse(&phone).map_err(corrupt)?,
+                added_at: added_at.parse().map_err(corrupt)?,
+            })
+        })
+        .collect()
+    }
+
+    async fn remove_contact(&self, phone: &PhoneNumber) -> Result<bool, StoreError> {
+        let removed = self
+            .conn()
+            .execute("DELETE FROM roster WHERE phone = ?1", [phone.as_str()])
+            .map_err(unavailable)?;
+        Ok(removed > 0)
+    }
+}
+
+/// The local stand-in for SNS: keeps each SMS in the outbox table and shows
+/// it on the terminal (standard error, so command output stays parseable).
+#[derive(Clone)]
+pub struct OutboxSms {
+    store: EmbeddedStore,
+    echo: bool,
+}
+
+impl OutboxSms {
+    pub fn new(store: EmbeddedStore, echo: bool) -> Self {
+        Self { store, echo }
+    }
+}
+
+#[async_trait]
+impl SmsSender for OutboxSms {
+    async fn send(&self, to: &PhoneNumber, body: &str) -> Result<String, SmsError> {
+        let id = {
+            let conn = self.store.conn();
+            conn.execute(
+                "INSERT INTO outbox (phone, body, sent_at) VALUES (?1, ?2, ?3)",
+                params![to.as_str(), body, Utc::now().to_rfc3339()],
+            )
+            .map_err(|err| SmsError {
+                phone: to.clone(),
+                reason: err.to_string(),
+            })?;
+            conn.last_insert_rowid()
+        };
+        if self.echo {
+            eprintln!("\n--- SMS to {to} ---\n{body}\n---");
+        }
+        Ok(format!("outbox-{id}"))
+    }
+}

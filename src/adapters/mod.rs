@@ -1,0 +1,69 @@
+//! Adapters behind the ports: AWS for Lambda, embedded for local use.
+
+pub mod dynamo;
+#[cfg(feature = "embedded")]
+pub mod embedded;
+pub mod sns;
+
+use std::sync::Arc;
+
+use crate::config::{self, ConfigError};
+use crate::domain::triage::KeywordTriage;
+use crate::ingest::{Clock, Ingestor};
+use crate::ports::{MentionStore, RosterStore, SmsSender};
+
+/// Everything a handler needs from outside, built once per cold start.
+#[derive(Clone)]
+pub struct Deps {
+    pub store: Arc<dyn MentionStore>,
+    pub roster: Arc<dyn RosterStore>,
+    pub sms: Arc<dyn SmsSender>,
+}
+
+impl Deps {
+    /// DynamoDB and SNS through the standard AWS configuration chain
+    /// (including `AWS_ENDPOINT_URL` for emulators); the table comes from
+    /// `EARSHOT_TABLE`.
+    pub async fn aws_from_env() -> Result<(Self, dynamo::DynamoStore), ConfigError> {
+        let table = config::required(config::TABLE_VAR)?;
+        let retention = config::retention()?;
+        let sdk = aws_config::load_from_env().await;
+        let store = dynamo::DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table, retention);
+        let sms = sns::SnsSms::new(
+            aws_sdk_sns::Client::new(&sdk),
+            config::optional(config::SMS_SENDER_ID_VAR),
+            config::optional(config::SMS_ORIGINATION_VAR),
+        );
+        let deps = Self {
+            store: Arc::new(store.clone()),
+            roster: Arc::new(store.clone()),
+            sms: Arc::new(sms),
+        };
+        Ok((deps, store))
+    }
+
+    /// SQLite under `home` and the local SMS outbox.
+    #[cfg(feature = "embedded")]
+    pub fn embedded(
+        home: &std::path::Path,
+        echo_sms: bool,
+    ) -> Result<(Self, embedded::EmbeddedStore), crate::ports::StoreError> {
+        let store = embedded::EmbeddedStore::open(home)?;
+        let deps = Self {
+            store: Arc::new(store.clone()),
+            roster: Arc::new(store.clone()),
+            sms: Arc::new(embedded::OutboxSms::new(store.clone(), echo_sms)),
+        };
+        Ok((deps, store))
+    }
+
+    pub fn ingestor(&self, clock: Clock) -> Ingestor {
+        Ingestor {
+            store: self.store.clone(),
+            roster: self.roster.clone(),
+            sms: self.sms.clone(),
+            triage: Arc::new(KeywordTriage::default()),
+            clock,
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! Amazon SNS behind the SMS port: one direct Publish per phone.
+
+use async_trait::async_trait;
+use aws_sdk_sns::Client;
+use aws_sdk_sns::error::DisplayErrorContext;
+use aws_sdk_sns::types::MessageAttributeValue;
+
+use crate::domain::PhoneNumber;
+use crate::ports::{SmsError, SmsSender};
+
+#[derive(Clone)]
+pub struct SnsSms {
+    client: Client,
+    /// An alphanumeric sender id, where the destination country allows one.
+    sender_id: Option<String>,
+    /// The number replies come back to, for two-way SMS.
+    origination_number: Option<String>,
+}
+
+fn string_attribute(value: &str) -> MessageAttributeValue {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+        .expect("data_type is set")
+}
+
+impl SnsSms {
+    pub fn new(
+        client: Client,
+        sender_id: Option<String>,
+        origination_number: Option<String>,
+    ) -> Self {
+        Self {
+            client,
+            sender_id,
+            origination_number,
+        }
+    }
+}
+
+#[async_trait]
+impl SmsSender for SnsSms {
+    async fn send(&self, to: &PhoneNumber, body: &str) -> Result<String, SmsError> {
+        // Transactional: carriers deliver it promptly and at any hour, which
+        // is the point of a page.
+        let mut publish = self
+            .client
+            .publish()
+            .phone_number(to.as_str())
+            .message(body)
+            .message_attributes("AWS.SNS.SMS.SMSType", string_attribute("Transactional"));
+        if let Some(sender_id) = &self.sender_id {
+            publish =
+                publish.message_attributes("AWS.SNS.SMS.SenderID", string_attribute(sender_id));
+        }
+        if let Some(number) = &self.origination_number {
+            publish = publish
+                .message_attributes("AWS.MM.SMS.OriginationNumber", string_attribute(number));
+        }
+        let output = publish.send().await.map_err(|err| SmsError {
+            phone: to.clone(),
+            reason: DisplayErrorContext(err).to_string(),
+        })?;
+        Ok(output.message_id.unwrap_or_default())
+    }
+}

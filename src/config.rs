@@ -1,0 +1,71 @@
+//! Settings read from the environment once per cold start.
+
+use std::fmt;
+
+use chrono::Duration;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set")]
+    Missing(&'static str),
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// A secret string that never shows up in Debug output or logs.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+pub fn required(name: &'static str) -> Result<String, ConfigError> {
+    match std::env::var(name) {
+        Ok(value) if !value.trim().is_empty() => Ok(value),
+        _ => Err(ConfigError::Missing(name)),
+    }
+}
+
+pub fn optional(name: &'static str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+pub fn required_secret(name: &'static str) -> Result<Secret, ConfigError> {
+    required(name).map(Secret)
+}
+
+pub const TABLE_VAR: &str = "EARSHOT_TABLE";
+pub const RETENTION_VAR: &str = "EARSHOT_RETENTION_DAYS";
+pub const X_SECRET_VAR: &str = "X_CONSUMER_SECRET";
+pub const SMS_SENDER_ID_VAR: &str = "EARSHOT_SMS_SENDER_ID";
+pub const SMS_ORIGINATION_VAR: &str = "EARSHOT_SMS_ORIGINATION_NUMBER";
+
+/// How long mentions are kept before DynamoDB's TTL removes them.
+pub const DEFAULT_RETENTION_DAYS: i64 = 400;
+
+pub fn retention() -> Result<Duration, ConfigError> {
+    let Some(raw) = optional(RETENTION_VAR) else {
+        return Ok(Duration::days(DEFAULT_RETENTION_DAYS));
+    };
+    match raw.trim().parse::<i64>() {
+        Ok(days) if (1..=3650).contains(&days) => Ok(Duration::days(days)),
+        _ => Err(ConfigError::Invalid {
+            name: RETENTION_VAR,
+            reason: format!("{raw:?} is not a number of days from 1 to 3650"),
+        }),
+    }
+}

@@ -1,0 +1,24 @@
+//! Earshot's vocabulary, free of any platform or AWS type.
+
+pub mod alert;
+pub mod mention;
+pub mod roster;
+pub mod triage;
+
+use serde::{Deserialize, Serialize};
+
+pub use alert::{AlertCode, AlertState};
+pub use mention::{Author, Mention, MentionId, Platform, Voice};
+pub use roster::{OnCallContact, PhoneNumber};
+pub use triage::{Assessment, Intent, Priority, Triage};
+
+/// A mention as stored: the post, its triage and where its alert stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MentionRecord {
+    pub mention: Mention,
+    /// Absent for the brand's own posts, which are not triaged.
+    pub assessment: Option<Assessment>,
+    pub alert: AlertState,
+    /// The code staff reply with; set whenever an alert is due.
+    pub alert_code: Option<AlertCode>,
+}

@@ -1,0 +1,231 @@
+//! The one path every mention takes, whatever brought it in: triage, store
+//! once, and page the on-call roster for urgent complaints, exactly once.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use thiserror::Error;
+use tracing::{info, warn};
+
+use crate::domain::alert::compose_sms;
+use crate::domain::{AlertCode, AlertState, Mention, MentionRecord, Priority, Triage, Voice};
+use crate::ports::{Claim, Delivery, Inserted, MentionStore, RosterStore, SmsSender, StoreError};
+
+/// How long a claim to send one SMS holds before another attempt may take
+/// over; longer than any Lambda invocation that could still be sending.
+const DELIVERY_LEASE: Duration = Duration::minutes(15);
+/// Reply codes tried per mention before giving up on a free one.
+const CODE_ATTEMPTS: u32 = 32;
+
+/// Where "now" comes from, so tests and demos can move time.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum Clock {
+    #[default]
+    System,
+    Fixed(DateTime<Utc>),
+}
+
+impl Clock {
+    pub fn now(&self) -> DateTime<Utc> {
+        match self {
+            Clock::System => Utc::now(),
+            Clock::Fixed(at) => *at,
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The mention is stored but some phones were not reached; a retry of the
+    /// same delivery sends to those phones only.
+    #[error("alert for {mention} not delivered to {failed} of {total} phones")]
+    AlertNotDelivered {
+        mention: String,
+        failed: usize,
+        total: usize,
+    },
+    #[error("no free reply code for {0}")]
+    NoFreeCode(String),
+}
+
+impl IngestError {
+    /// Whether the platform should deliver the same post again.
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self, IngestError::NoFreeCode(_))
+    }
+}
+
+/// What happened to one mention.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Outcome {
+    pub id: String,
+    pub duplicate: bool,
+    pub priority: Option<Priority>,
+    pub alert: &'static str,
+    /// SMS handed to the carrier by this call.
+    pub sms_sent: usize,
+}
+
+pub struct Ingestor {
+    pub store: Arc<dyn MentionStore>,
+    pub roster: Arc<dyn RosterStore>,
+    pub sms: Arc<dyn SmsSender>,
+    pub triage: Arc<dyn Triage>,
+    pub clock: Clock,
+}
+
+impl Ingestor {
+    #[tracing::instrument(skip_all, fields(mention = %mention.id, platform = %mention.platform))]
+    pub async fn ingest(&self, mention: Mention) -> Result<Outcome, IngestError> {
+        let record = self.assess(mention).await?;
+        let record = match self.store.insert_mention(&record).await? {
+            Inserted::New => {
+                info!(priority = ?record.assessment.as_ref().map(|a| a.priority), "mention stored");
+                record
+            }
+            Inserted::Existing(stored) => {
+                info!(alert = stored.alert.label(), "duplicate delivery");
+                return self.finish_outstanding(*stored, true).await;
+            }
+        };
+        self.finish_outstanding(record, false).await
+    }
+
+    /// Triage and, for an urgent complaint, a reserved reply code.
+    async fn assess(&self, mention: Mention) -> Result<MentionRecord, IngestError> {
+        if mention.voice == Voice::Brand {
+            return Ok(MentionRecord {
+                mention,
+                assessment: None,
+                alert: AlertState::None,
+                alert_code: None,
+            });
+        }
+        let assessment = self.triage.assess(&mention);
+        let (alert, alert_code) = if assessment.priority == Priority::P1 {
+            (
+                AlertState::Pending,
+                Some(self.reserve_code(&mention).await?),
+            )
+        } else {
+            (AlertState::None, None)
+        };
+        Ok(MentionRecord {
+            mention,
+            assessment: Some(assessment),
+            alert,
+            alert_code,
+        })
+    }
+
+    async fn reserve_code(&self, mention: &Mention) -> Result<AlertCode, IngestError> {
+        for attempt in 0..CODE_ATTEMPTS {
+            let code = AlertCode::candidate(mention.id.as_str(), attempt);
+            if self.store.reserve_alert_code(&code, &mention.id).await? {
+                return Ok(code);
+            }
+        }
+        Err(IngestError::NoFreeCode(mention.id.to_string()))
+    }
+
+    async fn finish_outstanding(
+        &self,
+        record: MentionRecord,
+        duplicate: bool,
+    ) -> Result<Outcome, IngestError> {
+        let (alert, sms_sent) = if record.alert.is_outstanding() {
+            self.deliver(&record).await?
+        } else {
+            (record.alert.clone(), 0)
+        };
+        Ok(Outcome {
+            id: record.mention.id.to_string(),
+            duplicate,
+            priority: record.assessment.as_ref().map(|a| a.priority),
+            alert: alert.label(),
+            sms_sent,
+        })
+    }
+
+    /// Sends the alert to every on-call phone that has not had it yet and
+    /// returns the alert's new state with the number of SMS sent now.
+    async fn deliver(&self, record: &MentionRecord) -> Result<(AlertState, usize), IngestError> {
+        let id = &record.mention.id;
+        let (Some(assessment), Some(code)) = (&record.assessment, &record.alert_code) else {
+            return Ok((record.alert.clone(), 0));
+        };
+        let contacts = self.roster.contacts().await?;
+        if contacts.is_empty() {
+            // Retrying cannot help until someone is on call, so this is not
+            // an error for the platform; the state says why nobody was paged.
+            warn!("urgent mention but the on-call roster is empty");
+            let state = AlertState::Failed {
+                at: self.clock.now(),
+                reason: "on-call roster is empty".into(),
+            };
+            self.store.set_alert_state(id, &state).await?;
+            return Ok((state, 0));
+        }
+
+        let body = compose_sms(&record.mention, assessment, code);
+        let mut sent_now = 0;
+        let mut in_flight = 0;
+        let mut failures = Vec::new();
+        for contact in &contacts {
+            let now = self.clock.now();
+            match self
+                .store
+                .claim_delivery(id, &contact.phone, now, now + DELIVERY_LEASE)
+                .await?
+            {
+                Claim::AlreadySent => continue,
+                Claim::InFlight => {
+                    in_flight += 1;
+                    continue;
+                }
+                Claim::Granted => {}
+            }
+            let outcome = match self.sms.send(&contact.phone, &body).await {
+                Ok(message_id) => {
+                    info!(phone = %contact.phone.masked(), %message_id, "alert SMS sent");
+                    sent_now += 1;
+                    Delivery::Sent { message_id }
+                }
+                Err(err) => {
+                    warn!(phone = %contact.phone.masked(), reason = %err.reason, "alert SMS failed");
+                    failures.push(format!("{}: {}", contact.phone.masked(), err.reason));
+                    Delivery::Failed { reason: err.reason }
+                }
+            };
+            self.store
+                .record_delivery(id, &contact.phone, &outcome, self.clock.now())
+                .await?;
+        }
+
+        if !failures.is_empty() {
+            let state = AlertState::Failed {
+                at: self.clock.now(),
+                reason: failures.join("; "),
+            };
+            self.store.set_alert_state(id, &state).await?;
+            return Err(IngestError::AlertNotDelivered {
+                mention: id.to_string(),
+                failed: failures.len(),
+                total: contacts.len(),
+            });
+        }
+        if in_flight > 0 {
+            // A concurrent delivery of the same post is sending to the rest
+            // and will record the final state itself.
+            return Ok((record.alert.clone(), sent_now));
+        }
+        let state = AlertState::Sent {
+            at: self.clock.now(),
+            recipients: contacts.len() as u32,
+        };
+        self.store.set_alert_state(id, &state).await?;
+        Ok((state, sent_now))
+    }
+}

@@ -1,0 +1,20 @@
+//! Earshot hears customers complain about a brand in public and puts the
+//! urgent ones on an on-call phone by SMS.
+//!
+//! - [`domain`]: mentions, triage, alerts and the roster, free of SDK types.
+//! - [`platforms`]: each platform's payloads, parsed into mentions.
+//! - [`ports`]: the storage and SMS interfaces; [`adapters`] implement them
+//!   on DynamoDB/SNS and on the embedded SQLite/outbox default.
+//! - [`ingest`]: the one path from a mention to a stored record and an SMS.
+//! - [`webhook`]: the webhook function's handler; `functions/` only wires it.
+
+pub mod adapters;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod ingest;
+pub mod platforms;
+pub mod ports;
+pub mod signature;
+pub mod telemetry;
+pub mod webhook;

@@ -1,0 +1,112 @@
+//! The narrow interfaces the domain needs from the outside world. Each has a
+//! DynamoDB/SNS adapter for Lambda and an embedded one for local use.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use thiserror::Error;
+
+use crate::domain::{AlertCode, AlertState, MentionId, MentionRecord, OnCallContact, PhoneNumber};
+
+/// A storage failure. The detail goes to logs; callers only learn whether
+/// trying again may help.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("storage is unavailable: {0}")]
+    Unavailable(String),
+    #[error("stored data is not in the expected shape: {0}")]
+    Corrupt(String),
+}
+
+/// The result of writing a mention that may already be stored.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inserted {
+    New,
+    /// The id was already stored (a duplicate delivery or a retry); this is
+    /// the stored record, which wins over the incoming one.
+    Existing(Box<MentionRecord>),
+}
+
+/// Who holds the right to send one mention's SMS to one phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// This caller must send now, then record the outcome.
+    Granted,
+    /// Already sent: sending again would double the SMS.
+    AlreadySent,
+    /// Another caller is sending right now.
+    InFlight,
+}
+
+/// What became of one SMS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Sent { message_id: String },
+    Failed { reason: String },
+}
+
+#[async_trait]
+pub trait MentionStore: Send + Sync {
+    /// Writes the record unless its id is already stored, atomically.
+    async fn insert_mention(&self, record: &MentionRecord) -> Result<Inserted, StoreError>;
+
+    async fn get_mention(&self, id: &MentionId) -> Result<Option<MentionRecord>, StoreError>;
+
+    /// Mentions received after `since` and up to `until`, newest first.
+    async fn recent_mentions(
+        &self,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<MentionRecord>, StoreError>;
+
+    async fn set_alert_state(&self, id: &MentionId, state: &AlertState) -> Result<(), StoreError>;
+
+    /// Reserves `code` for `mention`; true if it is now (or already was)
+    /// this mention's, false if another mention holds it.
+    async fn reserve_alert_code(
+        &self,
+        code: &AlertCode,
+        mention: &MentionId,
+    ) -> Result<bool, StoreError>;
+
+    /// Claims the sending of `mention`'s SMS to `phone`. A claim that is
+    /// neither sent nor failed lapses at `lease_until`, so a sender that died
+    /// mid-way does not block the phone forever.
+    async fn claim_delivery(
+        &self,
+        mention: &MentionId,
+        phone: &PhoneNumber,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Claim, StoreError>;
+
+    async fn record_delivery(
+        &self,
+        mention: &MentionId,
+        phone: &PhoneNumber,
+        outcome: &Delivery,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait RosterStore: Send + Sync {
+    /// Adds or renames the person carrying `phone`.
+    async fn put_contact(&self, contact: &OnCallContact) -> Result<(), StoreError>;
+    async fn contacts(&self) -> Result<Vec<OnCallContact>, StoreError>;
+    /// True if the phone was on the roster.
+    async fn remove_contact(&self, phone: &PhoneNumber) -> Result<bool, StoreError>;
+}
+
+#[derive(Debug, Error)]
+#[error("SMS to {phone:?} was not accepted: {reason}")]
+pub struct SmsError {
+    pub phone: PhoneNumber,
+    pub reason: String,
+}
+
+#[async_trait]
+pub trait SmsSender: Send + Sync {
+    /// Hands one SMS to the carrier; returns the provider's message id.
+    async fn send(&self, to: &PhoneNumber, body: &str) -> Result<String, SmsError>;
+}
