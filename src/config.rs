@@ -54,6 +54,26 @@ pub const X_SECRET_VAR: &str = "X_CONSUMER_SECRET";
 pub const SMS_SENDER_ID_VAR: &str = "EARSHOT_SMS_SENDER_ID";
 pub const SMS_ORIGINATION_VAR: &str = "EARSHOT_SMS_ORIGINATION_NUMBER";
 
+/// Secrets may be given directly (local use) or, on Lambda, as the name of
+/// an SSM SecureString parameter in `<NAME>_PARAM`, read once at cold start.
+pub const SECRET_PARAM_SUFFIX: &str = "_PARAM";
+
+/// What each Lambda function reads from its environment. Secrets are listed
+/// by their plain name; the deployed form is `<NAME>_PARAM`. The deployment
+/// template is checked against this list.
+pub const FUNCTION_ENVIRONMENT: &[FunctionEnvironment] = &[FunctionEnvironment {
+    function: "webhook",
+    settings: &[TABLE_VAR, RETENTION_VAR, SMS_SENDER_ID_VAR, SMS_ORIGINATION_VAR],
+    secrets: &[X_SECRET_VAR],
+}];
+
+pub struct FunctionEnvironment {
+    /// The folder under `functions/`.
+    pub function: &'static str,
+    pub settings: &'static [&'static str],
+    pub secrets: &'static [&'static str],
+}
+
 /// How long mentions are kept before DynamoDB's TTL removes them.
 pub const DEFAULT_RETENTION_DAYS: i64 = 400;
 
