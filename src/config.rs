@@ -63,7 +63,12 @@ pub const SECRET_PARAM_SUFFIX: &str = "_PARAM";
 /// template is checked against this list.
 pub const FUNCTION_ENVIRONMENT: &[FunctionEnvironment] = &[FunctionEnvironment {
     function: "webhook",
-    settings: &[TABLE_VAR, RETENTION_VAR, SMS_SENDER_ID_VAR, SMS_ORIGINATION_VAR],
+    settings: &[
+        TABLE_VAR,
+        RETENTION_VAR,
+        SMS_SENDER_ID_VAR,
+        SMS_ORIGINATION_VAR,
+    ],
     secrets: &[X_SECRET_VAR],
 }];
 

@@ -17,10 +17,11 @@ pub fn init_json() {
         .try_init();
 }
 
-/// Warnings and errors only, on standard error, for the CLI.
-pub fn init_cli() {
+/// Plain text on standard error, for the CLI; `default_level` applies when
+/// `RUST_LOG` is not set.
+pub fn init_cli(default_level: &str) {
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter("warn"))
+        .with_env_filter(filter(default_level))
         .with_writer(std::io::stderr)
         .try_init();
 }

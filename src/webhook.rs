@@ -4,7 +4,8 @@
 use serde_json::json;
 use tracing::{error, info, warn};
 
-use crate::config::Secret;
+use crate::adapters::secrets;
+use crate::config::{self, ConfigError, Secret};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::ingest::{IngestError, Ingestor};
 use crate::platforms::{self, PayloadError};
@@ -143,10 +144,17 @@ fn payload_error(err: &PayloadError) -> HttpResponse {
 }
 
 impl WebhookSecrets {
-    /// Fails, naming the variable, when a secret is missing.
-    pub fn from_env() -> Result<Self, crate::config::ConfigError> {
+    /// From the environment only, for local use.
+    pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
-            x_consumer_secret: crate::config::required_secret(crate::config::X_SECRET_VAR)?,
+            x_consumer_secret: config::required_secret(config::X_SECRET_VAR)?,
+        })
+    }
+
+    /// From the environment or SSM; fails naming the first missing secret.
+    pub async fn resolve(sdk: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
+        Ok(Self {
+            x_consumer_secret: secrets::resolve(sdk, config::X_SECRET_VAR).await?,
         })
     }
 }

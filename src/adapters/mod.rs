@@ -3,6 +3,7 @@
 pub mod dynamo;
 #[cfg(feature = "embedded")]
 pub mod embedded;
+pub mod secrets;
 pub mod sns;
 
 use std::sync::Arc;
@@ -11,6 +12,14 @@ use crate::config::{self, ConfigError};
 use crate::domain::triage::KeywordTriage;
 use crate::ingest::{Clock, Ingestor};
 use crate::ports::{MentionStore, RosterStore, SmsSender};
+
+pub use aws_config::SdkConfig;
+
+/// The AWS configuration from the standard chain (environment, profile,
+/// instance role), honouring `AWS_ENDPOINT_URL` for emulators.
+pub async fn aws_sdk_config() -> SdkConfig {
+    aws_config::load_from_env().await
+}
 
 /// Everything a handler needs from outside, built once per cold start.
 #[derive(Clone)]
@@ -24,13 +33,14 @@ impl Deps {
     /// DynamoDB and SNS through the standard AWS configuration chain
     /// (including `AWS_ENDPOINT_URL` for emulators); the table comes from
     /// `EARSHOT_TABLE`.
-    pub async fn aws_from_env() -> Result<(Self, dynamo::DynamoStore), ConfigError> {
+    pub async fn aws_from_env(
+        sdk: &aws_config::SdkConfig,
+    ) -> Result<(Self, dynamo::DynamoStore), ConfigError> {
         let table = config::required(config::TABLE_VAR)?;
         let retention = config::retention()?;
-        let sdk = aws_config::load_from_env().await;
-        let store = dynamo::DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table, retention);
+        let store = dynamo::DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table, retention);
         let sms = sns::SnsSms::new(
-            aws_sdk_sns::Client::new(&sdk),
+            aws_sdk_sns::Client::new(sdk),
             config::optional(config::SMS_SENDER_ID_VAR),
             config::optional(config::SMS_ORIGINATION_VAR),
         );

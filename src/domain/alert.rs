@@ -177,6 +177,21 @@ fn clip(text: &str, budget: usize) -> String {
     format!("{}...", out.trim_end())
 }
 
+/// A reply starts with the handles it answers (`@brand @agent ...`); in an
+/// SMS about that brand they only take room from the words that matter.
+fn without_leading_mentions(text: &str) -> &str {
+    let mut rest = text.trim_start();
+    while let Some(after_at) = rest.strip_prefix('@') {
+        let end = after_at.find(char::is_whitespace).unwrap_or(after_at.len());
+        let next = after_at[end..].trim_start();
+        if next.is_empty() {
+            break;
+        }
+        rest = next;
+    }
+    rest
+}
+
 /// The link staff tap, as short as each platform allows.
 pub fn short_link(mention: &Mention) -> String {
     let native = mention.id.as_str().split_once(':').map_or("", |(_, id)| id);
@@ -224,7 +239,7 @@ pub fn compose_sms(mention: &Mention, assessment: &Assessment, code: &AlertCode)
         .collect();
     let mut link = Some(to_gsm7(&short_link(mention)));
     let tail = format!("Reply ACK {code}");
-    let text = to_gsm7(&mention.text);
+    let text = to_gsm7(without_leading_mentions(&mention.text));
 
     loop {
         let first_line = if reasons.is_empty() {
@@ -347,6 +362,18 @@ mod tests {
         assert!(gsm_septets(&sms).unwrap() <= SMS_SEGMENT);
         assert!(sms.starts_with("P1 X @hhh"));
         assert!(sms.ends_with(&format!("Reply ACK {code}")));
+    }
+
+    #[test]
+    fn leading_handles_are_left_out_of_the_quote() {
+        let code = AlertCode::candidate("x:3", 0);
+        let sms = compose_sms(
+            &mention("dana_r", "@skyways @help stuck at B12 with @mum", None),
+            &urgent(&["stuck"]),
+            &code,
+        );
+        assert!(sms.contains("\n\"stuck at B12 with @mum\"\n"), "{sms}");
+        assert_eq!(without_leading_mentions("@skyways"), "@skyways");
     }
 
     #[test]

@@ -39,6 +39,17 @@ pub enum Intent {
     Other,
 }
 
+impl Intent {
+    pub fn label(self) -> &'static str {
+        match self {
+            Intent::Complaint => "complaint",
+            Intent::Question => "question",
+            Intent::Praise => "praise",
+            Intent::Other => "other",
+        }
+    }
+}
+
 /// The verdict on one mention, with reasons short enough for an SMS.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Assessment {
@@ -264,7 +275,7 @@ pub fn compact_count(n: u64) -> String {
         1_000..=999_999 => format!("{}k", n / 1_000),
         _ => {
             let tenths = n / 100_000;
-            if tenths % 10 == 0 || tenths >= 100 {
+            if tenths.is_multiple_of(10) || tenths >= 100 {
                 format!("{}M", tenths / 10)
             } else {
                 format!("{}.{}M", tenths / 10, tenths % 10)
@@ -317,17 +328,20 @@ impl Triage for KeywordTriage {
         };
 
         // Most telling first: who is at risk, then how pressing, then what.
-        let mut reasons: Vec<String> = vulnerable
-            .iter()
-            .chain(&pressure)
-            .chain(&complaints)
-            .map(|r| (*r).to_owned())
-            .collect();
-        if complaint && has_reach {
-            let reach = followers_reason(mention.author.followers.unwrap_or_default());
-            reasons.insert(reasons.len().min(2), reach);
-        }
-        if !complaint && praised {
+        let mut reasons: Vec<String> = Vec::new();
+        if complaint {
+            reasons.extend(
+                vulnerable
+                    .iter()
+                    .chain(&pressure)
+                    .chain(&complaints)
+                    .map(|r| (*r).to_owned()),
+            );
+            if has_reach {
+                let reach = followers_reason(mention.author.followers.unwrap_or_default());
+                reasons.insert(reasons.len().min(2), reach);
+            }
+        } else if praised {
             reasons.push("praise".to_owned());
         }
         reasons.truncate(MAX_REASONS);
@@ -400,6 +414,7 @@ mod tests {
         assert!(!verdict.complaint);
         assert_eq!(verdict.intent, Intent::Praise);
         assert_eq!(verdict.priority, Priority::P3);
+        assert_eq!(verdict.reasons, vec!["praise"]);
     }
 
     #[test]

@@ -10,8 +10,9 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     earshot::telemetry::init_json();
-    let secrets = WebhookSecrets::from_env()?;
-    let (deps, _) = Deps::aws_from_env().await?;
+    let sdk = earshot::adapters::aws_sdk_config().await;
+    let secrets = WebhookSecrets::resolve(&sdk).await?;
+    let (deps, _) = Deps::aws_from_env(&sdk).await?;
     let webhook = Webhook::new(secrets, deps.ingestor(Clock::System));
     let webhook = &webhook;
     lambda_runtime::run(service_fn(

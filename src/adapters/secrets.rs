@@ -1,0 +1,43 @@
+//! Secrets for Lambda: from the environment, or from an SSM SecureString
+//! parameter named in `<NAME>_PARAM`, fetched once per cold start.
+
+use aws_sdk_ssm::error::DisplayErrorContext;
+
+use crate::config::{self, ConfigError, SECRET_PARAM_SUFFIX, Secret};
+
+/// Reads secret `name`: the variable itself when set (local use), else the
+/// SSM parameter named by `<name>_PARAM`.
+pub async fn resolve(
+    sdk: &aws_config::SdkConfig,
+    name: &'static str,
+) -> Result<Secret, ConfigError> {
+    if let Some(value) = config::optional(name) {
+        return Ok(Secret::new(value));
+    }
+    let param_var = format!("{name}{SECRET_PARAM_SUFFIX}");
+    let Ok(parameter) = std::env::var(&param_var) else {
+        return Err(ConfigError::Missing(name));
+    };
+    let output = aws_sdk_ssm::Client::new(sdk)
+        .get_parameter()
+        .name(&parameter)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|err| ConfigError::Invalid {
+            name,
+            reason: format!(
+                "cannot read SSM parameter {parameter}: {}",
+                DisplayErrorContext(err)
+            ),
+        })?;
+    output
+        .parameter
+        .and_then(|p| p.value)
+        .filter(|v| !v.is_empty())
+        .map(Secret::new)
+        .ok_or_else(|| ConfigError::Invalid {
+            name,
+            reason: format!("SSM parameter {parameter} is empty"),
+        })
+}

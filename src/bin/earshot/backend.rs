@@ -1,0 +1,113 @@
+//! Picks the embedded or AWS backend and runs handlers on it.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use earshot::adapters::Deps;
+use earshot::adapters::dynamo::DynamoStore;
+use earshot::adapters::embedded::{EmbeddedStore, OutboxMessage};
+use earshot::http::HttpRequest;
+use earshot::ingest::Clock;
+use earshot::webhook::{Webhook, WebhookSecrets};
+
+use crate::GlobalArgs;
+
+pub const BACKEND_VAR: &str = "EARSHOT_BACKEND";
+
+enum Storage {
+    Embedded(EmbeddedStore),
+    Aws {
+        table: DynamoStore,
+        sdk: earshot::adapters::SdkConfig,
+    },
+}
+
+pub struct Backend {
+    pub deps: Deps,
+    storage: Storage,
+    clock: Clock,
+}
+
+fn wants_aws(global: &GlobalArgs) -> Result<bool> {
+    if global.aws {
+        return Ok(true);
+    }
+    match std::env::var(BACKEND_VAR).as_deref() {
+        Err(_) | Ok("") | Ok("embedded") => Ok(false),
+        Ok("aws") => Ok(true),
+        Ok(other) => bail!("{BACKEND_VAR} must be `aws` or `embedded`, not `{other}`"),
+    }
+}
+
+impl Backend {
+    pub async fn open(global: &GlobalArgs) -> Result<Self> {
+        let clock = global.now.map_or(Clock::System, Clock::Fixed);
+        if wants_aws(global)? {
+            let sdk = earshot::adapters::aws_sdk_config().await;
+            let (deps, table) = Deps::aws_from_env(&sdk).await?;
+            return Ok(Self {
+                deps,
+                storage: Storage::Aws { table, sdk },
+                clock,
+            });
+        }
+        Self::embedded(&global.home, clock, true)
+    }
+
+    /// `echo_sms` also prints each SMS to standard error as it is sent.
+    pub fn embedded(home: &Path, clock: Clock, echo_sms: bool) -> Result<Self> {
+        let (deps, store) = Deps::embedded(home, echo_sms)
+            .with_context(|| format!("cannot open the embedded store in {}", home.display()))?;
+        Ok(Self {
+            deps,
+            storage: Storage::Embedded(store),
+            clock,
+        })
+    }
+
+    /// Runs `function`'s handler on the event in `path`; returns its JSON
+    /// response.
+    pub async fn invoke(&self, function: &str, path: &Path) -> Result<String> {
+        let event = crate::read_file(path)?;
+        match function {
+            "webhook" => {
+                let request: HttpRequest = serde_json::from_slice(&event).with_context(|| {
+                    format!("{} is not an HTTP (payload 2.0) event", path.display())
+                })?;
+                let secrets = match &self.storage {
+                    Storage::Aws { sdk, .. } => WebhookSecrets::resolve(sdk).await?,
+                    Storage::Embedded(_) => WebhookSecrets::from_env()?,
+                };
+                let response = Webhook::new(secrets, self.deps.ingestor(self.clock))
+                    .handle(&request)
+                    .await;
+                Ok(serde_json::to_string_pretty(&response)?)
+            }
+            other => bail!("no function named `{other}`; try: webhook"),
+        }
+    }
+
+    pub fn outbox(&self) -> Result<Vec<OutboxMessage>> {
+        match &self.storage {
+            Storage::Embedded(store) => Ok(store.outbox()?),
+            Storage::Aws { .. } => bail!(
+                "the outbox belongs to the embedded backend; with --aws, SMS go to SNS (see its delivery logs)"
+            ),
+        }
+    }
+
+    /// Creates the storage; says what it did.
+    pub async fn setup(&self) -> Result<String> {
+        match &self.storage {
+            Storage::Embedded(_) => Ok("embedded store ready".into()),
+            Storage::Aws { table, .. } => {
+                let created = table.create_table().await?;
+                Ok(if created {
+                    format!("created DynamoDB table {}", table.table())
+                } else {
+                    format!("DynamoDB table {} already exists", table.table())
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! `earshot`: run Earshot's functions locally, manage the on-call roster and
+//! look at what was heard and sent.
+
+mod backend;
+mod demo;
+mod events;
+mod show;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+
+use backend::Backend;
+use earshot::domain::{OnCallContact, PhoneNumber};
+
+#[derive(Parser)]
+#[command(
+    name = "earshot",
+    version,
+    about = "Hear customers complain in public; page someone when it is urgent."
+)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+pub struct GlobalArgs {
+    /// Use DynamoDB and SNS (standard AWS configuration, EARSHOT_TABLE)
+    /// instead of the embedded SQLite store and SMS outbox. Same as
+    /// EARSHOT_BACKEND=aws.
+    #[arg(long, global = true)]
+    aws: bool,
+    /// Where the embedded backend keeps its data.
+    #[arg(long, global = true, env = "EARSHOT_HOME", default_value = ".earshot")]
+    home: PathBuf,
+    /// Pretend it is this time (RFC 3339), for tests and demos.
+    #[arg(long, global = true, value_name = "RFC3339")]
+    now: Option<DateTime<Utc>>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Add a sample on-call phone and replay events/ through the webhook,
+    /// showing which posts became SMS alerts and why.
+    Demo {
+        /// The folder of sample events.
+        #[arg(long, default_value = "events")]
+        events: PathBuf,
+    },
+    /// Run a function's handler in-process on an event file and print its
+    /// JSON response.
+    Invoke {
+        /// The function: webhook.
+        function: String,
+        event: PathBuf,
+    },
+    /// Print a signed webhook event for a raw platform payload.
+    #[command(subcommand)]
+    Event(events::EventCommand),
+    /// Manage the on-call roster.
+    #[command(subcommand)]
+    Roster(RosterCommand),
+    /// List the SMS kept in the local outbox (embedded backend).
+    Outbox {
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List stored mentions, newest first.
+    Mentions {
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+        /// How far back: 30m, 12h, 7d.
+        #[arg(long, default_value = "7d", value_parser = show::parse_age)]
+        since: chrono::Duration,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Create the storage: the DynamoDB table with --aws, else the SQLite file.
+    Setup,
+}
+
+#[derive(Subcommand)]
+enum RosterCommand {
+    /// Put a person on call.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// E.164, e.g. +15555550123.
+        #[arg(long, value_parser = parse_phone)]
+        phone: PhoneNumber,
+    },
+    /// Show who is on call.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take a phone off the roster.
+    Remove {
+        #[arg(value_parser = parse_phone)]
+        phone: PhoneNumber,
+    },
+}
+
+fn parse_phone(raw: &str) -> Result<PhoneNumber, String> {
+    PhoneNumber::parse(raw).map_err(|err| err.to_string())
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    // The demo shows rejected deliveries on purpose; their warnings are noise.
+    let level = if matches!(cli.command, Command::Demo { .. }) {
+        "error"
+    } else {
+        "warn"
+    };
+    earshot::telemetry::init_cli(level);
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("earshot: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let global = cli.global;
+    match cli.command {
+        Command::Demo { events } => demo::run(&global, &events).await,
+        Command::Invoke { function, event } => {
+            let backend = Backend::open(&global).await?;
+            let response = backend.invoke(&function, &event).await?;
+            println!("{response}");
+            Ok(())
+        }
+        Command::Event(command) => events::run(command),
+        Command::Roster(command) => {
+            let backend = Backend::open(&global).await?;
+            roster(&backend, command, global.now.unwrap_or_else(Utc::now)).await
+        }
+        Command::Outbox { json } => {
+            let backend = Backend::open(&global).await?;
+            show::outbox(&backend.outbox()?, json)
+        }
+        Command::Mentions { json, since, limit } => {
+            let backend = Backend::open(&global).await?;
+            let now = global.now.unwrap_or_else(Utc::now);
+            let mentions = backend
+                .deps
+                .store
+                .recent_mentions(now - since, now, limit)
+                .await?;
+            show::mentions(&mentions, json)
+        }
+        Command::Setup => {
+            let backend = Backend::open(&global).await?;
+            println!("{}", backend.setup().await?);
+            Ok(())
+        }
+    }
+}
+
+async fn roster(backend: &Backend, command: RosterCommand, now: DateTime<Utc>) -> Result<()> {
+    let roster = &backend.deps.roster;
+    match command {
+        RosterCommand::Add { name, phone } => {
+            let name = name.trim().to_owned();
+            anyhow::ensure!(!name.is_empty(), "--name must not be empty");
+            roster
+                .put_contact(&OnCallContact {
+                    name: name.clone(),
+                    phone: phone.clone(),
+                    added_at: now,
+                })
+                .await?;
+            println!("{name} ({phone}) is on call");
+        }
+        RosterCommand::List { json } => show::contacts(&roster.contacts().await?, json)?,
+        RosterCommand::Remove { phone } => {
+            let removed = roster.remove_contact(&phone).await?;
+            anyhow::ensure!(removed, "{phone} is not on the roster");
+            println!("{phone} removed from the roster");
+        }
+    }
+    Ok(())
+}
+
+/// Reads an event or payload file, naming it in any error.
+fn read_file(path: &std::path::Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}

@@ -1,0 +1,105 @@
+//! How the CLI prints things: a table for people, JSON lines for programs.
+
+use anyhow::Result;
+use earshot::adapters::embedded::OutboxMessage;
+use earshot::domain::alert::to_gsm7;
+use earshot::domain::{MentionRecord, OnCallContact};
+use serde::Serialize;
+
+fn json_lines<T: Serialize>(items: &[T]) -> Result<()> {
+    for item in items {
+        println!("{}", serde_json::to_string(item)?);
+    }
+    Ok(())
+}
+
+/// `30m`, `12h`, `7d`.
+pub fn parse_age(raw: &str) -> Result<chrono::Duration, String> {
+    let (number, unit) = raw.split_at(raw.len().saturating_sub(1));
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("`{raw}` is not an age such as 30m, 12h or 7d"))?;
+    match unit {
+        "m" => Ok(chrono::Duration::minutes(n)),
+        "h" => Ok(chrono::Duration::hours(n)),
+        "d" => Ok(chrono::Duration::days(n)),
+        _ => Err(format!("`{raw}` is not an age such as 30m, 12h or 7d")),
+    }
+}
+
+/// The first `width` characters of one line of text.
+fn snippet(text: &str, width: usize) -> String {
+    let flat = to_gsm7(text);
+    if flat.chars().count() <= width {
+        return flat;
+    }
+    let cut: String = flat.chars().take(width.saturating_sub(3)).collect();
+    format!("{cut}...")
+}
+
+pub fn outbox(messages: &[OutboxMessage], json: bool) -> Result<()> {
+    if json {
+        return json_lines(messages);
+    }
+    if messages.is_empty() {
+        println!("The outbox is empty: no SMS sent yet.");
+    }
+    for message in messages {
+        println!(
+            "#{} to {} at {}",
+            message.id,
+            message.to,
+            message.sent_at.format("%Y-%m-%d %H:%M:%S")
+        );
+        for line in message.body.lines() {
+            println!("  | {line}");
+        }
+    }
+    Ok(())
+}
+
+pub fn mentions(records: &[MentionRecord], json: bool) -> Result<()> {
+    if json {
+        return json_lines(records);
+    }
+    if records.is_empty() {
+        println!("No mentions stored in that window.");
+        return Ok(());
+    }
+    println!(
+        "{:<17} {:<3} {:<7} {:<16} {:<16} TEXT",
+        "RECEIVED", "PRI", "ALERT", "AUTHOR", "REASONS"
+    );
+    for record in records {
+        let mention = &record.mention;
+        let (priority, reasons) = match &record.assessment {
+            Some(a) => (a.priority.to_string(), a.reasons.join(",")),
+            None => ("-".into(), "brand reply".into()),
+        };
+        println!(
+            "{:<17} {:<3} {:<7} {:<16} {:<16} {}",
+            mention.received_at.format("%Y-%m-%d %H:%M"),
+            priority,
+            record.alert.label(),
+            snippet(&format!("@{}", mention.author.handle), 16),
+            snippet(&reasons, 16),
+            snippet(&mention.text, 60),
+        );
+    }
+    Ok(())
+}
+
+pub fn contacts(contacts: &[OnCallContact], json: bool) -> Result<()> {
+    if json {
+        return json_lines(contacts);
+    }
+    if contacts.is_empty() {
+        println!(
+            "Nobody is on call. Add someone: earshot roster add --name NAME --phone +15555550123"
+        );
+    }
+    for contact in contacts {
+        println!("{:<24} {}", contact.name, contact.phone);
+    }
+    Ok(())
+}
