@@ -18,7 +18,7 @@ enum Storage {
     Embedded(EmbeddedStore),
     Aws {
         table: DynamoStore,
-        sdk: earshot::adapters::SdkConfig,
+        sdk: Box<earshot::adapters::SdkConfig>,
     },
 }
 
@@ -47,7 +47,10 @@ impl Backend {
             let (deps, table) = Deps::aws_from_env(&sdk).await?;
             return Ok(Self {
                 deps,
-                storage: Storage::Aws { table, sdk },
+                storage: Storage::Aws {
+                    table,
+                    sdk: Box::new(sdk),
+                },
                 clock,
             });
         }
