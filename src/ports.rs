@@ -5,7 +5,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
-use crate::domain::{AlertCode, AlertState, MentionId, MentionRecord, OnCallContact, PhoneNumber};
+use crate::domain::{
+    AlertCode, AlertState, Mention, MentionId, MentionRecord, OnCallContact, PhoneNumber, Platform,
+};
 
 /// A storage failure. The detail goes to logs; callers only learn whether
 /// trying again may help.
@@ -15,6 +17,28 @@ pub enum StoreError {
     Unavailable(String),
     #[error("stored data is not in the expected shape: {0}")]
     Corrupt(String),
+}
+
+/// One account on one platform.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AuthorKey {
+    pub platform: Platform,
+    pub author_id: String,
+}
+
+impl AuthorKey {
+    pub fn of(mention: &Mention) -> Self {
+        Self {
+            platform: mention.platform,
+            author_id: mention.author.id.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for AuthorKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.platform, self.author_id)
+    }
 }
 
 /// The result of writing a mention that may already be stored.
@@ -56,6 +80,15 @@ pub trait MentionStore: Send + Sync {
         &self,
         since: DateTime<Utc>,
         until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<MentionRecord>, StoreError>;
+
+    /// The author's mentions created after `since`, newest first: how often
+    /// this person has posted about the brand lately.
+    async fn author_mentions(
+        &self,
+        author: &AuthorKey,
+        since: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<MentionRecord>, StoreError>;
 

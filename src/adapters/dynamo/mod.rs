@@ -24,7 +24,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{AlertCode, AlertState, MentionId, MentionRecord, OnCallContact, PhoneNumber};
-use crate::ports::{Claim, Delivery, Inserted, MentionStore, RosterStore, StoreError};
+use crate::ports::{AuthorKey, Claim, Delivery, Inserted, MentionStore, RosterStore, StoreError};
 
 pub const BY_DAY_INDEX: &str = "by-day";
 pub const BY_AUTHOR_INDEX: &str = "by-author";
@@ -81,6 +81,10 @@ struct ContactItem {
     added_at: DateTime<Utc>,
 }
 
+fn author_partition(author: &AuthorKey) -> String {
+    format!("AUTHOR#{author}")
+}
+
 /// `2026-11-24`: the partition of the `by-day` index a time falls in.
 fn day_of(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d").to_string()
@@ -114,7 +118,7 @@ impl DynamoStore {
             sk: "MENTION".into(),
             day: day_of(mention.received_at),
             received_key: format!("{}#{}", sort_key(mention.received_at), mention.id),
-            author_key: format!("AUTHOR#{}:{}", mention.platform, mention.author.id),
+            author_key: author_partition(&AuthorKey::of(mention)),
             created_key: format!("{}#{}", sort_key(mention.created_at), mention.id),
             expires_at: (mention.received_at + self.retention).timestamp(),
             record: record.clone(),
@@ -301,6 +305,40 @@ impl MentionStore for DynamoStore {
         }
         records.truncate(limit);
         Ok(records)
+    }
+
+    async fn author_mentions(
+        &self,
+        author: &AuthorKey,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<MentionRecord>, StoreError> {
+        let mut records = Vec::new();
+        let mut start_key = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(BY_AUTHOR_INDEX)
+                .key_condition_expression("author_key = :author AND created_key > :since")
+                .expression_attribute_values(":author", s(author_partition(author)))
+                .expression_attribute_values(":since", s(sort_key(since)))
+                .scan_index_forward(false)
+                .set_exclusive_start_key(start_key)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in page.items.unwrap_or_default() {
+                let item: MentionItem = serde_dynamo::from_item(item).map_err(corrupt)?;
+                records.push(item.record);
+            }
+            start_key = page.last_evaluated_key;
+            if start_key.is_none() || records.len() >= limit {
+                records.truncate(limit);
+                return Ok(records);
+            }
+        }
     }
 
     async fn set_alert_state(&self, id: &MentionId, state: &AlertState) -> Result<(), StoreError> {

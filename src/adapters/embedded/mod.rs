@@ -13,16 +13,20 @@ use serde::Serialize;
 
 use crate::domain::{AlertCode, AlertState, MentionId, MentionRecord, OnCallContact, PhoneNumber};
 use crate::ports::{
-    Claim, Delivery, Inserted, MentionStore, RosterStore, SmsError, SmsSender, StoreError,
+    AuthorKey, Claim, Delivery, Inserted, MentionStore, RosterStore, SmsError, SmsSender,
+    StoreError,
 };
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS mentions (
     id          TEXT PRIMARY KEY,
     received_at TEXT NOT NULL,
+    author_key  TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
     record      TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS mentions_by_received ON mentions (received_at);
+CREATE INDEX IF NOT EXISTS mentions_by_author ON mentions (author_key, created_at);
 CREATE TABLE IF NOT EXISTS deliveries (
     mention_id  TEXT NOT NULL,
     phone       TEXT NOT NULL,
@@ -144,8 +148,15 @@ impl MentionStore for EmbeddedStore {
         let inserted = self
             .conn()
             .execute(
-                "INSERT INTO mentions (id, received_at, record) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING",
-                params![record.mention.id.as_str(), sort_key(record.mention.received_at), json],
+                "INSERT INTO mentions (id, received_at, author_key, created_at, record)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
+                params![
+                    record.mention.id.as_str(),
+                    sort_key(record.mention.received_at),
+                    AuthorKey::of(&record.mention).to_string(),
+                    sort_key(record.mention.created_at),
+                    json
+                ],
             )
             .map_err(unavailable)?;
         if inserted == 1 {
@@ -188,6 +199,29 @@ impl MentionStore for EmbeddedStore {
         let rows = statement
             .query_map(
                 params![sort_key(since), sort_key(until), limit as i64],
+                |row| row.get::<_, String>(0),
+            )
+            .map_err(unavailable)?;
+        rows.map(|json| serde_json::from_str(&json.map_err(unavailable)?).map_err(corrupt))
+            .collect()
+    }
+
+    async fn author_mentions(
+        &self,
+        author: &AuthorKey,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<MentionRecord>, StoreError> {
+        let conn = self.conn();
+        let mut statement = conn
+            .prepare(
+                "SELECT record FROM mentions WHERE author_key = ?1 AND created_at > ?2
+                 ORDER BY created_at DESC, id DESC LIMIT ?3",
+            )
+            .map_err(unavailable)?;
+        let rows = statement
+            .query_map(
+                params![author.to_string(), sort_key(since), limit as i64],
                 |row| row.get::<_, String>(0),
             )
             .map_err(unavailable)?;
