@@ -1,0 +1,347 @@
+//! One contract, two stores: the embedded SQLite store and DynamoDB (on a
+//! real moto server) must keep the same promises.
+
+mod support;
+
+use chrono::{DateTime, Duration, Utc};
+use earshot::domain::{
+    AlertCode, AlertState, Assessment, Author, Intent, Mention, MentionId, MentionRecord,
+    OnCallContact, PhoneNumber, Platform, Priority, Voice,
+};
+use earshot::ports::{AuthorKey, Claim, Delivery, Inserted, MentionStore, RosterStore};
+
+fn at(rfc3339: &str) -> DateTime<Utc> {
+    rfc3339.parse().expect("RFC 3339 time")
+}
+
+fn record(native_id: &str, author_id: &str, received: &str) -> MentionRecord {
+    let received_at = at(received);
+    MentionRecord {
+        mention: Mention {
+            id: MentionId::new(Platform::X, native_id),
+            platform: Platform::X,
+            url: format!("https://x.com/someone/status/{native_id}"),
+            author: Author {
+                id: author_id.into(),
+                handle: format!("user{author_id}"),
+                display_name: Some("Some One".into()),
+                followers: Some(1_234),
+            },
+            text: format!("post {native_id}: stuck at the gate with the kids"),
+            created_at: received_at - Duration::seconds(30),
+            received_at,
+            in_reply_to: None,
+            quotes: None,
+            brand: "NorthwindAir".into(),
+            voice: Voice::Customer,
+        },
+        assessment: Some(Assessment {
+            complaint: true,
+            intent: Intent::Complaint,
+            urgency: 0.75,
+            priority: Priority::P1,
+            reasons: vec!["kids".into(), "stuck".into()],
+        }),
+        alert: AlertState::Pending,
+        alert_code: Some(AlertCode::candidate(native_id, 0)),
+    }
+}
+
+fn phone(raw: &str) -> PhoneNumber {
+    PhoneNumber::parse(raw).expect("valid phone")
+}
+
+async fn a_mention_is_written_once_and_the_first_copy_wins<S: MentionStore>(store: &S) {
+    let first = record("100", "7", "2026-11-24T10:00:00Z");
+    assert_eq!(store.insert_mention(&first).await.unwrap(), Inserted::New);
+
+    let mut retry = first.clone();
+    retry.mention.text = "a later copy with other text".into();
+    retry.alert = AlertState::None;
+    match store.insert_mention(&retry).await.unwrap() {
+        Inserted::Existing(stored) => assert_eq!(*stored, first),
+        Inserted::New => panic!("a duplicate id was written twice"),
+    }
+    assert_eq!(
+        store.get_mention(&first.mention.id).await.unwrap(),
+        Some(first)
+    );
+    assert_eq!(
+        store
+            .get_mention(&MentionId::new(Platform::X, "404"))
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn alert_state_changes_are_kept<S: MentionStore>(store: &S) {
+    let stored = record("101", "7", "2026-11-24T10:00:00Z");
+    store.insert_mention(&stored).await.unwrap();
+    let failed = AlertState::Failed {
+        at: at("2026-11-24T10:00:05Z"),
+        reason: "carrier said no".into(),
+    };
+    store
+        .set_alert_state(&stored.mention.id, &failed)
+        .await
+        .unwrap();
+    let read = store
+        .get_mention(&stored.mention.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.alert, failed);
+    assert_eq!(read.mention, stored.mention, "only the alert changes");
+
+    let sent = AlertState::Sent {
+        at: at("2026-11-24T10:01:00Z"),
+        recipients: 2,
+    };
+    store
+        .set_alert_state(&stored.mention.id, &sent)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get_mention(&stored.mention.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .alert,
+        sent
+    );
+}
+
+async fn an_alert_code_belongs_to_one_mention<S: MentionStore>(store: &S) {
+    let code = AlertCode::candidate("x:200", 0);
+    let owner = MentionId::new(Platform::X, "200");
+    let other = MentionId::new(Platform::X, "201");
+    assert!(store.reserve_alert_code(&code, &owner).await.unwrap());
+    assert!(
+        store.reserve_alert_code(&code, &owner).await.unwrap(),
+        "a retry keeps its code"
+    );
+    assert!(!store.reserve_alert_code(&code, &other).await.unwrap());
+}
+
+async fn each_phone_gets_each_alert_once<S: MentionStore>(store: &S) {
+    let id = MentionId::new(Platform::X, "300");
+    let sam = phone("+15555550100");
+    let kim = phone("+15555550101");
+    let now = at("2026-11-24T10:00:00Z");
+    let lease = now + Duration::minutes(15);
+
+    assert_eq!(
+        store.claim_delivery(&id, &sam, now, lease).await.unwrap(),
+        Claim::Granted
+    );
+    assert_eq!(
+        store.claim_delivery(&id, &sam, now, lease).await.unwrap(),
+        Claim::InFlight
+    );
+    assert_eq!(
+        store.claim_delivery(&id, &kim, now, lease).await.unwrap(),
+        Claim::Granted
+    );
+
+    let sent = Delivery::Sent {
+        message_id: "m-1".into(),
+    };
+    store.record_delivery(&id, &sam, &sent, now).await.unwrap();
+    let later = now + Duration::hours(2);
+    assert_eq!(
+        store
+            .claim_delivery(&id, &sam, later, later + Duration::minutes(15))
+            .await
+            .unwrap(),
+        Claim::AlreadySent,
+        "sent stays sent, whatever the lease"
+    );
+
+    let failed = Delivery::Failed {
+        reason: "throttled".into(),
+    };
+    store
+        .record_delivery(&id, &kim, &failed, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.claim_delivery(&id, &kim, now, lease).await.unwrap(),
+        Claim::Granted,
+        "a failure may be retried"
+    );
+}
+
+async fn an_abandoned_claim_lapses_with_its_lease<S: MentionStore>(store: &S) {
+    let id = MentionId::new(Platform::X, "301");
+    let sam = phone("+15555550100");
+    let now = at("2026-11-24T10:00:00Z");
+    let lease = now + Duration::minutes(15);
+    assert_eq!(
+        store.claim_delivery(&id, &sam, now, lease).await.unwrap(),
+        Claim::Granted
+    );
+    let before_expiry = now + Duration::minutes(10);
+    assert_eq!(
+        store
+            .claim_delivery(&id, &sam, before_expiry, lease)
+            .await
+            .unwrap(),
+        Claim::InFlight
+    );
+    let after_expiry = now + Duration::minutes(16);
+    assert_eq!(
+        store
+            .claim_delivery(
+                &id,
+                &sam,
+                after_expiry,
+                after_expiry + Duration::minutes(15)
+            )
+            .await
+            .unwrap(),
+        Claim::Granted
+    );
+}
+
+async fn recent_mentions_come_newest_first_within_the_window<S: MentionStore>(store: &S) {
+    for (id, received) in [
+        ("400", "2026-11-22T23:59:00Z"),
+        ("401", "2026-11-23T08:00:00Z"),
+        ("402", "2026-11-24T09:00:00Z"),
+        ("403", "2026-11-24T09:30:00Z"),
+        ("404", "2026-11-24T11:00:00Z"),
+    ] {
+        store
+            .insert_mention(&record(id, "8", received))
+            .await
+            .unwrap();
+    }
+    let ids = |records: Vec<MentionRecord>| {
+        records
+            .into_iter()
+            .map(|r| r.mention.id.to_string())
+            .collect::<Vec<_>>()
+    };
+    let window = store
+        .recent_mentions(at("2026-11-23T00:00:00Z"), at("2026-11-24T10:00:00Z"), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(window), ["x:403", "x:402", "x:401"]);
+    let limited = store
+        .recent_mentions(at("2026-11-20T00:00:00Z"), at("2026-11-24T12:00:00Z"), 2)
+        .await
+        .unwrap();
+    assert_eq!(ids(limited), ["x:404", "x:403"]);
+}
+
+async fn an_authors_history_is_theirs_alone<S: MentionStore>(store: &S) {
+    store
+        .insert_mention(&record("500", "9", "2026-11-24T09:00:00Z"))
+        .await
+        .unwrap();
+    store
+        .insert_mention(&record("501", "9", "2026-11-24T09:20:00Z"))
+        .await
+        .unwrap();
+    store
+        .insert_mention(&record("502", "10", "2026-11-24T09:25:00Z"))
+        .await
+        .unwrap();
+    store
+        .insert_mention(&record("503", "9", "2026-11-24T09:40:00Z"))
+        .await
+        .unwrap();
+    let author = AuthorKey {
+        platform: Platform::X,
+        author_id: "9".into(),
+    };
+    let history = store
+        .author_mentions(&author, at("2026-11-24T09:10:00Z"), 10)
+        .await
+        .unwrap();
+    let ids: Vec<_> = history.iter().map(|r| r.mention.id.to_string()).collect();
+    assert_eq!(ids, ["x:503", "x:501"]);
+}
+
+async fn the_roster_adds_renames_lists_and_removes<S: RosterStore>(store: &S) {
+    assert!(store.contacts().await.unwrap().is_empty());
+    let added_at = at("2026-11-24T08:00:00Z");
+    let sam = OnCallContact {
+        name: "Sam".into(),
+        phone: phone("+15555550100"),
+        added_at,
+    };
+    let kim = OnCallContact {
+        name: "Kim".into(),
+        phone: phone("+447700900123"),
+        added_at,
+    };
+    store.put_contact(&sam).await.unwrap();
+    store.put_contact(&kim).await.unwrap();
+    let renamed = OnCallContact {
+        name: "Samira".into(),
+        ..sam.clone()
+    };
+    store.put_contact(&renamed).await.unwrap();
+    let mut contacts = store.contacts().await.unwrap();
+    contacts.sort_by(|a, b| a.name.cmp(&b.name));
+    assert_eq!(contacts, vec![kim.clone(), renamed]);
+
+    assert!(store.remove_contact(&sam.phone).await.unwrap());
+    assert!(
+        !store.remove_contact(&sam.phone).await.unwrap(),
+        "already gone"
+    );
+    assert_eq!(store.contacts().await.unwrap(), vec![kim]);
+}
+
+/// Runs every contract case against one store constructor.
+macro_rules! contract {
+    ($backend:ident, $open:expr, [$($case:ident),* $(,)?]) => {
+        mod $backend {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    #[allow(unused_variables)]
+                    let (guard, store) = $open;
+                    super::$case(&store).await;
+                }
+            )*
+        }
+    };
+}
+
+macro_rules! all_cases {
+    ($backend:ident, $open:expr) => {
+        contract!(
+            $backend,
+            $open,
+            [
+                a_mention_is_written_once_and_the_first_copy_wins,
+                alert_state_changes_are_kept,
+                an_alert_code_belongs_to_one_mention,
+                each_phone_gets_each_alert_once,
+                an_abandoned_claim_lapses_with_its_lease,
+                recent_mentions_come_newest_first_within_the_window,
+                an_authors_history_is_theirs_alone,
+                the_roster_adds_renames_lists_and_removes,
+            ]
+        );
+    };
+}
+
+all_cases!(embedded, {
+    let home = tempfile::tempdir().expect("temp dir");
+    let store = earshot::adapters::embedded::EmbeddedStore::open(home.path()).expect("store");
+    (home, store)
+});
+
+all_cases!(dynamodb, {
+    let moto = support::Moto::start();
+    let store = moto.dynamo_store(&support::unique_table("contract")).await;
+    (moto, store)
+});

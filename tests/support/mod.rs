@@ -1,0 +1,197 @@
+//! Shared test support: a real moto server on a free loopback port, AWS
+//! clients pointed at it, and sample payloads.
+#![allow(dead_code)] // Each test binary uses a different part of this module.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use earshot::adapters::dynamo::DynamoStore;
+use earshot::adapters::sns::SnsSms;
+use serde_json::Value;
+
+/// A moto server (DynamoDB, SNS and friends over HTTP), stopped on drop.
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+}
+
+const INSTALL_HINT: &str = "install it with: python3 -m pip install -r tests/requirements.txt";
+
+fn moto_command() -> String {
+    std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".into())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free loopback port")
+}
+
+impl Moto {
+    pub fn start() -> Self {
+        // Another process may take the port between our probe and moto's
+        // bind; a second port fixes that rare case.
+        for _ in 0..3 {
+            let port = free_port();
+            let mut child = Command::new(moto_command())
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|err| {
+                    panic!("cannot start {}: {err}; {INSTALL_HINT}", moto_command())
+                });
+            let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline {
+                if let Ok(Some(status)) = child.try_wait() {
+                    panic!("moto_server exited early ({status}); {INSTALL_HINT}");
+                }
+                if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                    return Self {
+                        child,
+                        endpoint: format!("http://{addr}"),
+                    };
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = child.kill();
+        }
+        panic!("moto_server did not start listening; {INSTALL_HINT}");
+    }
+
+    /// SDK configuration for this server with dummy credentials.
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        sdk_config_for(&self.endpoint).await
+    }
+
+    pub async fn dynamo_store(&self, table: &str) -> DynamoStore {
+        let sdk = self.sdk_config().await;
+        let store = DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            table,
+            chrono::Duration::days(30),
+        );
+        store.create_table().await.expect("table created");
+        store
+    }
+
+    pub async fn sns(&self) -> SnsSms {
+        SnsSms::new(
+            aws_sdk_sns::Client::new(&self.sdk_config().await),
+            None,
+            None,
+        )
+    }
+
+    /// The SMS moto accepted, as (phone, message) pairs.
+    pub fn sms_sent(&self) -> Vec<(String, String)> {
+        let data: Value = http_get_json(&format!("{}/moto-api/data.json", self.endpoint));
+        data["sns"]["SMS"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|sms| {
+                (
+                    sms["phone_number"].as_str().unwrap_or_default().to_owned(),
+                    sms["message"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// Environment for running the `earshot` binary against this server.
+    pub fn cli_env(&self, table: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID", "test".into()),
+            ("AWS_SECRET_ACCESS_KEY", "test".into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("EARSHOT_TABLE", table.into()),
+            ("EARSHOT_BACKEND", "aws".into()),
+        ]
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub async fn sdk_config_for(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "earshot-tests",
+        ))
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .operation_timeout(Duration::from_secs(10))
+                .build(),
+        )
+        .load()
+        .await
+}
+
+/// An SDK configuration whose every call fails fast: the endpoint is a
+/// closed loopback port and retries are off.
+pub async fn unreachable_sdk_config() -> aws_config::SdkConfig {
+    let port = free_port(); // Bound then released: nobody listens there.
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(format!("http://127.0.0.1:{port}"))
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "earshot-tests",
+        ))
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .load()
+        .await
+}
+
+/// A plain HTTP GET of a JSON document from the local moto server.
+fn http_get_json(url: &str) -> Value {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (host, path) = rest.split_once('/').expect("path");
+    let mut stream = TcpStream::connect(host).expect("moto reachable");
+    write!(stream, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").expect("request sent");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response read");
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+    serde_json::from_str(body)
+        .unwrap_or_else(|err| panic!("moto answered non-JSON ({err}): {body}"))
+}
+
+pub fn repo_path(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+pub fn payload(name: &str) -> String {
+    std::fs::read_to_string(repo_path(&format!("events/payloads/{name}"))).expect("sample payload")
+}
+
+/// A table name no other test uses.
+pub fn unique_table(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
