@@ -1,0 +1,213 @@
+//! The `earshot` command as a person uses it: sign a real-shaped delivery,
+//! replay it, and look at what was stored and sent, on the embedded default
+//! and with `--aws` against moto.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use earshot::http::HttpRequest;
+use earshot::signature::verify_x;
+
+const DEMO_SECRET: &str = "earshot-demo-secret";
+
+fn earshot(home: &Path, env: &[(&str, String)], args: &[&str]) -> Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_earshot"))
+        .args(args)
+        .current_dir(support::repo_path(""))
+        .env_remove("EARSHOT_BACKEND")
+        .env_remove("X_CONSUMER_SECRET")
+        .env("EARSHOT_HOME", home)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .expect("earshot runs");
+    output
+}
+
+fn ok(output: Output) -> String {
+    assert!(
+        output.status.success(),
+        "earshot failed: {}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8 output")
+}
+
+fn status_of(response: &str) -> u64 {
+    let json: serde_json::Value = serde_json::from_str(response).expect("handler JSON on stdout");
+    json["statusCode"].as_u64().expect("statusCode")
+}
+
+/// Signs a payload with `secret` through `earshot event x`, into `dir`.
+fn signed_event(dir: &Path, payload: &str, secret: &str) -> std::path::PathBuf {
+    let payload = support::repo_path(&format!("events/payloads/{payload}"));
+    let event = ok(earshot(
+        dir,
+        &[("X_CONSUMER_SECRET", secret.into())],
+        &["event", "x", payload.to_str().unwrap()],
+    ));
+    let path = dir.join(format!("event-{secret}.json"));
+    std::fs::write(&path, event).unwrap();
+    path
+}
+
+#[test]
+fn a_delivery_replayed_twice_gives_one_mention_and_one_sms() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let secret = [("X_CONSUMER_SECRET", "replay-secret".to_owned())];
+    ok(earshot(
+        home,
+        &[],
+        &["roster", "add", "--name", "Sam", "--phone", "+15555550123"],
+    ));
+    let event = signed_event(home, "x-urgent-complaint.json", "replay-secret");
+
+    for _ in 0..2 {
+        let response = ok(earshot(
+            home,
+            &secret,
+            &["invoke", "webhook", event.to_str().unwrap()],
+        ));
+        assert_eq!(status_of(&response), 200, "{response}");
+    }
+
+    let mentions = ok(earshot(
+        home,
+        &[],
+        &["mentions", "--json", "--since", "3650d"],
+    ));
+    assert_eq!(mentions.lines().count(), 1, "{mentions}");
+    assert!(mentions.contains("\"x:1862511734012345678\""));
+    let outbox = ok(earshot(home, &[], &["outbox", "--json"]));
+    assert_eq!(outbox.lines().count(), 1, "{outbox}");
+    let sms: serde_json::Value = serde_json::from_str(outbox.lines().next().unwrap()).unwrap();
+    assert_eq!(sms["to"], "+15555550123");
+    assert!(sms["body"].as_str().unwrap().contains("Reply ACK "));
+}
+
+#[test]
+fn a_delivery_signed_with_another_secret_is_refused_and_not_stored() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let event = signed_event(home, "x-urgent-complaint.json", "not-our-secret");
+    let response = ok(earshot(
+        home,
+        &[("X_CONSUMER_SECRET", "our-secret".into())],
+        &["invoke", "webhook", event.to_str().unwrap()],
+    ));
+    assert_eq!(status_of(&response), 401);
+    let mentions = ok(earshot(
+        home,
+        &[],
+        &["mentions", "--json", "--since", "3650d"],
+    ));
+    assert!(mentions.is_empty(), "{mentions}");
+}
+
+#[test]
+fn a_missing_secret_is_named() {
+    let home = tempfile::tempdir().unwrap();
+    let event = support::repo_path("events/webhook-x-02-urgent-complaint.json");
+    let output = earshot(
+        home.path(),
+        &[],
+        &["invoke", "webhook", event.to_str().unwrap()],
+    );
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("X_CONSUMER_SECRET"));
+}
+
+#[test]
+fn phones_are_checked_when_added() {
+    let home = tempfile::tempdir().unwrap();
+    let output = earshot(
+        home.path(),
+        &[],
+        &["roster", "add", "--name", "Sam", "--phone", "555-0123"],
+    );
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("E.164"));
+    let roster = ok(earshot(home.path(), &[], &["roster", "list", "--json"]));
+    assert!(roster.is_empty());
+}
+
+#[test]
+fn the_demo_pages_for_the_two_urgent_posts_only() {
+    let home = tempfile::tempdir().unwrap();
+    let output = ok(earshot(home.path(), &[], &["demo"]));
+    assert!(output.contains("2 SMS in the outbox"), "{output}");
+    assert!(
+        output.contains("duplicate: already stored, no second SMS"),
+        "{output}"
+    );
+    assert!(output.contains("HTTP 401"), "{output}");
+    assert!(output.contains("HTTP 400"), "{output}");
+}
+
+#[test]
+fn sample_events_are_signed_with_the_demo_secret_over_their_payloads() {
+    let events = support::repo_path("events");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&events).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.starts_with("webhook-x-") {
+            continue;
+        }
+        let request: HttpRequest =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        if request.method() == "GET" {
+            continue;
+        }
+        let signature = request
+            .header("x-twitter-webhooks-signature")
+            .expect("signed");
+        let valid = verify_x(
+            DEMO_SECRET.as_bytes(),
+            &request.raw_body().unwrap(),
+            signature,
+        );
+        assert_eq!(valid, !name.contains("bad-signature"), "{name}");
+        checked += 1;
+    }
+    assert!(checked >= 7, "only {checked} signed events found");
+}
+
+#[test]
+fn with_aws_the_same_replay_gives_one_mention_and_one_sms_in_sns() {
+    let moto = support::Moto::start();
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let mut env = moto.cli_env(&support::unique_table("cli"));
+    assert!(ok(earshot(home, &env, &["setup"])).contains("created DynamoDB table"));
+    ok(earshot(
+        home,
+        &env,
+        &["roster", "add", "--name", "Sam", "--phone", "+15555550123"],
+    ));
+    let event = signed_event(home, "x-urgent-complaint.json", "aws-secret");
+    env.push(("X_CONSUMER_SECRET", "aws-secret".into()));
+
+    for _ in 0..2 {
+        let response = ok(earshot(
+            home,
+            &env,
+            &["invoke", "webhook", event.to_str().unwrap()],
+        ));
+        assert_eq!(status_of(&response), 200, "{response}");
+    }
+    let sms = moto.sms_sent();
+    assert_eq!(sms.len(), 1, "{sms:?}");
+    assert_eq!(sms[0].0, "+15555550123");
+    let mentions = ok(earshot(
+        home,
+        &env,
+        &["mentions", "--json", "--since", "3650d"],
+    ));
+    assert_eq!(mentions.lines().count(), 1, "{mentions}");
+    // Nothing was written to the embedded store on the way.
+    assert!(!home.join("earshot.db").exists());
+}
