@@ -13,7 +13,7 @@ use earshot::signature::verify_x;
 const DEMO_SECRET: &str = "earshot-demo-secret";
 
 fn earshot(home: &Path, env: &[(&str, String)], args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_earshot"))
+    Command::new(env!("CARGO_BIN_EXE_earshot"))
         .args(args)
         .current_dir(support::repo_path(""))
         .env_remove("EARSHOT_BACKEND")
@@ -21,8 +21,7 @@ fn earshot(home: &Path, env: &[(&str, String)], args: &[&str]) -> Output {
         .env("EARSHOT_HOME", home)
         .envs(env.iter().map(|(k, v)| (k, v)))
         .output()
-        .expect("earshot runs");
-    output
+        .expect("earshot runs")
 }
 
 fn ok(output: Output) -> String {

@@ -60,6 +60,7 @@ impl Moto {
                 std::thread::sleep(Duration::from_millis(100));
             }
             let _ = child.kill();
+            let _ = child.wait();
         }
         panic!("moto_server did not start listening; {INSTALL_HINT}");
     }
