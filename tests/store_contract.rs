@@ -3,6 +3,8 @@
 
 mod support;
 
+use support::contract;
+
 use chrono::{DateTime, Duration, Utc};
 use earshot::domain::{
     AlertCode, AlertState, Assessment, Author, Intent, Mention, MentionId, MentionRecord,
@@ -295,24 +297,6 @@ async fn the_roster_adds_renames_lists_and_removes<S: RosterStore>(store: &S) {
         "already gone"
     );
     assert_eq!(store.contacts().await.unwrap(), vec![kim]);
-}
-
-/// Runs every contract case against one store constructor.
-macro_rules! contract {
-    ($backend:ident, $open:expr, [$($case:ident),* $(,)?]) => {
-        mod $backend {
-            #[allow(unused_imports)]
-            use super::*;
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    #[allow(unused_variables)]
-                    let (guard, store) = $open;
-                    super::$case(&store).await;
-                }
-            )*
-        }
-    };
 }
 
 macro_rules! all_cases {

@@ -1,6 +1,7 @@
 //! Shared test support: a real moto server on a free loopback port, AWS
 //! clients pointed at it, and sample payloads.
-#![allow(dead_code)] // Each test binary uses a different part of this module.
+// Each test binary uses a different part of this module.
+#![allow(dead_code, unused_macros, unused_imports)]
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -11,6 +12,28 @@ use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use earshot::adapters::dynamo::DynamoStore;
 use earshot::adapters::sns::SnsSms;
 use serde_json::Value;
+
+/// Runs each contract case (an `async fn(&Store)` in the calling file)
+/// as a test against one store. `$open` yields `(guard, store)`; the guard
+/// (a temp dir or a moto server) lives as long as the test.
+macro_rules! contract {
+    ($backend:ident, $open:expr, [$($case:ident),* $(,)?]) => {
+        mod $backend {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    #[allow(unused_variables)]
+                    let (guard, store) = $open;
+                    super::$case(&store).await;
+                }
+            )*
+        }
+    };
+}
+
+pub(crate) use contract;
 
 /// A moto server (DynamoDB, SNS and friends over HTTP), stopped on drop.
 pub struct Moto {
