@@ -201,8 +201,13 @@ fn http_get_json(url: &str) -> Value {
         .unwrap_or_else(|err| panic!("moto answered non-JSON ({err}): {body}"))
 }
 
+/// A path in the repository, from any workspace member's tests.
 pub fn repo_path(relative: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .find(|dir| dir.join("events").is_dir())
+        .expect("the repository root holds events/");
+    root.join(relative)
 }
 
 pub fn payload(name: &str) -> String {
