@@ -371,6 +371,12 @@ impl MentionStore for DynamoStore {
             .item("pk", s(format!("CODE#{code}")))
             .item("sk", s("CODE"))
             .item("mention_id", s(mention.as_str()))
+            // Codes are few (24^4); expiring them with their mention keeps
+            // the space from filling up.
+            .item(
+                TTL_ATTRIBUTE,
+                AttributeValue::N((Utc::now() + self.retention).timestamp().to_string()),
+            )
             .condition_expression("attribute_not_exists(pk) OR mention_id = :mention")
             .expression_attribute_values(":mention", s(mention.as_str()))
             .send()
