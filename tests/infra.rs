@@ -1,0 +1,209 @@
+//! The deployment template, checked by the real linters and against the
+//! code: every function is declared, every variable the code reads is set,
+//! and the table has exactly the indexes the code queries.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use earshot::adapters::dynamo::{BY_AUTHOR_INDEX, BY_DAY_INDEX, TTL_ATTRIBUTE};
+use earshot::config::{FUNCTION_ENVIRONMENT, SECRET_PARAM_SUFFIX};
+use serde_norway::Value;
+
+const TEMPLATE: &str = "infra/template.yaml";
+const INSTALL_HINT: &str =
+    "install the checkers with: python3 -m pip install -r tests/requirements.txt";
+
+fn template() -> Value {
+    let text = std::fs::read_to_string(support::repo_path(TEMPLATE)).expect("template readable");
+    serde_norway::from_str(&text).expect("template is YAML")
+}
+
+fn run(tool: &str, args: &[&str]) -> std::process::Output {
+    Command::new(tool)
+        .args(args)
+        .current_dir(support::repo_path(""))
+        // checkov looks up guideline links online unless told not to.
+        .env("BC_SKIP_MAPPING", "TRUE")
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run {tool}: {err}; {INSTALL_HINT}"))
+}
+
+fn text(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn cfn_lint_finds_no_errors_or_warnings() {
+    let output = run("cfn-lint", &[TEMPLATE]);
+    // Exit 0 is clean; 8 means informational notes only.
+    assert!(
+        matches!(output.status.code(), Some(0 | 8)),
+        "cfn-lint: {}",
+        text(&output)
+    );
+}
+
+#[test]
+fn checkov_finds_no_failed_checks() {
+    let output = run(
+        "checkov",
+        &[
+            "-f",
+            TEMPLATE,
+            "--framework",
+            "cloudformation",
+            "--compact",
+            "--quiet",
+            "--skip-download",
+        ],
+    );
+    let report = text(&output);
+    assert!(output.status.success(), "checkov: {report}");
+    assert!(report.contains("Failed checks: 0"), "checkov: {report}");
+}
+
+fn resources(template: &Value) -> impl Iterator<Item = (&str, &Value)> {
+    template["Resources"]
+        .as_mapping()
+        .expect("Resources")
+        .iter()
+        .map(|(name, resource)| (name.as_str().expect("resource name"), resource))
+}
+
+#[test]
+fn every_checkov_skip_says_why() {
+    let template = template();
+    let mut skips = 0;
+    for (name, resource) in resources(&template) {
+        for skip in resource["Metadata"]["checkov"]["skip"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+        {
+            let comment = skip["comment"].as_str().unwrap_or_default();
+            assert!(
+                comment.split_whitespace().count() >= 6,
+                "{name} skips {:?} without a reason",
+                skip["id"]
+            );
+            skips += 1;
+        }
+    }
+    assert!(
+        skips > 0,
+        "the reasons above were checked on at least one skip"
+    );
+}
+
+/// Function resources by the binary they build.
+fn declared_functions(template: &Value) -> Vec<(String, Value)> {
+    resources(template)
+        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::Serverless::Function"))
+        .map(|(name, r)| {
+            let binary = r["Metadata"]["BuildProperties"]["Binary"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{name} names no binary"));
+            (binary.to_owned(), r.clone())
+        })
+        .collect()
+}
+
+#[test]
+fn every_function_folder_is_declared_and_every_declared_function_exists() {
+    let folders: BTreeSet<String> = std::fs::read_dir(support::repo_path("functions"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("Cargo.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let template = template();
+    let declared: BTreeSet<String> = declared_functions(&template)
+        .into_iter()
+        .map(|(b, _)| b)
+        .collect();
+    assert!(!folders.is_empty());
+    assert_eq!(folders, declared);
+    for (binary, resource) in declared_functions(&template) {
+        assert_eq!(
+            resource["Metadata"]["BuildMethod"], "rust-cargolambda",
+            "{binary}"
+        );
+    }
+}
+
+fn environment_keys(block: &Value) -> BTreeSet<String> {
+    block["Environment"]["Variables"]
+        .as_mapping()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, _)| k.as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn every_variable_the_code_reads_is_set_for_its_function() {
+    let template = template();
+    let global = environment_keys(&template["Globals"]["Function"]);
+    let functions = declared_functions(&template);
+    for wanted in FUNCTION_ENVIRONMENT {
+        let (_, resource) = functions
+            .iter()
+            .find(|(binary, _)| binary == wanted.function)
+            .unwrap_or_else(|| panic!("{} is not in the template", wanted.function));
+        let set: BTreeSet<String> = global
+            .union(&environment_keys(&resource["Properties"]))
+            .cloned()
+            .collect();
+        for variable in wanted.settings {
+            assert!(
+                set.contains(*variable),
+                "{} does not set {variable}",
+                wanted.function
+            );
+        }
+        for secret in wanted.secrets {
+            let param = format!("{secret}{SECRET_PARAM_SUFFIX}");
+            assert!(
+                set.contains(&param),
+                "{} does not set {param}",
+                wanted.function
+            );
+            assert!(
+                !set.contains(*secret),
+                "{} puts the secret {secret} in plain environment",
+                wanted.function
+            );
+        }
+    }
+}
+
+#[test]
+fn the_table_has_exactly_the_indexes_and_ttl_the_code_uses() {
+    let template = template();
+    let table = resources(&template)
+        .find(|(_, r)| r["Type"].as_str() == Some("AWS::DynamoDB::Table"))
+        .map(|(_, r)| r["Properties"].clone())
+        .expect("a table");
+    let indexes: BTreeSet<&str> = table["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .expect("indexes")
+        .iter()
+        .filter_map(|i| i["IndexName"].as_str())
+        .collect();
+    assert_eq!(indexes, BTreeSet::from([BY_DAY_INDEX, BY_AUTHOR_INDEX]));
+    assert_eq!(
+        table["TimeToLiveSpecification"]["AttributeName"],
+        TTL_ATTRIBUTE
+    );
+    assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(
+        table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+        true
+    );
+}
