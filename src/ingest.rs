@@ -8,12 +8,18 @@ use thiserror::Error;
 use tracing::{info, warn};
 
 use crate::domain::alert::compose_sms;
-use crate::domain::{AlertCode, AlertState, Mention, MentionRecord, Priority, Triage, Voice};
-use crate::ports::{Claim, Delivery, Inserted, MentionStore, RosterStore, SmsSender, StoreError};
+use crate::domain::{
+    AlertCode, AlertState, Mention, MentionRecord, Priority, Triage, TriageContext, Voice,
+};
+use crate::ports::{
+    AuthorKey, Claim, Delivery, Inserted, MentionStore, RosterStore, SmsSender, StoreError,
+};
 
 /// How long a claim to send one SMS holds before another attempt may take
 /// over; longer than any Lambda invocation that could still be sending.
 const DELIVERY_LEASE: Duration = Duration::minutes(15);
+/// How far back an author's earlier posts count towards escalation.
+const AUTHOR_WINDOW: Duration = Duration::hours(1);
 /// Reply codes tried per mention before giving up on a free one.
 const CODE_ATTEMPTS: u32 = 32;
 
@@ -103,7 +109,8 @@ impl Ingestor {
                 alert_code: None,
             });
         }
-        let assessment = self.triage.assess(&mention);
+        let context = self.context(&mention).await?;
+        let assessment = self.triage.assess(&mention, &context);
         let (alert, alert_code) = if assessment.priority == Priority::P1 {
             (
                 AlertState::Pending,
@@ -117,6 +124,24 @@ impl Ingestor {
             assessment: Some(assessment),
             alert,
             alert_code,
+        })
+    }
+
+    /// How often the author has posted about the brand lately: the third
+    /// post in forty minutes is more urgent than the first.
+    async fn context(&self, mention: &Mention) -> Result<TriageContext, IngestError> {
+        let since = mention.created_at - AUTHOR_WINDOW;
+        let earlier = self
+            .store
+            .author_mentions(&AuthorKey::of(mention), since, 10)
+            .await?
+            .into_iter()
+            .filter(|r| r.mention.id != mention.id && r.mention.created_at <= mention.created_at)
+            .count();
+        Ok(TriageContext {
+            recent_posts: earlier,
+            window_minutes: AUTHOR_WINDOW.num_minutes(),
+            author_handle: Some(mention.author.handle.clone()),
         })
     }
 

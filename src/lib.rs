@@ -5,6 +5,7 @@
 //! - [`platforms`]: each platform's payloads, parsed into mentions.
 //! - [`ports`]: the storage and SMS interfaces; [`adapters`] implement them
 //!   on DynamoDB/SNS and on the embedded SQLite/outbox default.
+//! - [`triage`]: the complaint model and the signals behind priorities.
 //! - [`ingest`]: the one path from a mention to a stored record and an SMS.
 //! - [`webhook`]: the webhook function's handler; `functions/` only wires it.
 
@@ -17,4 +18,5 @@ pub mod platforms;
 pub mod ports;
 pub mod signature;
 pub mod telemetry;
+pub mod triage;
 pub mod webhook;

@@ -40,6 +40,7 @@ fn record(native_id: &str, author_id: &str, received: &str) -> MentionRecord {
         assessment: Some(Assessment {
             complaint: true,
             intent: Intent::Complaint,
+            sentiment: -0.7,
             urgency: 0.75,
             priority: Priority::P1,
             reasons: vec!["kids".into(), "stuck".into()],

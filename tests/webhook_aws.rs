@@ -9,7 +9,6 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use earshot::adapters::dynamo::DynamoStore;
 use earshot::adapters::sns::SnsSms;
 use earshot::config::Secret;
-use earshot::domain::triage::KeywordTriage;
 use earshot::domain::{AlertState, MentionId, OnCallContact, PhoneNumber, Platform};
 use earshot::http::{HttpRequest, HttpResponse};
 use earshot::ingest::{Clock, Ingestor};
@@ -51,7 +50,7 @@ impl Stack {
             store: Arc::new(self.store.clone()),
             roster: Arc::new(self.store.clone()),
             sms,
-            triage: Arc::new(KeywordTriage::default()),
+            triage: Arc::new(earshot::triage::ModelTriage::shipped()),
             clock: Clock::System,
         };
         Webhook::new(

@@ -9,9 +9,9 @@ pub mod sns;
 use std::sync::Arc;
 
 use crate::config::{self, ConfigError};
-use crate::domain::triage::KeywordTriage;
 use crate::ingest::{Clock, Ingestor};
 use crate::ports::{MentionStore, RosterStore, SmsSender};
+use crate::triage::ModelTriage;
 
 pub use aws_config::SdkConfig;
 
@@ -72,7 +72,7 @@ impl Deps {
             store: self.store.clone(),
             roster: self.roster.clone(),
             sms: self.sms.clone(),
-            triage: Arc::new(KeywordTriage::default()),
+            triage: Arc::new(ModelTriage::shipped()),
             clock,
         }
     }

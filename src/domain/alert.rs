@@ -307,6 +307,7 @@ mod tests {
         Assessment {
             complaint: true,
             intent: Intent::Complaint,
+            sentiment: -0.8,
             urgency: 0.9,
             priority: Priority::P1,
             reasons: reasons.iter().map(|r| r.to_string()).collect(),

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub use alert::{AlertCode, AlertState};
 pub use mention::{Author, Mention, MentionId, Platform, Voice};
 pub use roster::{OnCallContact, PhoneNumber};
-pub use triage::{Assessment, Intent, Priority, Triage};
+pub use triage::{Assessment, Intent, Priority, Triage, TriageContext};
 
 /// A mention as stored: the post, its triage and where its alert stands.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -5,6 +5,7 @@ mod backend;
 mod demo;
 mod events;
 mod show;
+mod triage;
 
 use std::path::PathBuf;
 
@@ -84,6 +85,12 @@ enum Command {
     },
     /// Create the storage: the DynamoDB table with --aws, else the SQLite file.
     Setup,
+    /// Fit the complaint model to labelled posts (CSV or JSON lines).
+    Train(triage::TrainArgs),
+    /// Triage a file of posts; one JSON object per line on stdout.
+    Triage(triage::TriageArgs),
+    /// Precision, recall and F1 of complaint detection on labelled posts.
+    Eval(triage::EvalArgs),
 }
 
 #[derive(Subcommand)]
@@ -160,6 +167,9 @@ async fn run(cli: Cli) -> Result<()> {
                 .await?;
             show::mentions(&mentions, json)
         }
+        Command::Train(args) => triage::train(args),
+        Command::Triage(args) => triage::triage(args),
+        Command::Eval(args) => triage::eval(args),
         Command::Setup => {
             let backend = Backend::open(&global).await?;
             println!("{}", backend.setup().await?);

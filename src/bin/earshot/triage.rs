@@ -1,0 +1,335 @@
+//! `earshot train`, `earshot triage` and `earshot eval`: the complaint model
+//! on a company's own labelled history, and triage of files of posts.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use earshot::domain::TriageContext;
+use earshot::triage::{LinearModel, ModelTriage, TrainingOptions, TriageSettings};
+use serde_json::{Value, json};
+
+#[derive(Args)]
+pub struct Columns {
+    /// CSV file with a header row, or JSON lines (.jsonl / .ndjson).
+    #[arg(long)]
+    input: PathBuf,
+    #[arg(long, default_value = "text")]
+    text_column: String,
+}
+
+#[derive(Args)]
+pub struct ModelArgs {
+    /// A model written by `earshot train`; the shipped model by default.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// A JSON file of triage settings (urgent_terms, vip_authors,
+    /// reach_threshold, p1_threshold, complaint_threshold).
+    #[arg(long)]
+    settings: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    columns: Columns,
+    /// Column holding 1/0 (or true/false, complaint/other); empty rows are skipped.
+    #[arg(long, default_value = "label")]
+    label_column: String,
+    #[arg(long, default_value = "models/complaint.bin")]
+    output: PathBuf,
+    #[arg(long, default_value_t = TrainingOptions::default().epochs)]
+    epochs: usize,
+}
+
+#[derive(Args)]
+pub struct TriageArgs {
+    #[command(flatten)]
+    columns: Columns,
+    #[arg(long)]
+    followers_column: Option<String>,
+    #[arg(long)]
+    id_column: Option<String>,
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+#[derive(Args)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    columns: Columns,
+    #[arg(long, default_value = "label")]
+    label_column: String,
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+type Row = HashMap<String, String>;
+
+/// Every row of a CSV or JSON-lines file, as column → text.
+fn read_rows(path: &Path) -> Result<Vec<Row>> {
+    let is_json_lines = path
+        .extension()
+        .is_some_and(|ext| ext == "jsonl" || ext == "ndjson" || ext == "json");
+    if is_json_lines {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        return text
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| !line.trim().is_empty())
+            .map(|(n, line)| {
+                let object: serde_json::Map<String, Value> = serde_json::from_str(line)
+                    .with_context(|| {
+                        format!("{} line {}: not a JSON object", path.display(), n + 1)
+                    })?;
+                Ok(object
+                    .into_iter()
+                    .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+                    .collect())
+            })
+            .collect();
+    }
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let headers = reader.headers()?.clone();
+    reader
+        .records()
+        .enumerate()
+        .map(|(n, record)| {
+            let record = record.with_context(|| format!("{} row {}", path.display(), n + 2))?;
+            Ok(headers
+                .iter()
+                .map(str::to_owned)
+                .zip(record.iter().map(str::to_owned))
+                .collect())
+        })
+        .collect()
+}
+
+fn column<'a>(row: &'a Row, name: &str, path: &Path) -> Result<&'a str> {
+    row.get(name)
+        .map(String::as_str)
+        .with_context(|| format!("{} has no column `{name}`", path.display()))
+}
+
+/// `1`, `true`, `yes`, `complaint` are complaints; `0`, `false`, `no`,
+/// `other` are not; empty means unlabelled.
+fn parse_label(raw: &str) -> Result<Option<bool>> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "" => Ok(None),
+        "1" | "true" | "yes" | "complaint" => Ok(Some(true)),
+        "0" | "false" | "no" | "other" | "not_complaint" => Ok(Some(false)),
+        other => bail!("label `{other}` is neither 1/0, true/false nor complaint/other"),
+    }
+}
+
+fn labelled(rows: &[Row], args: &Columns, label_column: &str) -> Result<Vec<(String, bool)>> {
+    let mut examples = Vec::new();
+    for row in rows {
+        if let Some(label) = parse_label(column(row, label_column, &args.input)?)? {
+            examples.push((
+                column(row, &args.text_column, &args.input)?.to_owned(),
+                label,
+            ));
+        }
+    }
+    if examples.is_empty() {
+        bail!("{} has no labelled rows", args.input.display());
+    }
+    Ok(examples)
+}
+
+fn load_triage(args: &ModelArgs) -> Result<ModelTriage> {
+    let settings = match &args.settings {
+        Some(path) => serde_json::from_slice(&crate::read_file(path)?)
+            .with_context(|| format!("{} is not a settings JSON object", path.display()))?,
+        None => TriageSettings::default(),
+    };
+    let triage = match &args.model {
+        Some(path) => ModelTriage::new(
+            LinearModel::read(crate::read_file(path)?.as_slice())?,
+            settings,
+        ),
+        None => ModelTriage::new(ModelTriage::shipped().model().clone(), settings),
+    };
+    Ok(triage)
+}
+
+pub fn train(args: TrainArgs) -> Result<()> {
+    let rows = read_rows(&args.columns.input)?;
+    let examples = labelled(&rows, &args.columns, &args.label_column)?;
+    let complaints = examples.iter().filter(|(_, label)| *label).count();
+    let options = TrainingOptions {
+        epochs: args.epochs,
+        ..TrainingOptions::default()
+    };
+    let model = LinearModel::train(&examples, options);
+    let mut file = std::fs::File::create(&args.output)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    model.write(&mut file)?;
+    println!(
+        "trained on {} posts ({complaints} complaints), {} epochs; wrote {}",
+        examples.len(),
+        args.epochs,
+        args.output.display()
+    );
+    Ok(())
+}
+
+pub fn triage(args: TriageArgs) -> Result<()> {
+    let triage = load_triage(&args.model)?;
+    let rows = read_rows(&args.columns.input)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for (n, row) in rows.iter().enumerate() {
+        let text = column(row, &args.columns.text_column, &args.columns.input)?;
+        let followers = match &args.followers_column {
+            Some(name) => column(row, name, &args.columns.input)?
+                .trim()
+                .parse::<u64>()
+                .ok(),
+            None => None,
+        };
+        let id = match &args.id_column {
+            Some(name) => column(row, name, &args.columns.input)?.to_owned(),
+            None => (n + 1).to_string(),
+        };
+        let verdict = triage.assess_text(text, followers, &TriageContext::default());
+        let line = json!({
+            "id": id,
+            "complaint": verdict.complaint,
+            "intent": verdict.intent.label(),
+            "sentiment": verdict.sentiment,
+            "urgency": verdict.urgency,
+            "priority": verdict.priority.to_string(),
+            "reasons": verdict.reasons,
+        });
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
+/// Precision, recall and F1 of the complaint decision.
+#[derive(Debug, Default, PartialEq)]
+pub struct Scores {
+    pub true_positive: usize,
+    pub false_positive: usize,
+    pub false_negative: usize,
+    pub true_negative: usize,
+}
+
+impl Scores {
+    pub fn add(&mut self, predicted: bool, actual: bool) {
+        match (predicted, actual) {
+            (true, true) => self.true_positive += 1,
+            (true, false) => self.false_positive += 1,
+            (false, true) => self.false_negative += 1,
+            (false, false) => self.true_negative += 1,
+        }
+    }
+
+    fn ratio(part: usize, whole: usize) -> f64 {
+        if whole == 0 {
+            0.0
+        } else {
+            part as f64 / whole as f64
+        }
+    }
+
+    pub fn precision(&self) -> f64 {
+        Self::ratio(self.true_positive, self.true_positive + self.false_positive)
+    }
+
+    pub fn recall(&self) -> f64 {
+        Self::ratio(self.true_positive, self.true_positive + self.false_negative)
+    }
+
+    pub fn f1(&self) -> f64 {
+        let (p, r) = (self.precision(), self.recall());
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
+    }
+}
+
+pub fn eval(args: EvalArgs) -> Result<()> {
+    let triage = load_triage(&args.model)?;
+    let rows = read_rows(&args.columns.input)?;
+    let examples = labelled(&rows, &args.columns, &args.label_column)?;
+    let mut scores = Scores::default();
+    for (text, actual) in &examples {
+        let verdict = triage.assess_text(text, None, &TriageContext::default());
+        scores.add(verdict.complaint, *actual);
+    }
+    println!("posts      {}", examples.len());
+    println!(
+        "complaints {}",
+        scores.true_positive + scores.false_negative
+    );
+    println!("precision  {:.3}", scores.precision());
+    println!("recall     {:.3}", scores.recall());
+    println!("f1         {:.3}", scores.f1());
+    println!(
+        "confusion  tp {} fp {} fn {} tn {}",
+        scores.true_positive, scores.false_positive, scores.false_negative, scores.true_negative
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_follow_their_definitions() {
+        let mut scores = Scores::default();
+        for (predicted, actual) in [
+            (true, true),
+            (true, true),
+            (true, false),
+            (false, true),
+            (false, false),
+        ] {
+            scores.add(predicted, actual);
+        }
+        assert!((scores.precision() - 2.0 / 3.0).abs() < 1e-9);
+        assert!((scores.recall() - 2.0 / 3.0).abs() < 1e-9);
+        assert!((scores.f1() - 2.0 / 3.0).abs() < 1e-9);
+        assert_eq!(Scores::default().f1(), 0.0);
+    }
+
+    #[test]
+    fn labels_are_read_in_their_usual_spellings() {
+        assert_eq!(parse_label("1").unwrap(), Some(true));
+        assert_eq!(parse_label(" Complaint ").unwrap(), Some(true));
+        assert_eq!(parse_label("false").unwrap(), Some(false));
+        assert_eq!(parse_label("").unwrap(), None);
+        assert!(parse_label("maybe").is_err());
+    }
+
+    #[test]
+    fn csv_and_json_lines_read_alike_with_quoted_newlines() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = home.path();
+        let csv_path = dir.join("posts.csv");
+        std::fs::write(
+            &csv_path,
+            "id,text,label\n1,\"late, again\nand again\",1\n2,thanks,0\n",
+        )
+        .unwrap();
+        let jsonl_path = dir.join("posts.jsonl");
+        std::fs::write(
+            &jsonl_path,
+            "{\"id\": 1, \"text\": \"late, again\\nand again\", \"label\": \"1\"}\n\n{\"id\": 2, \"text\": \"thanks\", \"label\": 0}\n",
+        )
+        .unwrap();
+        let from_csv = read_rows(&csv_path).unwrap();
+        let from_jsonl = read_rows(&jsonl_path).unwrap();
+        assert_eq!(from_csv, from_jsonl);
+        assert_eq!(from_csv[0]["text"], "late, again\nand again");
+    }
+}

@@ -1,0 +1,319 @@
+//! Triage staff can trust: a linear complaint model over hashed n-grams,
+//! combined with explainable signals that decide urgency and say why.
+
+pub mod model;
+pub mod signals;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::triage::{
+    Assessment, Intent, MAX_REASONS, Priority, Triage, TriageContext, followers_reason,
+};
+use crate::domain::{Mention, Voice};
+pub use model::{LinearModel, ModelError, TrainingOptions};
+
+/// The model shipped with Earshot, trained only on `data/triage-corpus.csv`
+/// (posts written for this project) by `earshot train`.
+const SHIPPED_MODEL: &[u8] = include_bytes!("../../models/complaint.bin");
+
+/// What one brand's watch may tune.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TriageSettings {
+    /// Extra phrases that make a complaint urgent for this brand
+    /// ("gate closed", "no power").
+    pub urgent_terms: Vec<String>,
+    /// Handles (without `@`) whose complaints always page.
+    pub vip_authors: Vec<String>,
+    /// Followers from which an author's reach counts as a reason.
+    pub reach_threshold: u64,
+    /// Urgency from which a complaint pages someone (P1).
+    pub p1_threshold: f32,
+    /// Model probability from which a post counts as a complaint.
+    pub complaint_threshold: f32,
+}
+
+impl Default for TriageSettings {
+    fn default() -> Self {
+        Self {
+            urgent_terms: Vec::new(),
+            vip_authors: Vec::new(),
+            reach_threshold: 10_000,
+            p1_threshold: 0.6,
+            complaint_threshold: 0.5,
+        }
+    }
+}
+
+/// The model plus signals, behind the domain's [`Triage`] interface.
+#[derive(Debug, Clone)]
+pub struct ModelTriage {
+    model: LinearModel,
+    settings: TriageSettings,
+}
+
+impl ModelTriage {
+    pub fn new(model: LinearModel, settings: TriageSettings) -> Self {
+        Self { model, settings }
+    }
+
+    /// The shipped model with default settings.
+    pub fn shipped() -> Self {
+        let model = LinearModel::read(SHIPPED_MODEL)
+            .expect("the shipped model is checked by the test suite");
+        Self::new(model, TriageSettings::default())
+    }
+
+    pub fn model(&self) -> &LinearModel {
+        &self.model
+    }
+
+    pub fn settings(&self) -> &TriageSettings {
+        &self.settings
+    }
+
+    /// Triage of bare text, for batch use.
+    pub fn assess_text(
+        &self,
+        text: &str,
+        followers: Option<u64>,
+        context: &TriageContext,
+    ) -> Assessment {
+        let lowered = text.to_lowercase();
+        let found = signals::find(&lowered);
+        let settings = &self.settings;
+        let probability = self.model.complaint_probability(text);
+
+        let urgent_term = settings
+            .urgent_terms
+            .iter()
+            .find(|term| !term.is_empty() && lowered.contains(&term.to_lowercase()));
+        // The model decides, but named failures or sarcasm are complaints
+        // whatever it says, and plain praise is not.
+        let complaint = (probability >= settings.complaint_threshold
+            || found.sarcasm
+            || found.complaint.len() >= 2
+            || (!found.complaint.is_empty() && !found.pressure.is_empty()))
+            && !found.praise;
+        let intent = if complaint {
+            Intent::Complaint
+        } else if found.praise {
+            Intent::Praise
+        } else if found.question {
+            Intent::Question
+        } else {
+            Intent::Other
+        };
+
+        let has_reach = followers.is_some_and(|n| n >= settings.reach_threshold);
+        let vip = context.author_handle.as_deref().is_some_and(|h| {
+            settings
+                .vip_authors
+                .iter()
+                .any(|v| v.trim_start_matches('@').eq_ignore_ascii_case(h))
+        });
+        let repeated = context.recent_posts >= 2;
+
+        let mut urgency = 0.0f32;
+        if complaint {
+            urgency = 0.25 + 0.15 * probability;
+            if !found.pressure.is_empty() || urgent_term.is_some() {
+                urgency += 0.3;
+            }
+            if !found.vulnerable.is_empty() {
+                urgency += 0.3;
+            }
+            if repeated {
+                urgency += 0.15;
+            }
+            if has_reach {
+                urgency += 0.1;
+            }
+            if vip {
+                urgency += 0.3;
+            }
+        }
+        let urgency = urgency.min(1.0);
+        // Paging needs more than a high score: someone stuck, at risk or about
+        // to lose something now (or a VIP), never praise or a question.
+        let acute = !found.pressure.is_empty()
+            || !found.vulnerable.is_empty()
+            || urgent_term.is_some()
+            || vip;
+        let priority = if complaint && acute && urgency >= settings.p1_threshold {
+            Priority::P1
+        } else if complaint {
+            Priority::P2
+        } else {
+            Priority::P3
+        };
+
+        let mut reasons: Vec<String> = Vec::new();
+        if complaint {
+            reasons.extend(found.vulnerable.iter().map(|r| (*r).to_owned()));
+            reasons.extend(found.pressure.iter().map(|r| (*r).to_owned()));
+            if let Some(term) = urgent_term {
+                reasons.push(term.to_lowercase());
+            }
+            if repeated {
+                reasons.push(format!(
+                    "{} post in {} min",
+                    ordinal(context.recent_posts + 1),
+                    context.window_minutes
+                ));
+            }
+            if vip {
+                reasons.push("VIP".to_owned());
+            }
+            if has_reach {
+                reasons.push(followers_reason(followers.unwrap_or_default()));
+            }
+            reasons.extend(found.complaint.iter().map(|r| (*r).to_owned()));
+            if found.sarcasm && reasons.is_empty() {
+                reasons.push("sarcasm".to_owned());
+            }
+        } else if found.praise {
+            reasons.push("praise".to_owned());
+        }
+        reasons.dedup();
+        reasons.truncate(MAX_REASONS);
+
+        let sentiment = if found.praise {
+            0.6
+        } else {
+            (0.5 - probability) * 2.0 * if complaint { 1.0 } else { 0.5 }
+        };
+
+        Assessment {
+            complaint,
+            intent,
+            sentiment: sentiment.clamp(-1.0, 1.0),
+            urgency,
+            priority,
+            reasons,
+        }
+    }
+}
+
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+impl Triage for ModelTriage {
+    fn assess(&self, mention: &Mention, context: &TriageContext) -> Assessment {
+        debug_assert_eq!(mention.voice, Voice::Customer);
+        self.assess_text(&mention.text, mention.author.followers, context)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn triage() -> ModelTriage {
+        ModelTriage::shipped()
+    }
+
+    fn assess(text: &str) -> Assessment {
+        triage().assess_text(text, Some(300), &TriageContext::default())
+    }
+
+    #[test]
+    fn a_family_stuck_on_the_tarmac_pages_now() {
+        let verdict = assess(
+            "@skyways we have been stuck on the tarmac for an hour with two kids and no water",
+        );
+        assert!(verdict.complaint);
+        assert_eq!(verdict.priority, Priority::P1);
+        assert_eq!(verdict.reasons, vec!["kids", "stuck", "waiting hours"]);
+    }
+
+    #[test]
+    fn praise_is_never_paged() {
+        let verdict = assess("Thank you @skyways, the crew were amazing with my kids tonight");
+        assert_eq!(verdict.intent, Intent::Praise);
+        assert_eq!(verdict.priority, Priority::P3);
+        assert!(verdict.sentiment > 0.0);
+    }
+
+    #[test]
+    fn questions_are_never_paged() {
+        let verdict = assess("@skyways can I bring a pushchair for my baby on board?");
+        assert_ne!(verdict.priority, Priority::P1);
+        assert_eq!(verdict.intent, Intent::Question);
+    }
+
+    #[test]
+    fn sarcasm_is_a_complaint() {
+        let verdict = assess("Great job @metrorail, three hours late again. Love it");
+        assert!(verdict.complaint, "{verdict:?}");
+    }
+
+    #[test]
+    fn a_plain_complaint_waits_for_today() {
+        let verdict = assess("@skyways still no refund for my cancelled booking in March");
+        assert!(verdict.complaint);
+        assert_eq!(verdict.priority, Priority::P2);
+    }
+
+    #[test]
+    fn repeated_posts_and_reach_are_reasons() {
+        let context = TriageContext {
+            recent_posts: 2,
+            window_minutes: 40,
+            author_handle: Some("dana".into()),
+        };
+        let verdict = triage().assess_text(
+            "@skyways stuck at gate 12 for an hour, nobody answers",
+            Some(45_000),
+            &context,
+        );
+        assert_eq!(verdict.priority, Priority::P1);
+        assert_eq!(
+            verdict.reasons,
+            vec!["stuck", "waiting hours", "3rd post in 40 min"]
+        );
+    }
+
+    #[test]
+    fn watch_settings_add_urgent_terms_and_vips() {
+        let settings = TriageSettings {
+            urgent_terms: vec!["gate closed".into()],
+            vip_authors: vec!["@MayorOfLeeds".into()],
+            ..TriageSettings::default()
+        };
+        let triage = ModelTriage::new(triage().model, settings);
+        let verdict = triage.assess_text(
+            "@skyways the gate closed on us, refund please",
+            None,
+            &TriageContext::default(),
+        );
+        assert_eq!(verdict.priority, Priority::P1, "{verdict:?}");
+        assert!(verdict.reasons.contains(&"gate closed".to_owned()));
+        let vip = TriageContext {
+            author_handle: Some("mayorofleeds".into()),
+            ..TriageContext::default()
+        };
+        let verdict = triage.assess_text(
+            "@skyways my bag never arrived and nobody answers",
+            None,
+            &vip,
+        );
+        assert_eq!(verdict.priority, Priority::P1, "{verdict:?}");
+    }
+
+    #[test]
+    fn ordinals_read_naturally() {
+        assert_eq!(ordinal(2), "2nd");
+        assert_eq!(ordinal(3), "3rd");
+        assert_eq!(ordinal(11), "11th");
+        assert_eq!(ordinal(21), "21st");
+    }
+}

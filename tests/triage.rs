@@ -1,0 +1,136 @@
+//! Triage from the outside: the shipped model comes from the project's own
+//! corpus, and the batch commands read and write what they promise.
+
+mod support;
+
+use std::process::Command;
+
+use earshot::triage::{LinearModel, TrainingOptions};
+
+fn corpus() -> Vec<(String, bool)> {
+    let mut reader = csv::Reader::from_path(support::repo_path("data/triage-corpus.csv")).unwrap();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].to_owned(), &r[1] == "1")
+        })
+        .collect()
+}
+
+#[test]
+fn the_shipped_model_is_exactly_what_the_project_corpus_trains() {
+    let shipped = std::fs::read(support::repo_path("models/complaint.bin")).unwrap();
+    let trained = LinearModel::train(&corpus(), TrainingOptions::default());
+    let mut bytes = Vec::new();
+    trained.write(&mut bytes).unwrap();
+    assert!(
+        bytes == shipped,
+        "models/complaint.bin is stale: run `earshot train --input data/triage-corpus.csv`"
+    );
+}
+
+fn earshot(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_earshot"))
+        .args(args)
+        .current_dir(support::repo_path(""))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn batch_triage_writes_one_json_object_per_post() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("posts.csv");
+    std::fs::write(
+        &input,
+        "post_id,body,reach\n\
+         a1,\"@skyways stuck on the tarmac for 2 hours with a baby, no water\",52000\n\
+         a2,\"@skyways thanks, lovely crew today\",12\n\
+         a3,\"@skyways what's the bag allowance?\",\n",
+    )
+    .unwrap();
+    let out = earshot(&[
+        "triage",
+        "--input",
+        input.to_str().unwrap(),
+        "--text-column",
+        "body",
+        "--followers-column",
+        "reach",
+        "--id-column",
+        "post_id",
+    ]);
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["id"], "a1");
+    assert_eq!(lines[0]["priority"], "P1");
+    assert_eq!(lines[0]["complaint"], true);
+    assert!(lines[0]["reasons"].as_array().unwrap().len() <= 3);
+    assert_eq!(lines[1]["intent"], "praise");
+    assert_eq!(lines[1]["priority"], "P3");
+    assert_eq!(lines[2]["intent"], "question");
+    for line in &lines {
+        for field in [
+            "complaint",
+            "intent",
+            "sentiment",
+            "urgency",
+            "priority",
+            "reasons",
+        ] {
+            assert!(line.get(field).is_some(), "{field} missing from {line}");
+        }
+    }
+}
+
+#[test]
+fn a_company_can_train_on_its_own_history_and_evaluate() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history.jsonl");
+    let mut lines = String::new();
+    for n in 0..20 {
+        lines.push_str(&format!("{{\"message\": \"order {n} arrived broken and support ignores me\", \"is_complaint\": 1}}\n"));
+        lines.push_str(&format!(
+            "{{\"message\": \"order {n} arrived early, thanks team\", \"is_complaint\": 0}}\n"
+        ));
+    }
+    std::fs::write(&history, lines).unwrap();
+    let model = dir.path().join("ours.bin");
+    let said = earshot(&[
+        "train",
+        "--input",
+        history.to_str().unwrap(),
+        "--text-column",
+        "message",
+        "--label-column",
+        "is_complaint",
+        "--output",
+        model.to_str().unwrap(),
+    ]);
+    assert!(
+        said.contains("trained on 40 posts (20 complaints)"),
+        "{said}"
+    );
+    let report = earshot(&[
+        "eval",
+        "--input",
+        history.to_str().unwrap(),
+        "--text-column",
+        "message",
+        "--label-column",
+        "is_complaint",
+        "--model",
+        model.to_str().unwrap(),
+    ]);
+    assert!(report.contains("f1         1.000"), "{report}");
+}
