@@ -143,3 +143,65 @@ pub trait SmsSender: Send + Sync {
     /// Hands one SMS to the carrier; returns the provider's message id.
     async fn send(&self, to: &PhoneNumber, body: &str) -> Result<String, SmsError>;
 }
+
+/// Who took an alert, and when.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Ownership {
+    pub name: String,
+    pub phone: PhoneNumber,
+    pub at: DateTime<Utc>,
+}
+
+/// The result of an ACK: the first one wins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Acknowledged {
+    Won,
+    /// Someone else (or this person, earlier) already has it.
+    AlreadyOwned(Ownership),
+}
+
+/// What staff replies change: ownership, completion and feedback.
+#[async_trait]
+pub trait FollowUpStore: Send + Sync {
+    /// The mention an alert code was given to.
+    async fn mention_for_code(&self, code: &AlertCode) -> Result<Option<MentionId>, StoreError>;
+
+    /// Remembers the last alert sent to a phone, for a bare `ACK`.
+    async fn set_latest_alert(
+        &self,
+        phone: &PhoneNumber,
+        code: &AlertCode,
+    ) -> Result<(), StoreError>;
+    async fn latest_alert(&self, phone: &PhoneNumber) -> Result<Option<AlertCode>, StoreError>;
+
+    /// True the first time an inbound message id is seen: SNS may deliver
+    /// the same inbound SMS twice.
+    async fn first_sight_of_inbound(
+        &self,
+        message_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Takes the alert for `owner` unless someone already has it.
+    async fn acknowledge(
+        &self,
+        mention: &MentionId,
+        owner: &Ownership,
+    ) -> Result<Acknowledged, StoreError>;
+    async fn owner(&self, mention: &MentionId) -> Result<Option<Ownership>, StoreError>;
+
+    /// Marks the alert done; `None` the first time, else who closed it.
+    async fn close(
+        &self,
+        mention: &MentionId,
+        by: &Ownership,
+    ) -> Result<Option<Ownership>, StoreError>;
+
+    /// Keeps a staff verdict that the alert was a false alarm.
+    async fn record_noise(&self, mention: &MentionId, by: &Ownership) -> Result<(), StoreError>;
+
+    /// Opts a roster phone out of (or back into) alerts; false if the phone
+    /// is not on the roster.
+    async fn set_opted_out(&self, phone: &PhoneNumber, opted_out: bool)
+    -> Result<bool, StoreError>;
+}

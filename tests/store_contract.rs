@@ -10,7 +10,10 @@ use earshot::domain::{
     AlertCode, AlertState, Assessment, Author, Intent, Mention, MentionId, MentionRecord,
     OnCallContact, PhoneNumber, Platform, Priority, Voice,
 };
-use earshot::ports::{AuthorKey, Claim, Delivery, Inserted, MentionStore, RosterStore};
+use earshot::ports::{
+    Acknowledged, AuthorKey, Claim, Delivery, FollowUpStore, Inserted, MentionStore, Ownership,
+    RosterStore,
+};
 
 fn at(rfc3339: &str) -> DateTime<Utc> {
     rfc3339.parse().expect("RFC 3339 time")
@@ -275,11 +278,13 @@ async fn the_roster_adds_renames_lists_and_removes<S: RosterStore>(store: &S) {
         name: "Sam".into(),
         phone: phone("+15555550100"),
         added_at,
+        opted_out: false,
     };
     let kim = OnCallContact {
         name: "Kim".into(),
         phone: phone("+447700900123"),
         added_at,
+        opted_out: false,
     };
     store.put_contact(&sam).await.unwrap();
     store.put_contact(&kim).await.unwrap();
@@ -300,6 +305,86 @@ async fn the_roster_adds_renames_lists_and_removes<S: RosterStore>(store: &S) {
     assert_eq!(store.contacts().await.unwrap(), vec![kim]);
 }
 
+fn owner(name: &str, phone_number: &str, at_time: &str) -> Ownership {
+    Ownership {
+        name: name.into(),
+        phone: phone(phone_number),
+        at: at(at_time),
+    }
+}
+
+async fn the_first_ack_wins_and_later_ones_learn_who<S: FollowUpStore>(store: &S) {
+    let id = MentionId::new(Platform::X, "600");
+    let sam = owner("Sam", "+15555550100", "2026-11-24T10:02:00Z");
+    let kim = owner("Kim", "+15555550101", "2026-11-24T10:02:01Z");
+    assert_eq!(store.owner(&id).await.unwrap(), None);
+    assert_eq!(
+        store.acknowledge(&id, &sam).await.unwrap(),
+        Acknowledged::Won
+    );
+    assert_eq!(
+        store.acknowledge(&id, &kim).await.unwrap(),
+        Acknowledged::AlreadyOwned(sam.clone())
+    );
+    assert_eq!(store.owner(&id).await.unwrap(), Some(sam.clone()));
+
+    assert_eq!(
+        store.close(&id, &kim).await.unwrap(),
+        None,
+        "anyone may close it"
+    );
+    assert_eq!(
+        store.close(&id, &sam).await.unwrap(),
+        Some(kim.clone()),
+        "closed once"
+    );
+    store.record_noise(&id, &sam).await.unwrap();
+    store.record_noise(&id, &sam).await.unwrap();
+}
+
+async fn an_inbound_sms_is_seen_once<S: FollowUpStore>(store: &S) {
+    let now = at("2026-11-24T10:00:00Z");
+    assert!(store.first_sight_of_inbound("in-1", now).await.unwrap());
+    assert!(!store.first_sight_of_inbound("in-1", now).await.unwrap());
+    assert!(store.first_sight_of_inbound("in-2", now).await.unwrap());
+}
+
+async fn codes_and_latest_alerts_lead_back_to_mentions<S: FollowUpStore + MentionStore>(store: &S) {
+    let id = MentionId::new(Platform::X, "601");
+    let code = AlertCode::candidate("x:601", 0);
+    let sam = phone("+15555550100");
+    assert_eq!(store.mention_for_code(&code).await.unwrap(), None);
+    assert!(store.reserve_alert_code(&code, &id).await.unwrap());
+    assert_eq!(store.mention_for_code(&code).await.unwrap(), Some(id));
+
+    assert_eq!(store.latest_alert(&sam).await.unwrap(), None);
+    store.set_latest_alert(&sam, &code).await.unwrap();
+    let newer = AlertCode::candidate("x:602", 0);
+    store.set_latest_alert(&sam, &newer).await.unwrap();
+    assert_eq!(store.latest_alert(&sam).await.unwrap(), Some(newer));
+}
+
+async fn stop_and_start_toggle_a_roster_phone<S: FollowUpStore + RosterStore>(store: &S) {
+    let sam = OnCallContact {
+        name: "Sam".into(),
+        phone: phone("+15555550100"),
+        added_at: at("2026-11-24T08:00:00Z"),
+        opted_out: false,
+    };
+    store.put_contact(&sam).await.unwrap();
+    assert!(store.set_opted_out(&sam.phone, true).await.unwrap());
+    assert!(store.contacts().await.unwrap()[0].opted_out);
+    assert!(store.set_opted_out(&sam.phone, false).await.unwrap());
+    assert!(!store.contacts().await.unwrap()[0].opted_out);
+    assert!(
+        !store
+            .set_opted_out(&phone("+15555550199"), true)
+            .await
+            .unwrap(),
+        "not on the roster"
+    );
+}
+
 macro_rules! all_cases {
     ($backend:ident, $open:expr) => {
         contract!(
@@ -314,6 +399,10 @@ macro_rules! all_cases {
                 recent_mentions_come_newest_first_within_the_window,
                 an_authors_history_is_theirs_alone,
                 the_roster_adds_renames_lists_and_removes,
+                the_first_ack_wins_and_later_ones_learn_who,
+                an_inbound_sms_is_seen_once,
+                codes_and_latest_alerts_lead_back_to_mentions,
+                stop_and_start_toggle_a_roster_phone,
             ]
         );
     };

@@ -38,6 +38,7 @@ impl Stack {
                     name: name.into(),
                     phone: PhoneNumber::parse(phone).unwrap(),
                     added_at: chrono::Utc::now(),
+                    opted_out: false,
                 })
                 .await
                 .unwrap();

@@ -27,6 +27,7 @@ async fn local() -> Local {
             name: "Sam".into(),
             phone: PhoneNumber::parse("+15555550100").unwrap(),
             added_at: chrono::Utc::now(),
+            opted_out: false,
         })
         .await
         .unwrap();

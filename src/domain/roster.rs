@@ -77,6 +77,9 @@ pub struct OnCallContact {
     pub name: String,
     pub phone: PhoneNumber,
     pub added_at: DateTime<Utc>,
+    /// Texted STOP: no alerts until START.
+    #[serde(default)]
+    pub opted_out: bool,
 }
 
 #[cfg(test)]

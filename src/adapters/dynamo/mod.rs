@@ -26,6 +26,8 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{AlertCode, AlertState, MentionId, MentionRecord, OnCallContact, PhoneNumber};
 use crate::ports::{AuthorKey, Claim, Delivery, Inserted, MentionStore, RosterStore, StoreError};
 
+mod followup;
+
 pub const BY_DAY_INDEX: &str = "by-day";
 pub const BY_AUTHOR_INDEX: &str = "by-author";
 pub const TTL_ATTRIBUTE: &str = "expires_at";
@@ -79,6 +81,8 @@ struct ContactItem {
     name: String,
     phone: PhoneNumber,
     added_at: DateTime<Utc>,
+    #[serde(default)]
+    opted_out: bool,
 }
 
 fn author_partition(author: &AuthorKey) -> String {
@@ -474,6 +478,7 @@ impl RosterStore for DynamoStore {
             name: contact.name.clone(),
             phone: contact.phone.clone(),
             added_at: contact.added_at,
+            opted_out: contact.opted_out,
         };
         self.client
             .put_item()
@@ -506,6 +511,7 @@ impl RosterStore for DynamoStore {
                     name: item.name,
                     phone: item.phone,
                     added_at: item.added_at,
+                    opted_out: item.opted_out,
                 });
             }
             start_key = page.last_evaluated_key;

@@ -3,6 +3,8 @@
 //! same promises as the DynamoDB adapter (conditional writes, claims with
 //! leases), checked by the shared contract tests.
 
+mod followup;
+
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -43,7 +45,22 @@ CREATE TABLE IF NOT EXISTS alert_codes (
 CREATE TABLE IF NOT EXISTS roster (
     phone       TEXT PRIMARY KEY,
     name        TEXT NOT NULL,
-    added_at    TEXT NOT NULL
+    added_at    TEXT NOT NULL,
+    opted_out   INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS latest_alerts (
+    phone       TEXT PRIMARY KEY,
+    code        TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS inbound_seen (
+    message_id  TEXT PRIMARY KEY,
+    seen_at     TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS follow_ups (
+    mention_id  TEXT NOT NULL,
+    kind        TEXT NOT NULL, -- owner | done | noise:<phone>
+    owner       TEXT NOT NULL, -- JSON Ownership
+    PRIMARY KEY (mention_id, kind)
 );
 CREATE TABLE IF NOT EXISTS outbox (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -331,12 +348,13 @@ impl RosterStore for EmbeddedStore {
     async fn put_contact(&self, contact: &OnCallContact) -> Result<(), StoreError> {
         self.conn()
             .execute(
-                "INSERT INTO roster (phone, name, added_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (phone) DO UPDATE SET name = ?2, added_at = ?3",
+                "INSERT INTO roster (phone, name, added_at, opted_out) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (phone) DO UPDATE SET name = ?2, added_at = ?3, opted_out = ?4",
                 params![
                     contact.phone.as_str(),
                     contact.name,
-                    contact.added_at.to_rfc3339()
+                    contact.added_at.to_rfc3339(),
+                    contact.opted_out
                 ],
             )
             .map_err(unavailable)?;
@@ -346,7 +364,7 @@ impl RosterStore for EmbeddedStore {
     async fn contacts(&self) -> Result<Vec<OnCallContact>, StoreError> {
         let conn = self.conn();
         let mut statement = conn
-            .prepare("SELECT phone, name, added_at FROM roster ORDER BY phone")
+            .prepare("SELECT phone, name, added_at, opted_out FROM roster ORDER BY phone")
             .map_err(unavailable)?;
         let rows = statement
             .query_map([], |row| {
@@ -354,15 +372,17 @@ impl RosterStore for EmbeddedStore {
                     row.get::<_, String>(0)?,
                     row.get::<_, String>(1)?,
                     row.get::<_, String>(2)?,
+                    row.get::<_, bool>(3)?,
                 ))
             })
             .map_err(unavailable)?;
         rows.map(|row| {
-            let (phone, name, added_at) = row.map_err(unavailable)?;
+            let (phone, name, added_at, opted_out) = row.map_err(unavailable)?;
             Ok(OnCallContact {
                 name,
                 phone: PhoneNumber::parse(&phone).map_err(corrupt)?,
                 added_at: added_at.parse().map_err(corrupt)?,
+                opted_out,
             })
         })
         .collect()

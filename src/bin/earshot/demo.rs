@@ -38,6 +38,7 @@ pub async fn run(global: &GlobalArgs, events_dir: &Path) -> Result<()> {
             name: "Sam (on call)".into(),
             phone: PhoneNumber::parse(DEMO_PHONE)?,
             added_at: Utc::now(),
+            opted_out: false,
         })
         .await?;
     println!(

@@ -189,6 +189,7 @@ async fn roster(backend: &Backend, command: RosterCommand, now: DateTime<Utc>) -
                     name: name.clone(),
                     phone: phone.clone(),
                     added_at: now,
+                    opted_out: false,
                 })
                 .await?;
             println!("{name} ({phone}) is on call");

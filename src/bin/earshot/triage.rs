@@ -62,6 +62,10 @@ pub struct EvalArgs {
     columns: Columns,
     #[arg(long, default_value = "label")]
     label_column: String,
+    /// Leave out rows where COLUMN equals VALUE; repeatable
+    /// (e.g. --exclude domain=random_tweet).
+    #[arg(long, value_name = "COLUMN=VALUE", value_parser = parse_exclusion)]
+    exclude: Vec<(String, String)>,
     #[command(flatten)]
     model: ModelArgs,
 }
@@ -256,9 +260,21 @@ impl Scores {
     }
 }
 
+fn parse_exclusion(raw: &str) -> Result<(String, String), String> {
+    raw.split_once('=')
+        .map(|(column, value)| (column.to_owned(), value.to_owned()))
+        .ok_or_else(|| format!("`{raw}` is not COLUMN=VALUE"))
+}
+
 pub fn eval(args: EvalArgs) -> Result<()> {
     let triage = load_triage(&args.model)?;
-    let rows = read_rows(&args.columns.input)?;
+    let mut rows = read_rows(&args.columns.input)?;
+    rows.retain(|row| {
+        !args
+            .exclude
+            .iter()
+            .any(|(column, value)| row.get(column).is_some_and(|v| v == value))
+    });
     let examples = labelled(&rows, &args.columns, &args.label_column)?;
     let mut scores = Scores::default();
     for (text, actual) in &examples {

@@ -1,0 +1,70 @@
+//! Throughput of the per-mention work: triage, and a whole signed X delivery
+//! from raw bytes to parsed mentions. Figures are in benches/README.md.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use earshot::domain::TriageContext;
+use earshot::domain::alert::{AlertCode, compose_sms};
+use earshot::platforms::x::parse_delivery;
+use earshot::signature::{verify_x, x_signature};
+use earshot::triage::ModelTriage;
+
+/// The posts of the project's own corpus: varied lengths and tones.
+fn posts() -> Vec<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/triage-corpus.csv");
+    let mut reader = csv::Reader::from_path(path).expect("corpus");
+    reader
+        .records()
+        .map(|r| r.expect("row")[0].to_owned())
+        .collect()
+}
+
+fn triage(c: &mut Criterion) {
+    let triage = ModelTriage::shipped();
+    let posts = posts();
+    let context = TriageContext::default();
+    let mut group = c.benchmark_group("triage");
+    group.throughput(Throughput::Elements(posts.len() as u64));
+    group.bench_function("assess_text", |b| {
+        b.iter(|| {
+            for post in &posts {
+                black_box(triage.assess_text(black_box(post), Some(1_200), &context));
+            }
+        })
+    });
+    group.finish();
+}
+
+fn delivery(c: &mut Criterion) {
+    let body = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/events/payloads/x-urgent-complaint.json"
+    ))
+    .expect("sample payload");
+    let secret = b"bench-secret";
+    let header = x_signature(secret, &body);
+    let triage = ModelTriage::shipped();
+    let now = chrono::Utc::now();
+    let code = AlertCode::candidate("x:1862511734012345678", 0);
+    let mut group = c.benchmark_group("x_delivery");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("verify_parse_triage_compose", |b| {
+        b.iter(|| {
+            assert!(verify_x(secret, black_box(&body), &header));
+            let delivery = parse_delivery(&body, now).expect("valid delivery");
+            for mention in &delivery.mentions {
+                let verdict = triage.assess_text(
+                    &mention.text,
+                    mention.author.followers,
+                    &TriageContext::default(),
+                );
+                black_box(compose_sms(mention, &verdict, &code));
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, triage, delivery);
+criterion_main!(benches);

@@ -1,0 +1,87 @@
+//! What staff can text back, read forgivingly: case, spaces and a missing
+//! code are all fine.
+
+use super::alert::AlertCode;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyCommand {
+    /// Take the alert; without a code, the latest alert sent to this phone.
+    Ack(Option<AlertCode>),
+    Done(AlertCode),
+    /// A false alarm: stored as feedback for triage training.
+    Noise(AlertCode),
+    Who(AlertCode),
+    Help,
+    /// Carrier opt-out keywords: no more alerts to this phone.
+    Stop,
+    /// Carrier opt-in keywords: alerts again.
+    Start,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReplyError {
+    #[error("empty message")]
+    Empty,
+    #[error("unknown command `{0}`")]
+    UnknownCommand(String),
+    #[error("{0} needs an alert code, e.g. {0} K7QD")]
+    MissingCode(&'static str),
+    #[error("`{0}` is not an alert code")]
+    BadCode(String),
+}
+
+/// Opt-out and opt-in words carriers and AWS treat specially.
+const STOP_WORDS: &[&str] = &["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT"];
+const START_WORDS: &[&str] = &["START", "UNSTOP", "YES", "OPTIN"];
+
+pub fn parse_reply(body: &str) -> Result<ReplyCommand, ReplyError> {
+    let mut words = body.split_whitespace();
+    let command = words.next().ok_or(ReplyError::Empty)?.to_ascii_uppercase();
+    let command = command.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    let code = words.next().map(|raw| AlertCode::parse(raw).ok_or_else(|| ReplyError::BadCode(raw.to_owned())));
+    let needs_code = |name: &'static str| code.clone().unwrap_or(Err(ReplyError::MissingCode(name)));
+    match command {
+        "ACK" | "OK" => Ok(ReplyCommand::Ack(code.transpose()?)),
+        "DONE" => Ok(ReplyCommand::Done(needs_code("DONE")?)),
+        "NOISE" => Ok(ReplyCommand::Noise(needs_code("NOISE")?)),
+        "WHO" => Ok(ReplyCommand::Who(needs_code("WHO")?)),
+        "HELP" | "INFO" | "?" => Ok(ReplyCommand::Help),
+        c if STOP_WORDS.contains(&c) => Ok(ReplyCommand::Stop),
+        c if START_WORDS.contains(&c) => Ok(ReplyCommand::Start),
+        other => Err(ReplyError::UnknownCommand(other.chars().take(12).collect())),
+    }
+}
+
+/// The answer to HELP, and to anything unreadable: fits one SMS.
+pub const HELP_TEXT: &str = "Earshot replies: ACK <code> takes an alert (ACK alone: your latest). DONE <code> when sorted. NOISE <code> false alarm. WHO <code> who has it.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(raw: &str) -> AlertCode {
+        AlertCode::parse(raw).unwrap()
+    }
+
+    #[test]
+    fn commands_are_read_in_any_case_with_or_without_codes() {
+        assert_eq!(parse_reply("ack k7qd"), Ok(ReplyCommand::Ack(Some(code("K7QD")))));
+        assert_eq!(parse_reply("  ACK  "), Ok(ReplyCommand::Ack(None)));
+        assert_eq!(parse_reply("Done K7QD thanks"), Ok(ReplyCommand::Done(code("K7QD"))));
+        assert_eq!(parse_reply("noise K7QD"), Ok(ReplyCommand::Noise(code("K7QD"))));
+        assert_eq!(parse_reply("WHO K7QD"), Ok(ReplyCommand::Who(code("K7QD"))));
+        assert_eq!(parse_reply("help"), Ok(ReplyCommand::Help));
+        assert_eq!(parse_reply("Stop"), Ok(ReplyCommand::Stop));
+        assert_eq!(parse_reply("UNSUBSCRIBE"), Ok(ReplyCommand::Stop));
+        assert_eq!(parse_reply("start"), Ok(ReplyCommand::Start));
+    }
+
+    #[test]
+    fn malformed_replies_say_what_is_wrong() {
+        assert_eq!(parse_reply(""), Err(ReplyError::Empty));
+        assert_eq!(parse_reply("DONE"), Err(ReplyError::MissingCode("DONE")));
+        assert_eq!(parse_reply("ACK 0000"), Err(ReplyError::BadCode("0000".into())));
+        assert!(matches!(parse_reply("hello there"), Err(ReplyError::UnknownCommand(_))));
+        assert!(HELP_TEXT.len() <= 160);
+    }
+}
