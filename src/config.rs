@@ -61,16 +61,28 @@ pub const SECRET_PARAM_SUFFIX: &str = "_PARAM";
 /// What each Lambda function reads from its environment. Secrets are listed
 /// by their plain name; the deployed form is `<NAME>_PARAM`. The deployment
 /// template is checked against this list.
-pub const FUNCTION_ENVIRONMENT: &[FunctionEnvironment] = &[FunctionEnvironment {
-    function: "webhook",
-    settings: &[
-        TABLE_VAR,
-        RETENTION_VAR,
-        SMS_SENDER_ID_VAR,
-        SMS_ORIGINATION_VAR,
-    ],
-    secrets: &[X_SECRET_VAR],
-}];
+pub const FUNCTION_ENVIRONMENT: &[FunctionEnvironment] = &[
+    FunctionEnvironment {
+        function: "webhook",
+        settings: &[
+            TABLE_VAR,
+            RETENTION_VAR,
+            SMS_SENDER_ID_VAR,
+            SMS_ORIGINATION_VAR,
+        ],
+        secrets: &[X_SECRET_VAR],
+    },
+    FunctionEnvironment {
+        function: "sms-reply",
+        settings: &[
+            TABLE_VAR,
+            RETENTION_VAR,
+            SMS_SENDER_ID_VAR,
+            SMS_ORIGINATION_VAR,
+        ],
+        secrets: &[],
+    },
+];
 
 pub struct FunctionEnvironment {
     /// The folder under `functions/`.

@@ -12,7 +12,8 @@ use crate::domain::{
     AlertCode, AlertState, Mention, MentionRecord, Priority, Triage, TriageContext, Voice,
 };
 use crate::ports::{
-    AuthorKey, Claim, Delivery, Inserted, MentionStore, RosterStore, SmsSender, StoreError,
+    AuthorKey, Claim, Delivery, FollowUpStore, Inserted, MentionStore, RosterStore, SmsSender,
+    StoreError,
 };
 
 /// How long a claim to send one SMS holds before another attempt may take
@@ -77,6 +78,7 @@ pub struct Outcome {
 pub struct Ingestor {
     pub store: Arc<dyn MentionStore>,
     pub roster: Arc<dyn RosterStore>,
+    pub follow_up: Arc<dyn FollowUpStore>,
     pub sms: Arc<dyn SmsSender>,
     pub triage: Arc<dyn Triage>,
     pub clock: Clock,
@@ -181,7 +183,13 @@ impl Ingestor {
         let (Some(assessment), Some(code)) = (&record.assessment, &record.alert_code) else {
             return Ok((record.alert.clone(), 0));
         };
-        let contacts = self.roster.contacts().await?;
+        let contacts: Vec<_> = self
+            .roster
+            .contacts()
+            .await?
+            .into_iter()
+            .filter(|c| !c.opted_out)
+            .collect();
         if contacts.is_empty() {
             // Retrying cannot help until someone is on call, so this is not
             // an error for the platform; the state says why nobody was paged.
@@ -215,6 +223,10 @@ impl Ingestor {
             let outcome = match self.sms.send(&contact.phone, &body).await {
                 Ok(message_id) => {
                     info!(phone = %contact.phone.masked(), %message_id, "alert SMS sent");
+                    // A bare "ACK" from this phone now means this alert.
+                    if let Err(err) = self.follow_up.set_latest_alert(&contact.phone, code).await {
+                        warn!(error = %err, "could not remember the latest alert for the phone");
+                    }
                     sent_now += 1;
                     Delivery::Sent { message_id }
                 }

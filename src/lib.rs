@@ -7,7 +7,8 @@
 //!   on DynamoDB/SNS and on the embedded SQLite/outbox default.
 //! - [`triage`]: the complaint model and the signals behind priorities.
 //! - [`ingest`]: the one path from a mention to a stored record and an SMS.
-//! - [`webhook`]: the webhook function's handler; `functions/` only wires it.
+//! - [`webhook`], [`sms_reply`]: the functions' handlers; `functions/` only
+//!   wires them.
 
 pub mod adapters;
 pub mod config;
@@ -17,6 +18,7 @@ pub mod ingest;
 pub mod platforms;
 pub mod ports;
 pub mod signature;
+pub mod sms_reply;
 pub mod telemetry;
 pub mod triage;
 pub mod webhook;

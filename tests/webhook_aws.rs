@@ -50,6 +50,7 @@ impl Stack {
         let ingestor = Ingestor {
             store: Arc::new(self.store.clone()),
             roster: Arc::new(self.store.clone()),
+            follow_up: Arc::new(self.store.clone()),
             sms,
             triage: Arc::new(earshot::triage::ModelTriage::shipped()),
             clock: Clock::System,

@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use crate::config::{self, ConfigError};
 use crate::ingest::{Clock, Ingestor};
-use crate::ports::{MentionStore, RosterStore, SmsSender};
+use crate::ports::{FollowUpStore, MentionStore, RosterStore, SmsSender};
+use crate::sms_reply::SmsReplies;
 use crate::triage::ModelTriage;
 
 pub use aws_config::SdkConfig;
@@ -26,6 +27,7 @@ pub async fn aws_sdk_config() -> SdkConfig {
 pub struct Deps {
     pub store: Arc<dyn MentionStore>,
     pub roster: Arc<dyn RosterStore>,
+    pub follow_up: Arc<dyn FollowUpStore>,
     pub sms: Arc<dyn SmsSender>,
 }
 
@@ -47,6 +49,7 @@ impl Deps {
         let deps = Self {
             store: Arc::new(store.clone()),
             roster: Arc::new(store.clone()),
+            follow_up: Arc::new(store.clone()),
             sms: Arc::new(sms),
         };
         Ok((deps, store))
@@ -62,6 +65,7 @@ impl Deps {
         let deps = Self {
             store: Arc::new(store.clone()),
             roster: Arc::new(store.clone()),
+            follow_up: Arc::new(store.clone()),
             sms: Arc::new(embedded::OutboxSms::new(store.clone(), echo_sms)),
         };
         Ok((deps, store))
@@ -71,8 +75,19 @@ impl Deps {
         Ingestor {
             store: self.store.clone(),
             roster: self.roster.clone(),
+            follow_up: self.follow_up.clone(),
             sms: self.sms.clone(),
             triage: Arc::new(ModelTriage::shipped()),
+            clock,
+        }
+    }
+
+    pub fn sms_replies(&self, clock: Clock) -> SmsReplies {
+        SmsReplies {
+            store: self.store.clone(),
+            follow_up: self.follow_up.clone(),
+            roster: self.roster.clone(),
+            sms: self.sms.clone(),
             clock,
         }
     }

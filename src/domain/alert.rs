@@ -192,6 +192,11 @@ fn without_leading_mentions(text: &str) -> &str {
     rest
 }
 
+/// Any GSM-7 text cut to one SMS segment.
+pub fn fit_one_sms(text: &str) -> String {
+    clip(text, SMS_SEGMENT)
+}
+
 /// The link staff tap, as short as each platform allows.
 pub fn short_link(mention: &Mention) -> String {
     let native = mention.id.as_str().split_once(':').map_or("", |(_, id)| id);

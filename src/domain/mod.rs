@@ -2,6 +2,7 @@
 
 pub mod alert;
 pub mod mention;
+pub mod reply;
 pub mod roster;
 pub mod triage;
 

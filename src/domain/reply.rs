@@ -31,15 +31,26 @@ pub enum ReplyError {
 }
 
 /// Opt-out and opt-in words carriers and AWS treat specially.
-const STOP_WORDS: &[&str] = &["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT"];
+const STOP_WORDS: &[&str] = &[
+    "STOP",
+    "STOPALL",
+    "UNSUBSCRIBE",
+    "CANCEL",
+    "END",
+    "QUIT",
+    "OPTOUT",
+];
 const START_WORDS: &[&str] = &["START", "UNSTOP", "YES", "OPTIN"];
 
 pub fn parse_reply(body: &str) -> Result<ReplyCommand, ReplyError> {
     let mut words = body.split_whitespace();
     let command = words.next().ok_or(ReplyError::Empty)?.to_ascii_uppercase();
     let command = command.trim_matches(|c: char| !c.is_ascii_alphanumeric());
-    let code = words.next().map(|raw| AlertCode::parse(raw).ok_or_else(|| ReplyError::BadCode(raw.to_owned())));
-    let needs_code = |name: &'static str| code.clone().unwrap_or(Err(ReplyError::MissingCode(name)));
+    let code = words
+        .next()
+        .map(|raw| AlertCode::parse(raw).ok_or_else(|| ReplyError::BadCode(raw.to_owned())));
+    let needs_code =
+        |name: &'static str| code.clone().unwrap_or(Err(ReplyError::MissingCode(name)));
     match command {
         "ACK" | "OK" => Ok(ReplyCommand::Ack(code.transpose()?)),
         "DONE" => Ok(ReplyCommand::Done(needs_code("DONE")?)),
@@ -65,10 +76,19 @@ mod tests {
 
     #[test]
     fn commands_are_read_in_any_case_with_or_without_codes() {
-        assert_eq!(parse_reply("ack k7qd"), Ok(ReplyCommand::Ack(Some(code("K7QD")))));
+        assert_eq!(
+            parse_reply("ack k7qd"),
+            Ok(ReplyCommand::Ack(Some(code("K7QD"))))
+        );
         assert_eq!(parse_reply("  ACK  "), Ok(ReplyCommand::Ack(None)));
-        assert_eq!(parse_reply("Done K7QD thanks"), Ok(ReplyCommand::Done(code("K7QD"))));
-        assert_eq!(parse_reply("noise K7QD"), Ok(ReplyCommand::Noise(code("K7QD"))));
+        assert_eq!(
+            parse_reply("Done K7QD thanks"),
+            Ok(ReplyCommand::Done(code("K7QD")))
+        );
+        assert_eq!(
+            parse_reply("noise K7QD"),
+            Ok(ReplyCommand::Noise(code("K7QD")))
+        );
         assert_eq!(parse_reply("WHO K7QD"), Ok(ReplyCommand::Who(code("K7QD"))));
         assert_eq!(parse_reply("help"), Ok(ReplyCommand::Help));
         assert_eq!(parse_reply("Stop"), Ok(ReplyCommand::Stop));
@@ -80,8 +100,14 @@ mod tests {
     fn malformed_replies_say_what_is_wrong() {
         assert_eq!(parse_reply(""), Err(ReplyError::Empty));
         assert_eq!(parse_reply("DONE"), Err(ReplyError::MissingCode("DONE")));
-        assert_eq!(parse_reply("ACK 0000"), Err(ReplyError::BadCode("0000".into())));
-        assert!(matches!(parse_reply("hello there"), Err(ReplyError::UnknownCommand(_))));
+        assert_eq!(
+            parse_reply("ACK 0000"),
+            Err(ReplyError::BadCode("0000".into()))
+        );
+        assert!(matches!(
+            parse_reply("hello there"),
+            Err(ReplyError::UnknownCommand(_))
+        ));
         assert!(HELP_TEXT.len() <= 160);
     }
 }

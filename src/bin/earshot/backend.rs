@@ -8,6 +8,7 @@ use earshot::adapters::dynamo::DynamoStore;
 use earshot::adapters::embedded::{EmbeddedStore, OutboxMessage};
 use earshot::http::HttpRequest;
 use earshot::ingest::Clock;
+use earshot::sms_reply::SnsEvent;
 use earshot::webhook::{Webhook, WebhookSecrets};
 
 use crate::GlobalArgs;
@@ -86,8 +87,18 @@ impl Backend {
                     .await;
                 Ok(serde_json::to_string_pretty(&response)?)
             }
-            other => bail!("no function named `{other}`; try: webhook"),
+            "sms-reply" => {
+                let event: SnsEvent = serde_json::from_slice(&event)
+                    .with_context(|| format!("{} is not an SNS event", path.display()))?;
+                let summary = self.deps.sms_replies(self.clock).handle(&event).await?;
+                Ok(serde_json::to_string_pretty(&summary)?)
+            }
+            other => bail!("no function named `{other}`; try: webhook, sms-reply"),
         }
+    }
+
+    pub fn clock(&self) -> Clock {
+        self.clock
     }
 
     pub fn outbox(&self) -> Result<Vec<OutboxMessage>> {

@@ -56,9 +56,18 @@ enum Command {
     /// Run a function's handler in-process on an event file and print its
     /// JSON response.
     Invoke {
-        /// The function: webhook.
+        /// The function: webhook or sms-reply.
         function: String,
         event: PathBuf,
+    },
+    /// Simulate a staff member texting the alert number: runs the sms-reply
+    /// handler on the message and prints what it did.
+    Sms {
+        /// The sender, E.164.
+        #[arg(value_parser = parse_phone)]
+        from: PhoneNumber,
+        /// The text, e.g. "ACK K7QD".
+        text: String,
     },
     /// Print a signed webhook event for a raw platform payload.
     #[command(subcommand)]
@@ -149,6 +158,19 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Event(command) => events::run(command),
+        Command::Sms { from, text } => {
+            let backend = Backend::open(&global).await?;
+            let now = global.now.unwrap_or_else(Utc::now);
+            let id = format!("local-{}", now.timestamp_nanos_opt().unwrap_or_default());
+            let event = earshot::sms_reply::inbound_event(&from, &text, &id);
+            let summary = backend
+                .deps
+                .sms_replies(backend.clock())
+                .handle(&event)
+                .await?;
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+            Ok(())
+        }
         Command::Roster(command) => {
             let backend = Backend::open(&global).await?;
             roster(&backend, command, global.now.unwrap_or_else(Utc::now)).await

@@ -1,0 +1,246 @@
+//! The sms-reply function: staff text back to the alert number; AWS End User
+//! Messaging publishes each inbound SMS to an SNS topic, which invokes this.
+//! The first ACK takes the alert, every valid reply is confirmed, unknown
+//! senders get nothing, and a repeated delivery changes nothing.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use tracing::{info, warn};
+
+use crate::domain::alert::{fit_one_sms, short_link, to_gsm7};
+use crate::domain::reply::{HELP_TEXT, ReplyCommand, parse_reply};
+use crate::domain::{OnCallContact, PhoneNumber};
+use crate::ingest::Clock;
+use crate::ports::{
+    Acknowledged, FollowUpStore, MentionStore, Ownership, RosterStore, SmsSender, StoreError,
+};
+
+/// The SNS event that invokes the function; only what is read.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct SnsEvent {
+    #[serde(rename = "Records", default)]
+    pub records: Vec<SnsRecord>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct SnsRecord {
+    #[serde(rename = "Sns")]
+    pub sns: SnsMessage,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct SnsMessage {
+    /// The inbound SMS, as a JSON string.
+    #[serde(rename = "Message")]
+    pub message: String,
+}
+
+/// One text from a phone, as End User Messaging publishes it.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InboundSms {
+    pub origination_number: String,
+    #[serde(default)]
+    pub destination_number: Option<String>,
+    pub message_body: String,
+    pub inbound_message_id: String,
+    #[serde(default)]
+    pub previous_published_message_id: Option<String>,
+}
+
+#[derive(Debug, Error)]
+pub enum ReplyFailure {
+    /// Retrying the event may help: nothing was claimed yet.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What one invocation did, for logs and `earshot sms`.
+#[derive(Debug, Default, Clone, PartialEq, Serialize)]
+pub struct ReplySummary {
+    pub handled: usize,
+    pub duplicates: usize,
+    pub unknown_senders: usize,
+    pub malformed: usize,
+    /// The confirmations sent, in order.
+    pub answers: Vec<String>,
+}
+
+pub struct SmsReplies {
+    pub store: Arc<dyn MentionStore>,
+    pub follow_up: Arc<dyn FollowUpStore>,
+    pub roster: Arc<dyn RosterStore>,
+    pub sms: Arc<dyn SmsSender>,
+    pub clock: Clock,
+}
+
+impl SmsReplies {
+    pub async fn handle(&self, event: &SnsEvent) -> Result<ReplySummary, ReplyFailure> {
+        let mut summary = ReplySummary::default();
+        for record in &event.records {
+            match serde_json::from_str::<InboundSms>(&record.sns.message) {
+                Ok(inbound) => self.handle_one(&inbound, &mut summary).await?,
+                Err(err) => {
+                    // Retrying cannot fix a malformed message.
+                    warn!(error = %err, "inbound SMS message is not the expected JSON");
+                    summary.malformed += 1;
+                }
+            }
+        }
+        Ok(summary)
+    }
+
+    #[tracing::instrument(skip_all, fields(inbound = %inbound.inbound_message_id))]
+    async fn handle_one(
+        &self,
+        inbound: &InboundSms,
+        summary: &mut ReplySummary,
+    ) -> Result<(), ReplyFailure> {
+        let Ok(from) = PhoneNumber::parse(inbound.origination_number.trim()) else {
+            warn!("inbound SMS from a number that is not E.164");
+            summary.malformed += 1;
+            return Ok(());
+        };
+        let contacts = self.roster.contacts().await?;
+        let Some(contact) = contacts.into_iter().find(|c| c.phone == from) else {
+            warn!(from = %from.masked(), "inbound SMS from a number not on the roster; not answered");
+            summary.unknown_senders += 1;
+            return Ok(());
+        };
+        if !self
+            .follow_up
+            .first_sight_of_inbound(&inbound.inbound_message_id, self.clock.now())
+            .await?
+        {
+            info!("inbound SMS already handled");
+            summary.duplicates += 1;
+            return Ok(());
+        }
+        summary.handled += 1;
+        let answer = match parse_reply(&inbound.message_body) {
+            Ok(command) => self.act(&contact, command).await?,
+            Err(err) => Some(format!("Sorry, {err}. Reply HELP for the commands.")),
+        };
+        if let Some(answer) = answer {
+            let answer = fit_one_sms(&to_gsm7(&answer));
+            if let Err(err) = self.sms.send(&contact.phone, &answer).await {
+                warn!(to = %contact.phone.masked(), reason = %err.reason, "confirmation SMS failed");
+            }
+            summary.answers.push(answer);
+        }
+        Ok(())
+    }
+
+    /// Carries out one command; returns the confirmation to send, if any.
+    async fn act(
+        &self,
+        contact: &OnCallContact,
+        command: ReplyCommand,
+    ) -> Result<Option<String>, StoreError> {
+        let me = Ownership {
+            name: contact.name.clone(),
+            phone: contact.phone.clone(),
+            at: self.clock.now(),
+        };
+        let code = match &command {
+            ReplyCommand::Help => return Ok(Some(HELP_TEXT.to_owned())),
+            ReplyCommand::Stop => {
+                // The carrier confirms STOP itself; nothing may be sent now.
+                self.follow_up.set_opted_out(&contact.phone, true).await?;
+                info!(from = %contact.phone.masked(), "opted out of alerts");
+                return Ok(None);
+            }
+            ReplyCommand::Start => {
+                self.follow_up.set_opted_out(&contact.phone, false).await?;
+                return Ok(Some("Earshot alerts are back on for this phone.".into()));
+            }
+            ReplyCommand::Ack(None) => match self.follow_up.latest_alert(&contact.phone).await? {
+                Some(code) => code,
+                None => {
+                    return Ok(Some(
+                        "No alert has been sent to you yet. Reply ACK <code>.".into(),
+                    ));
+                }
+            },
+            ReplyCommand::Ack(Some(code))
+            | ReplyCommand::Done(code)
+            | ReplyCommand::Noise(code)
+            | ReplyCommand::Who(code) => code.clone(),
+        };
+        let Some(mention) = self.follow_up.mention_for_code(&code).await? else {
+            return Ok(Some(format!("No alert {code}. Reply HELP for commands.")));
+        };
+        let answer = match command {
+            ReplyCommand::Ack(_) => match self.follow_up.acknowledge(&mention, &me).await? {
+                Acknowledged::Won => {
+                    info!(%code, by = %contact.phone.masked(), "alert acknowledged");
+                    let detail = match self.store.get_mention(&mention).await? {
+                        Some(record) => format!(
+                            " @{} {}",
+                            record.mention.author.handle,
+                            short_link(&record.mention)
+                        ),
+                        None => String::new(),
+                    };
+                    format!("{code} is yours.{detail} Reply DONE {code} when sorted.")
+                }
+                Acknowledged::AlreadyOwned(owner) if owner.phone == contact.phone => {
+                    format!("{code} is already yours. Reply DONE {code} when sorted.")
+                }
+                Acknowledged::AlreadyOwned(owner) => {
+                    format!(
+                        "{code} is already {}'s (since {} UTC).",
+                        owner.name,
+                        owner.at.format("%H:%M")
+                    )
+                }
+            },
+            ReplyCommand::Done(_) => {
+                // Closing an alert nobody took also takes it, so reports
+                // show who handled it.
+                if let Acknowledged::Won = self.follow_up.acknowledge(&mention, &me).await? {
+                    info!(%code, "closed without an earlier ACK");
+                }
+                match self.follow_up.close(&mention, &me).await? {
+                    None => format!("{code} closed. Thank you, {}.", contact.name),
+                    Some(closer) => format!("{code} was already closed by {}.", closer.name),
+                }
+            }
+            ReplyCommand::Noise(_) => {
+                self.follow_up.record_noise(&mention, &me).await?;
+                format!("Thanks: {code} noted as a false alarm. It will help triage learn.")
+            }
+            ReplyCommand::Who(_) => match self.follow_up.owner(&mention).await? {
+                Some(owner) => format!(
+                    "{code}: {} has it since {} UTC.",
+                    owner.name,
+                    owner.at.format("%H:%M")
+                ),
+                None => format!("{code}: nobody yet. Reply ACK {code} to take it."),
+            },
+            ReplyCommand::Help | ReplyCommand::Stop | ReplyCommand::Start => HELP_TEXT.to_owned(),
+        };
+        Ok(Some(answer))
+    }
+}
+
+/// An SNS event carrying one inbound SMS, as End User Messaging would
+/// publish it; for `earshot sms` and tests.
+pub fn inbound_event(from: &PhoneNumber, body: &str, inbound_message_id: &str) -> SnsEvent {
+    let inbound = InboundSms {
+        origination_number: from.to_string(),
+        destination_number: None,
+        message_body: body.to_owned(),
+        inbound_message_id: inbound_message_id.to_owned(),
+        previous_published_message_id: None,
+    };
+    SnsEvent {
+        records: vec![SnsRecord {
+            sns: SnsMessage {
+                message: serde_json::to_string(&inbound).expect("plain struct serialises"),
+            },
+        }],
+    }
+}

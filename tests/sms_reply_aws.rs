@@ -1,0 +1,243 @@
+//! Closing the loop on DynamoDB and SNS (a real moto server): a page, then
+//! staff replies by SMS.
+
+mod support;
+
+use std::sync::Arc;
+
+use earshot::adapters::Deps;
+use earshot::config::Secret;
+use earshot::domain::{OnCallContact, PhoneNumber};
+use earshot::http::HttpRequest;
+use earshot::ingest::Clock;
+use earshot::signature::x_signature;
+use earshot::sms_reply::{
+    ReplySummary, SmsReplies, SnsEvent, SnsMessage, SnsRecord, inbound_event,
+};
+use earshot::webhook::{Webhook, WebhookSecrets, X_PATH, X_SIGNATURE_HEADER};
+use support::Moto;
+
+const SECRET: &str = "loop-secret";
+const SAM: &str = "+15555550100";
+const KIM: &str = "+15555550101";
+
+struct Loop {
+    moto: Moto,
+    deps: Deps,
+    webhook: Webhook,
+    replies: SmsReplies,
+}
+
+async fn start() -> Loop {
+    let moto = Moto::start();
+    let store = moto.dynamo_store(&support::unique_table("loop")).await;
+    let deps = Deps {
+        store: Arc::new(store.clone()),
+        roster: Arc::new(store.clone()),
+        follow_up: Arc::new(store.clone()),
+        sms: Arc::new(moto.sns().await),
+    };
+    for (name, phone) in [("Sam", SAM), ("Kim", KIM)] {
+        deps.roster
+            .put_contact(&OnCallContact {
+                name: name.into(),
+                phone: PhoneNumber::parse(phone).unwrap(),
+                added_at: chrono::Utc::now(),
+                opted_out: false,
+            })
+            .await
+            .unwrap();
+    }
+    let webhook = Webhook::new(
+        WebhookSecrets {
+            x_consumer_secret: Secret::new(SECRET),
+        },
+        deps.ingestor(Clock::System),
+    );
+    let replies = deps.sms_replies(Clock::System);
+    Loop {
+        moto,
+        deps,
+        webhook,
+        replies,
+    }
+}
+
+impl Loop {
+    async fn deliver(&self, payload: &str) {
+        let body = support::payload(payload);
+        let signature = x_signature(SECRET.as_bytes(), body.as_bytes());
+        let request = HttpRequest::new(
+            "POST",
+            X_PATH,
+            "",
+            &[(X_SIGNATURE_HEADER, &signature)],
+            Some(body),
+        );
+        let response = self.webhook.handle(&request).await;
+        assert_eq!(response.status_code, 200, "{}", response.body);
+    }
+
+    async fn text(&self, from: &str, body: &str, inbound_id: &str) -> ReplySummary {
+        let from = PhoneNumber::parse(from).unwrap();
+        self.replies
+            .handle(&inbound_event(&from, body, inbound_id))
+            .await
+            .unwrap()
+    }
+
+    /// The reply code of the alert the phone last received.
+    fn code_sent_to(&self, phone: &str) -> String {
+        let sms = self.moto.sms_sent();
+        let (_, body) = sms
+            .iter()
+            .rev()
+            .find(|(to, body)| to == phone && body.contains("Reply ACK "))
+            .unwrap();
+        body.rsplit(' ').next().unwrap().to_owned()
+    }
+
+    fn sms_to(&self, phone: &str) -> Vec<String> {
+        self.moto
+            .sms_sent()
+            .into_iter()
+            .filter(|(to, _)| to == phone)
+            .map(|(_, body)| body)
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn the_first_ack_wins_and_the_second_is_told_who_has_it() {
+    let stack = start().await;
+    stack.deliver("x-urgent-complaint.json").await;
+    let code = stack.code_sent_to(SAM);
+    assert_eq!(stack.code_sent_to(KIM), code);
+
+    let sam = stack.text(SAM, &format!("ack {code}"), "in-1").await;
+    assert_eq!(sam.handled, 1);
+    assert!(
+        sam.answers[0].starts_with(&format!("{code} is yours.")),
+        "{:?}",
+        sam.answers
+    );
+    let kim = stack.text(KIM, &format!("ACK {code}"), "in-2").await;
+    assert!(
+        kim.answers[0].contains("already Sam's"),
+        "{:?}",
+        kim.answers
+    );
+
+    let who = stack.text(KIM, &format!("WHO {code}"), "in-3").await;
+    assert!(who.answers[0].contains("Sam has it"), "{:?}", who.answers);
+    let done = stack.text(SAM, &format!("DONE {code}"), "in-4").await;
+    assert_eq!(
+        done.answers,
+        vec![format!("{code} closed. Thank you, Sam.")]
+    );
+
+    // Every confirmation went out as an SMS to the person who wrote.
+    assert_eq!(stack.sms_to(SAM).len(), 1 + 2);
+    assert_eq!(stack.sms_to(KIM).len(), 1 + 2);
+}
+
+#[tokio::test]
+async fn a_bare_ack_takes_the_latest_alert() {
+    let stack = start().await;
+    stack.deliver("x-urgent-complaint.json").await;
+    stack.deliver("x-activity-mention.json").await;
+    let latest = stack.code_sent_to(SAM);
+    let summary = stack.text(SAM, "ack", "in-1").await;
+    assert!(
+        summary.answers[0].starts_with(&format!("{latest} is yours")),
+        "{:?}",
+        summary.answers
+    );
+}
+
+#[tokio::test]
+async fn the_same_inbound_sms_delivered_twice_is_handled_once() {
+    let stack = start().await;
+    stack.deliver("x-urgent-complaint.json").await;
+    let code = stack.code_sent_to(SAM);
+    let first = stack.text(SAM, &format!("ACK {code}"), "in-dup").await;
+    let again = stack.text(SAM, &format!("ACK {code}"), "in-dup").await;
+    assert_eq!((first.handled, again.handled, again.duplicates), (1, 0, 1));
+    assert_eq!(stack.sms_to(SAM).len(), 2, "one alert, one confirmation");
+}
+
+#[tokio::test]
+async fn two_people_acknowledging_at_once_leaves_one_owner() {
+    let stack = start().await;
+    stack.deliver("x-urgent-complaint.json").await;
+    let code = stack.code_sent_to(SAM);
+    let ack = format!("ACK {code}");
+    let (sam, kim) = tokio::join!(stack.text(SAM, &ack, "in-a"), stack.text(KIM, &ack, "in-b"));
+    let winners = [&sam, &kim]
+        .iter()
+        .filter(|s| s.answers[0].contains("is yours"))
+        .count();
+    assert_eq!(winners, 1, "{:?} {:?}", sam.answers, kim.answers);
+    let code = earshot::domain::AlertCode::parse(&code).unwrap();
+    let mention = stack
+        .deps
+        .follow_up
+        .mention_for_code(&code)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        stack
+            .deps
+            .follow_up
+            .owner(&mention)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn strangers_get_no_answer_and_malformed_messages_are_skipped() {
+    let stack = start().await;
+    let stranger = stack.text("+15555550199", "ACK", "in-1").await;
+    assert_eq!(stranger.unknown_senders, 1);
+    assert!(stranger.answers.is_empty());
+
+    let garbled = SnsEvent {
+        records: vec![SnsRecord {
+            sns: SnsMessage {
+                message: "{\"originationNumber\": 12".into(),
+            },
+        }],
+    };
+    let summary = stack.replies.handle(&garbled).await.unwrap();
+    assert_eq!(summary.malformed, 1);
+
+    let nonsense = stack.text(SAM, "pizza tonight?", "in-2").await;
+    assert!(
+        nonsense.answers[0].starts_with("Sorry, unknown command"),
+        "{:?}",
+        nonsense.answers
+    );
+    assert!(stack.moto.sms_sent().iter().all(|(to, _)| to == SAM));
+}
+
+#[tokio::test]
+async fn stop_silences_a_phone_until_start() {
+    let stack = start().await;
+    let stop = stack.text(KIM, "STOP", "in-1").await;
+    assert!(stop.answers.is_empty(), "nothing is sent after STOP");
+    stack.deliver("x-urgent-complaint.json").await;
+    assert!(stack.sms_to(KIM).is_empty());
+    assert_eq!(stack.sms_to(SAM).len(), 1);
+
+    let start = stack.text(KIM, "START", "in-2").await;
+    assert_eq!(start.answers.len(), 1);
+    stack.deliver("x-activity-mention.json").await;
+    assert_eq!(
+        stack.sms_to(KIM).len(),
+        2,
+        "the START confirmation and the new alert"
+    );
+}
