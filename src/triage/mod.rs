@@ -11,6 +11,7 @@ use crate::domain::triage::{
 };
 use crate::domain::{Mention, Voice};
 pub use model::{LinearModel, ModelError, TrainingOptions};
+use signals::SignalMatcher;
 
 /// The model shipped with Earshot, trained only on `data/triage-corpus.csv`
 /// (posts written for this project) by `earshot train`.
@@ -50,11 +51,16 @@ impl Default for TriageSettings {
 pub struct ModelTriage {
     model: LinearModel,
     settings: TriageSettings,
+    signals: SignalMatcher,
 }
 
 impl ModelTriage {
     pub fn new(model: LinearModel, settings: TriageSettings) -> Self {
-        Self { model, settings }
+        Self {
+            model,
+            settings,
+            signals: SignalMatcher::new(),
+        }
     }
 
     /// The shipped model with default settings.
@@ -80,9 +86,9 @@ impl ModelTriage {
         context: &TriageContext,
     ) -> Assessment {
         let lowered = text.to_lowercase();
-        let found = signals::find(&lowered);
+        let found = self.signals.find(&lowered);
         let settings = &self.settings;
-        let probability = self.model.complaint_probability(text);
+        let probability = self.model.probability_of_lowered(&lowered);
 
         let urgent_term = settings
             .urgent_terms
@@ -92,7 +98,7 @@ impl ModelTriage {
         // whatever it says, and plain praise is not.
         let complaint = (probability >= settings.complaint_threshold
             || found.sarcasm
-            || found.complaint.len() >= 2
+            || found.complaint.count() >= 2
             || (!found.complaint.is_empty() && !found.pressure.is_empty()))
             && !found.praise;
         let intent = if complaint {
@@ -150,8 +156,18 @@ impl ModelTriage {
 
         let mut reasons: Vec<String> = Vec::new();
         if complaint {
-            reasons.extend(found.vulnerable.iter().map(|r| (*r).to_owned()));
-            reasons.extend(found.pressure.iter().map(|r| (*r).to_owned()));
+            reasons.extend(
+                found
+                    .vulnerable
+                    .reasons(signals::VULNERABLE)
+                    .map(str::to_owned),
+            );
+            reasons.extend(
+                found
+                    .pressure
+                    .reasons(signals::TIME_PRESSURE)
+                    .map(str::to_owned),
+            );
             if let Some(term) = urgent_term {
                 reasons.push(term.to_lowercase());
             }
@@ -168,7 +184,12 @@ impl ModelTriage {
             if has_reach {
                 reasons.push(followers_reason(followers.unwrap_or_default()));
             }
-            reasons.extend(found.complaint.iter().map(|r| (*r).to_owned()));
+            reasons.extend(
+                found
+                    .complaint
+                    .reasons(signals::COMPLAINT)
+                    .map(str::to_owned),
+            );
             if found.sarcasm && reasons.is_empty() {
                 reasons.push("sarcasm".to_owned());
             }

@@ -44,8 +44,12 @@ const TRIGRAM: u64 = 3;
 /// Calls `visit` with the bucket of every feature of `text`: words, word
 /// pairs, and character trigrams of each word padded with spaces (so
 /// "refund", "refunded" and "refunds" share most of theirs).
-pub fn for_each_feature(text: &str, mut visit: impl FnMut(usize)) {
-    let lowered = text.to_lowercase();
+pub fn for_each_feature(text: &str, visit: impl FnMut(usize)) {
+    for_each_feature_lowered(&text.to_lowercase(), visit);
+}
+
+/// As [`for_each_feature`], for text already in lower case.
+pub fn for_each_feature_lowered(lowered: &str, mut visit: impl FnMut(usize)) {
     let mut previous: Option<&str> = None;
     for raw in lowered.split(|c: char| c.is_whitespace()) {
         let word = normalise_token(raw);
@@ -123,8 +127,13 @@ impl Default for TrainingOptions {
 impl LinearModel {
     /// The probability that `text` is a complaint.
     pub fn complaint_probability(&self, text: &str) -> f32 {
+        self.probability_of_lowered(&text.to_lowercase())
+    }
+
+    /// As [`Self::complaint_probability`], for text already in lower case.
+    pub fn probability_of_lowered(&self, lowered: &str) -> f32 {
         let mut sum = self.bias;
-        for_each_feature(text, |bucket| sum += self.weights[bucket]);
+        for_each_feature_lowered(lowered, |bucket| sum += self.weights[bucket]);
         sigmoid(sum)
     }
 

@@ -1,6 +1,8 @@
 //! Explainable signals: phrases that say why a post is urgent, each with the
 //! short reason staff read in the SMS.
 
+use aho_corasick::AhoCorasick;
+
 /// A group of phrases that, found in a post, gives one reason.
 pub struct Signal {
     pub reason: &'static str,
@@ -225,51 +227,132 @@ const SARCASM_CUES: &[&str] = &[
     "thanks for nothing",
 ];
 
+/// Which signals of one group matched, by their index in the group.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Matched(u32);
+
+impl Matched {
+    fn insert(&mut self, index: usize) {
+        self.0 |= 1 << index;
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn count(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    /// The reasons of the matched signals, in the group's order.
+    pub fn reasons(self, group: &'static [Signal]) -> impl Iterator<Item = &'static str> {
+        group
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| self.0 & (1 << i) != 0)
+            .map(|(_, signal)| signal.reason)
+    }
+}
+
 /// What the phrase lists found in one post.
-#[derive(Debug, Default, Clone, PartialEq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub struct Found {
-    pub complaint: Vec<&'static str>,
-    pub pressure: Vec<&'static str>,
-    pub vulnerable: Vec<&'static str>,
+    pub complaint: Matched,
+    pub pressure: Matched,
+    pub vulnerable: Matched,
     pub praise: bool,
     pub sarcasm: bool,
     pub question: bool,
 }
 
-fn matched(signals: &'static [Signal], text: &str) -> Vec<&'static str> {
-    signals
-        .iter()
-        .filter(|signal| signal.phrases.iter().any(|p| text.contains(p)))
-        .map(|signal| signal.reason)
-        .collect()
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    Complaint(usize),
+    Pressure(usize),
+    Vulnerable(usize),
+    Praise,
+    SarcasmCue,
 }
 
-/// Reads the signals of a lower-cased post.
-pub fn find(lowered: &str) -> Found {
-    let complaint = matched(COMPLAINT, lowered);
-    let pressure = matched(TIME_PRESSURE, lowered);
-    let praise_words = PRAISE.iter().any(|p| lowered.contains(p))
-        || lowered.contains("great job")
-        || lowered.contains("brilliant.");
-    let sarcasm = praise_words
-        && (SARCASM_CUES.iter().any(|c| lowered.contains(c))
-            || !complaint.is_empty()
-            || !pressure.is_empty());
-    Found {
-        vulnerable: matched(VULNERABLE, lowered),
-        praise: praise_words && !sarcasm,
-        sarcasm,
-        question: lowered.trim_end().ends_with('?')
-            || lowered.starts_with("how ")
-            || lowered.starts_with("is "),
-        complaint,
-        pressure,
+/// Every phrase of every list in one automaton: a post is read once,
+/// whatever the number of phrases.
+#[derive(Debug, Clone)]
+pub struct SignalMatcher {
+    automaton: AhoCorasick,
+    targets: Vec<Target>,
+}
+
+impl Default for SignalMatcher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SignalMatcher {
+    pub fn new() -> Self {
+        let mut phrases: Vec<&str> = Vec::new();
+        let mut targets = Vec::new();
+        let groups: [(&[Signal], fn(usize) -> Target); 3] = [
+            (COMPLAINT, Target::Complaint),
+            (TIME_PRESSURE, Target::Pressure),
+            (VULNERABLE, Target::Vulnerable),
+        ];
+        for (group, target) in groups {
+            for (index, signal) in group.iter().enumerate() {
+                for phrase in signal.phrases {
+                    phrases.push(phrase);
+                    targets.push(target(index));
+                }
+            }
+        }
+        for phrase in PRAISE.iter().chain(&["great job", "brilliant."]) {
+            phrases.push(phrase);
+            targets.push(Target::Praise);
+        }
+        for phrase in SARCASM_CUES {
+            phrases.push(phrase);
+            targets.push(Target::SarcasmCue);
+        }
+        let automaton = AhoCorasick::new(&phrases).expect("the phrase lists are valid patterns");
+        Self { automaton, targets }
+    }
+
+    /// Reads the signals of a lower-cased post.
+    pub fn find(&self, lowered: &str) -> Found {
+        let mut found = Found::default();
+        let mut praise_words = false;
+        let mut sarcasm_cue = false;
+        for hit in self.automaton.find_overlapping_iter(lowered) {
+            match self.targets[hit.pattern().as_usize()] {
+                Target::Complaint(i) => found.complaint.insert(i),
+                Target::Pressure(i) => found.pressure.insert(i),
+                Target::Vulnerable(i) => found.vulnerable.insert(i),
+                Target::Praise => praise_words = true,
+                Target::SarcasmCue => sarcasm_cue = true,
+            }
+        }
+        // Praise next to bad news is sarcasm ("great job... three hours late").
+        found.sarcasm = praise_words
+            && (sarcasm_cue || !found.complaint.is_empty() || !found.pressure.is_empty());
+        found.praise = praise_words && !found.sarcasm;
+        let trimmed = lowered.trim_end();
+        found.question =
+            trimmed.ends_with('?') || lowered.starts_with("how ") || lowered.starts_with("is ");
+        found
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn find(text: &str) -> Found {
+        SignalMatcher::new().find(text)
+    }
+
+    fn reasons(matched: Matched, group: &'static [Signal]) -> Vec<&'static str> {
+        matched.reasons(group).collect()
+    }
 
     #[test]
     fn sarcastic_praise_is_not_praise() {
@@ -284,8 +367,15 @@ mod tests {
     fn risk_and_pressure_have_their_own_reasons() {
         let found =
             find("stuck on the tarmac for an hour with the kids, my son needs his medication");
-        assert_eq!(found.pressure, vec!["stuck", "waiting hours"]);
-        assert_eq!(found.vulnerable, vec!["kids", "health"]);
+        assert_eq!(
+            reasons(found.pressure, TIME_PRESSURE),
+            vec!["stuck", "waiting hours"]
+        );
+        assert_eq!(
+            reasons(found.vulnerable, VULNERABLE),
+            vec!["kids", "health"]
+        );
+        assert_eq!(found.complaint.count(), 0);
     }
 
     #[test]
