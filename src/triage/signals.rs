@@ -265,6 +265,9 @@ pub struct Found {
     pub question: bool,
 }
 
+/// A phrase group and how its matches are recorded.
+type SignalGroup = (&'static [Signal], fn(usize) -> Target);
+
 #[derive(Debug, Clone, Copy)]
 enum Target {
     Complaint(usize),
@@ -292,7 +295,7 @@ impl SignalMatcher {
     pub fn new() -> Self {
         let mut phrases: Vec<&str> = Vec::new();
         let mut targets = Vec::new();
-        let groups: [(&[Signal], fn(usize) -> Target); 3] = [
+        let groups: [SignalGroup; 3] = [
             (COMPLAINT, Target::Complaint),
             (TIME_PRESSURE, Target::Pressure),
             (VULNERABLE, Target::Vulnerable),
