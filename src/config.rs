@@ -53,6 +53,7 @@ pub const RETENTION_VAR: &str = "EARSHOT_RETENTION_DAYS";
 pub const X_SECRET_VAR: &str = "X_CONSUMER_SECRET";
 pub const SMS_SENDER_ID_VAR: &str = "EARSHOT_SMS_SENDER_ID";
 pub const SMS_ORIGINATION_VAR: &str = "EARSHOT_SMS_ORIGINATION_NUMBER";
+pub const ESCALATE_AFTER_VAR: &str = "EARSHOT_ESCALATE_AFTER_MINUTES";
 
 /// Secrets may be given directly (local use) or, on Lambda, as the name of
 /// an SSM SecureString parameter in `<NAME>_PARAM`, read once at cold start.
@@ -82,6 +83,17 @@ pub const FUNCTION_ENVIRONMENT: &[FunctionEnvironment] = &[
         ],
         secrets: &[],
     },
+    FunctionEnvironment {
+        function: "escalate",
+        settings: &[
+            TABLE_VAR,
+            RETENTION_VAR,
+            SMS_SENDER_ID_VAR,
+            SMS_ORIGINATION_VAR,
+            ESCALATE_AFTER_VAR,
+        ],
+        secrets: &[],
+    },
 ];
 
 pub struct FunctionEnvironment {
@@ -103,6 +115,22 @@ pub fn retention() -> Result<Duration, ConfigError> {
         _ => Err(ConfigError::Invalid {
             name: RETENTION_VAR,
             reason: format!("{raw:?} is not a number of days from 1 to 3650"),
+        }),
+    }
+}
+
+/// Minutes an urgent alert may wait for an ACK before the next tier is paged.
+pub const DEFAULT_ESCALATE_AFTER_MINUTES: i64 = 5;
+
+pub fn escalate_after() -> Result<Duration, ConfigError> {
+    let Some(raw) = optional(ESCALATE_AFTER_VAR) else {
+        return Ok(Duration::minutes(DEFAULT_ESCALATE_AFTER_MINUTES));
+    };
+    match raw.trim().parse::<i64>() {
+        Ok(minutes) if (1..=1440).contains(&minutes) => Ok(Duration::minutes(minutes)),
+        _ => Err(ConfigError::Invalid {
+            name: ESCALATE_AFTER_VAR,
+            reason: format!("{raw:?} is not a number of minutes from 1 to 1440"),
         }),
     }
 }

@@ -8,6 +8,7 @@ use thiserror::Error;
 use tracing::{info, warn};
 
 use crate::domain::alert::compose_sms;
+use crate::domain::roster::FIRST_TIER;
 use crate::domain::{
     AlertCode, AlertState, Mention, MentionRecord, Priority, Triage, TriageContext, Voice,
 };
@@ -163,7 +164,7 @@ impl Ingestor {
         duplicate: bool,
     ) -> Result<Outcome, IngestError> {
         let (alert, sms_sent) = if record.alert.is_outstanding() {
-            self.deliver(&record).await?
+            self.deliver(&record, None).await?
         } else {
             (record.alert.clone(), 0)
         };
@@ -176,20 +177,39 @@ impl Ingestor {
         })
     }
 
-    /// Sends the alert to every on-call phone that has not had it yet and
-    /// returns the alert's new state with the number of SMS sent now.
-    async fn deliver(&self, record: &MentionRecord) -> Result<(AlertState, usize), IngestError> {
+    /// Pages the alert's tiers up to `max_tier` (escalation), or re-sends
+    /// what a failed attempt missed; phones that already have it get
+    /// nothing. Returns the number of SMS sent now.
+    pub async fn follow_through(
+        &self,
+        record: &MentionRecord,
+        max_tier: u8,
+    ) -> Result<usize, IngestError> {
+        Ok(self.deliver(record, Some(max_tier)).await?.1)
+    }
+
+    /// Sends the alert to every on-call phone up to `max_tier` (by default
+    /// the first tier anyone is on) that has not had it yet, and returns the
+    /// alert's new state with the number of SMS sent now.
+    async fn deliver(
+        &self,
+        record: &MentionRecord,
+        max_tier: Option<u8>,
+    ) -> Result<(AlertState, usize), IngestError> {
         let id = &record.mention.id;
         let (Some(assessment), Some(code)) = (&record.assessment, &record.alert_code) else {
             return Ok((record.alert.clone(), 0));
         };
-        let contacts: Vec<_> = self
+        let mut contacts: Vec<_> = self
             .roster
             .contacts()
             .await?
             .into_iter()
             .filter(|c| !c.opted_out)
             .collect();
+        let first_tier = contacts.iter().map(|c| c.tier).min().unwrap_or(FIRST_TIER);
+        let max_tier = max_tier.unwrap_or(first_tier).max(first_tier);
+        contacts.retain(|c| c.tier <= max_tier);
         if contacts.is_empty() {
             // Retrying cannot help until someone is on call, so this is not
             // an error for the platform; the state says why nobody was paged.

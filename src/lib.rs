@@ -7,12 +7,13 @@
 //!   on DynamoDB/SNS and on the embedded SQLite/outbox default.
 //! - [`triage`]: the complaint model and the signals behind priorities.
 //! - [`ingest`]: the one path from a mention to a stored record and an SMS.
-//! - [`webhook`], [`sms_reply`]: the functions' handlers; `functions/` only
+//! - [`webhook`], [`sms_reply`], [`escalate`]: the functions' handlers; `functions/` only
 //!   wires them.
 
 pub mod adapters;
 pub mod config;
 pub mod domain;
+pub mod escalate;
 pub mod http;
 pub mod ingest;
 pub mod platforms;

@@ -94,6 +94,17 @@ pub trait MentionStore: Send + Sync {
 
     async fn set_alert_state(&self, id: &MentionId, state: &AlertState) -> Result<(), StoreError>;
 
+    /// Urgent alerts nobody has acknowledged yet, raised at or before
+    /// `raised_before`, oldest first.
+    async fn open_alerts(
+        &self,
+        raised_before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<MentionRecord>, StoreError>;
+
+    /// Takes a mention off the open alerts: someone has it.
+    async fn settle_alert(&self, id: &MentionId) -> Result<(), StoreError>;
+
     /// Reserves `code` for `mention`; true if it is now (or already was)
     /// this mention's, false if another mention holds it.
     async fn reserve_alert_code(

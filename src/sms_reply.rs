@@ -176,6 +176,7 @@ impl SmsReplies {
             ReplyCommand::Ack(_) => match self.follow_up.acknowledge(&mention, &me).await? {
                 Acknowledged::Won => {
                     info!(%code, by = %contact.phone.masked(), "alert acknowledged");
+                    self.store.settle_alert(&mention).await?;
                     let detail = match self.store.get_mention(&mention).await? {
                         Some(record) => format!(
                             " @{} {}",
@@ -202,6 +203,7 @@ impl SmsReplies {
                 // show who handled it.
                 if let Acknowledged::Won = self.follow_up.acknowledge(&mention, &me).await? {
                     info!(%code, "closed without an earlier ACK");
+                    self.store.settle_alert(&mention).await?;
                 }
                 match self.follow_up.close(&mention, &me).await? {
                     None => format!("{code} closed. Thank you, {}.", contact.name),

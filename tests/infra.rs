@@ -7,7 +7,7 @@ mod support;
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use earshot::adapters::dynamo::{BY_AUTHOR_INDEX, BY_DAY_INDEX, TTL_ATTRIBUTE};
+use earshot::adapters::dynamo::{BY_AUTHOR_INDEX, BY_DAY_INDEX, OPEN_ALERTS_INDEX, TTL_ATTRIBUTE};
 use earshot::config::{FUNCTION_ENVIRONMENT, SECRET_PARAM_SUFFIX};
 use serde_norway::Value;
 
@@ -196,7 +196,10 @@ fn the_table_has_exactly_the_indexes_and_ttl_the_code_uses() {
         .iter()
         .filter_map(|i| i["IndexName"].as_str())
         .collect();
-    assert_eq!(indexes, BTreeSet::from([BY_DAY_INDEX, BY_AUTHOR_INDEX]));
+    assert_eq!(
+        indexes,
+        BTreeSet::from([BY_DAY_INDEX, BY_AUTHOR_INDEX, OPEN_ALERTS_INDEX])
+    );
     assert_eq!(
         table["TimeToLiveSpecification"]["AttributeName"],
         TTL_ATTRIBUTE

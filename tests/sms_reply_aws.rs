@@ -44,6 +44,7 @@ async fn start() -> Loop {
                 phone: PhoneNumber::parse(phone).unwrap(),
                 added_at: chrono::Utc::now(),
                 opted_out: false,
+                tier: 1,
             })
             .await
             .unwrap();

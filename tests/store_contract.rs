@@ -279,12 +279,14 @@ async fn the_roster_adds_renames_lists_and_removes<S: RosterStore>(store: &S) {
         phone: phone("+15555550100"),
         added_at,
         opted_out: false,
+        tier: 1,
     };
     let kim = OnCallContact {
         name: "Kim".into(),
         phone: phone("+447700900123"),
         added_at,
         opted_out: false,
+        tier: 1,
     };
     store.put_contact(&sam).await.unwrap();
     store.put_contact(&kim).await.unwrap();
@@ -370,6 +372,7 @@ async fn stop_and_start_toggle_a_roster_phone<S: FollowUpStore + RosterStore>(st
         phone: phone("+15555550100"),
         added_at: at("2026-11-24T08:00:00Z"),
         opted_out: false,
+        tier: 1,
     };
     store.put_contact(&sam).await.unwrap();
     assert!(store.set_opted_out(&sam.phone, true).await.unwrap());
@@ -383,6 +386,50 @@ async fn stop_and_start_toggle_a_roster_phone<S: FollowUpStore + RosterStore>(st
             .unwrap(),
         "not on the roster"
     );
+}
+
+async fn open_alerts_are_listed_oldest_first_until_settled<S: MentionStore>(store: &S) {
+    let mut calm = record("700", "11", "2026-11-24T09:00:00Z");
+    calm.alert = AlertState::None;
+    store.insert_mention(&calm).await.unwrap();
+    store
+        .insert_mention(&record("701", "11", "2026-11-24T09:10:00Z"))
+        .await
+        .unwrap();
+    store
+        .insert_mention(&record("702", "12", "2026-11-24T09:05:00Z"))
+        .await
+        .unwrap();
+    store
+        .insert_mention(&record("703", "13", "2026-11-24T09:30:00Z"))
+        .await
+        .unwrap();
+    let ids = |records: Vec<MentionRecord>| {
+        records
+            .into_iter()
+            .map(|r| r.mention.id.to_string())
+            .collect::<Vec<_>>()
+    };
+
+    let open = store
+        .open_alerts(at("2026-11-24T09:20:00Z"), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(open), ["x:702", "x:701"]);
+    store
+        .settle_alert(&MentionId::new(Platform::X, "702"))
+        .await
+        .unwrap();
+    let open = store
+        .open_alerts(at("2026-11-24T10:00:00Z"), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(open), ["x:701", "x:703"]);
+    let open = store
+        .open_alerts(at("2026-11-24T10:00:00Z"), 1)
+        .await
+        .unwrap();
+    assert_eq!(ids(open), ["x:701"]);
 }
 
 macro_rules! all_cases {
@@ -403,6 +450,7 @@ macro_rules! all_cases {
                 an_inbound_sms_is_seen_once,
                 codes_and_latest_alerts_lead_back_to_mentions,
                 stop_and_start_toggle_a_roster_phone,
+                open_alerts_are_listed_oldest_first_until_settled,
             ]
         );
     };

@@ -39,6 +39,7 @@ impl Stack {
                     phone: PhoneNumber::parse(phone).unwrap(),
                     added_at: chrono::Utc::now(),
                     opted_out: false,
+                    tier: 1,
                 })
                 .await
                 .unwrap();

@@ -28,6 +28,7 @@ async fn local() -> Local {
             phone: PhoneNumber::parse("+15555550100").unwrap(),
             added_at: chrono::Utc::now(),
             opted_out: false,
+            tier: 1,
         })
         .await
         .unwrap();

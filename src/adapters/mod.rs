@@ -9,6 +9,7 @@ pub mod sns;
 use std::sync::Arc;
 
 use crate::config::{self, ConfigError};
+use crate::escalate::Escalator;
 use crate::ingest::{Clock, Ingestor};
 use crate::ports::{FollowUpStore, MentionStore, RosterStore, SmsSender};
 use crate::sms_reply::SmsReplies;
@@ -80,6 +81,17 @@ impl Deps {
             triage: Arc::new(ModelTriage::shipped()),
             clock,
         }
+    }
+
+    /// The escalation run, paced by `EARSHOT_ESCALATE_AFTER_MINUTES`.
+    pub fn escalator(&self, clock: Clock) -> Result<Escalator, ConfigError> {
+        let step = config::escalate_after()?;
+        Ok(Escalator {
+            ingestor: self.ingestor(clock),
+            step,
+            // Past the last tier's turn, and a few more, stop paging.
+            give_up_after: step * 12,
+        })
     }
 
     pub fn sms_replies(&self, clock: Clock) -> SmsReplies {

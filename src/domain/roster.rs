@@ -80,6 +80,16 @@ pub struct OnCallContact {
     /// Texted STOP: no alerts until START.
     #[serde(default)]
     pub opted_out: bool,
+    /// 1 for first responders; higher tiers are paged when an urgent alert
+    /// stays unacknowledged.
+    #[serde(default = "first_tier")]
+    pub tier: u8,
+}
+
+pub const FIRST_TIER: u8 = 1;
+
+fn first_tier() -> u8 {
+    FIRST_TIER
 }
 
 #[cfg(test)]

@@ -30,7 +30,10 @@ mod followup;
 
 pub const BY_DAY_INDEX: &str = "by-day";
 pub const BY_AUTHOR_INDEX: &str = "by-author";
+pub const OPEN_ALERTS_INDEX: &str = "open-alerts";
 pub const TTL_ATTRIBUTE: &str = "expires_at";
+/// The one partition of the sparse `open-alerts` index.
+const OPEN: &str = "OPEN";
 
 const ROSTER_PK: &str = "ROSTER";
 
@@ -71,6 +74,12 @@ struct MentionItem {
     author_key: String,
     created_key: String,
     expires_at: i64,
+    /// Present only while an urgent alert waits for an ACK, so the
+    /// `open-alerts` index holds exactly those.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    open_alert: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    open_since: Option<String>,
     record: MentionRecord,
 }
 
@@ -83,6 +92,12 @@ struct ContactItem {
     added_at: DateTime<Utc>,
     #[serde(default)]
     opted_out: bool,
+    #[serde(default = "first_tier")]
+    tier: u8,
+}
+
+fn first_tier() -> u8 {
+    crate::domain::roster::FIRST_TIER
 }
 
 fn author_partition(author: &AuthorKey) -> String {
@@ -125,6 +140,11 @@ impl DynamoStore {
             author_key: author_partition(&AuthorKey::of(mention)),
             created_key: format!("{}#{}", sort_key(mention.created_at), mention.id),
             expires_at: (mention.received_at + self.retention).timestamp(),
+            open_alert: record.alert.is_outstanding().then(|| OPEN.to_owned()),
+            open_since: record
+                .alert
+                .is_outstanding()
+                .then(|| format!("{}#{}", sort_key(mention.received_at), mention.id)),
             record: record.clone(),
         };
         serde_dynamo::to_item(item).map_err(corrupt)
@@ -173,8 +193,11 @@ impl DynamoStore {
             .attribute_definitions(string_attr("received_key")?)
             .attribute_definitions(string_attr("author_key")?)
             .attribute_definitions(string_attr("created_key")?)
+            .attribute_definitions(string_attr("open_alert")?)
+            .attribute_definitions(string_attr("open_since")?)
             .global_secondary_indexes(index(BY_DAY_INDEX, "day", "received_key")?)
             .global_secondary_indexes(index(BY_AUTHOR_INDEX, "author_key", "created_key")?)
+            .global_secondary_indexes(index(OPEN_ALERTS_INDEX, "open_alert", "open_since")?)
             .send()
             .await;
         match created {
@@ -363,6 +386,52 @@ impl MentionStore for DynamoStore {
         Ok(())
     }
 
+    async fn open_alerts(
+        &self,
+        raised_before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<MentionRecord>, StoreError> {
+        let mut records = Vec::new();
+        let mut start_key = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(OPEN_ALERTS_INDEX)
+                .key_condition_expression("open_alert = :open AND open_since <= :before")
+                .expression_attribute_values(":open", s(OPEN))
+                .expression_attribute_values(":before", s(format!("{}~", sort_key(raised_before))))
+                .set_exclusive_start_key(start_key)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in page.items.unwrap_or_default() {
+                let item: MentionItem = serde_dynamo::from_item(item).map_err(corrupt)?;
+                records.push(item.record);
+            }
+            start_key = page.last_evaluated_key;
+            if start_key.is_none() || records.len() >= limit {
+                records.truncate(limit);
+                return Ok(records);
+            }
+        }
+    }
+
+    async fn settle_alert(&self, id: &MentionId) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(mention_pk(id)))
+            .key("sk", s("MENTION"))
+            .update_expression("REMOVE open_alert, open_since")
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
     async fn reserve_alert_code(
         &self,
         code: &AlertCode,
@@ -479,6 +548,7 @@ impl RosterStore for DynamoStore {
             phone: contact.phone.clone(),
             added_at: contact.added_at,
             opted_out: contact.opted_out,
+            tier: contact.tier,
         };
         self.client
             .put_item()
@@ -512,6 +582,7 @@ impl RosterStore for DynamoStore {
                     phone: item.phone,
                     added_at: item.added_at,
                     opted_out: item.opted_out,
+                    tier: item.tier,
                 });
             }
             start_key = page.last_evaluated_key;

@@ -25,10 +25,12 @@ CREATE TABLE IF NOT EXISTS mentions (
     received_at TEXT NOT NULL,
     author_key  TEXT NOT NULL,
     created_at  TEXT NOT NULL,
+    open_since  TEXT,          -- set while an urgent alert waits for an ACK
     record      TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS mentions_by_received ON mentions (received_at);
 CREATE INDEX IF NOT EXISTS mentions_by_author ON mentions (author_key, created_at);
+CREATE INDEX IF NOT EXISTS mentions_open ON mentions (open_since) WHERE open_since IS NOT NULL;
 CREATE TABLE IF NOT EXISTS deliveries (
     mention_id  TEXT NOT NULL,
     phone       TEXT NOT NULL,
@@ -46,7 +48,8 @@ CREATE TABLE IF NOT EXISTS roster (
     phone       TEXT PRIMARY KEY,
     name        TEXT NOT NULL,
     added_at    TEXT NOT NULL,
-    opted_out   INTEGER NOT NULL DEFAULT 0
+    opted_out   INTEGER NOT NULL DEFAULT 0,
+    tier        INTEGER NOT NULL DEFAULT 1
 );
 CREATE TABLE IF NOT EXISTS latest_alerts (
     phone       TEXT PRIMARY KEY,
@@ -165,14 +168,18 @@ impl MentionStore for EmbeddedStore {
         let inserted = self
             .conn()
             .execute(
-                "INSERT INTO mentions (id, received_at, author_key, created_at, record)
-                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO mentions (id, received_at, author_key, created_at, open_since, record)
+                 VALUES (?1, ?2, ?3, ?4, ?6, ?5) ON CONFLICT (id) DO NOTHING",
                 params![
                     record.mention.id.as_str(),
                     sort_key(record.mention.received_at),
                     AuthorKey::of(&record.mention).to_string(),
                     sort_key(record.mention.created_at),
-                    json
+                    json,
+                    record
+                        .alert
+                        .is_outstanding()
+                        .then(|| sort_key(record.mention.received_at))
                 ],
             )
             .map_err(unavailable)?;
@@ -258,6 +265,37 @@ impl MentionStore for EmbeddedStore {
         if updated == 0 {
             return Err(corrupt(format!("no mention {id} to update")));
         }
+        Ok(())
+    }
+
+    async fn open_alerts(
+        &self,
+        raised_before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<MentionRecord>, StoreError> {
+        let conn = self.conn();
+        let mut statement = conn
+            .prepare(
+                "SELECT record FROM mentions WHERE open_since IS NOT NULL AND open_since <= ?1
+                 ORDER BY open_since, id LIMIT ?2",
+            )
+            .map_err(unavailable)?;
+        let rows = statement
+            .query_map(params![sort_key(raised_before), limit as i64], |row| {
+                row.get::<_, String>(0)
+            })
+            .map_err(unavailable)?;
+        rows.map(|json| serde_json::from_str(&json.map_err(unavailable)?).map_err(corrupt))
+            .collect()
+    }
+
+    async fn settle_alert(&self, id: &MentionId) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "UPDATE mentions SET open_since = NULL WHERE id = ?1",
+                [id.as_str()],
+            )
+            .map_err(unavailable)?;
         Ok(())
     }
 
@@ -348,13 +386,14 @@ impl RosterStore for EmbeddedStore {
     async fn put_contact(&self, contact: &OnCallContact) -> Result<(), StoreError> {
         self.conn()
             .execute(
-                "INSERT INTO roster (phone, name, added_at, opted_out) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (phone) DO UPDATE SET name = ?2, added_at = ?3, opted_out = ?4",
+                "INSERT INTO roster (phone, name, added_at, opted_out, tier) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (phone) DO UPDATE SET name = ?2, added_at = ?3, opted_out = ?4, tier = ?5",
                 params![
                     contact.phone.as_str(),
                     contact.name,
                     contact.added_at.to_rfc3339(),
-                    contact.opted_out
+                    contact.opted_out,
+                    contact.tier
                 ],
             )
             .map_err(unavailable)?;
@@ -364,7 +403,7 @@ impl RosterStore for EmbeddedStore {
     async fn contacts(&self) -> Result<Vec<OnCallContact>, StoreError> {
         let conn = self.conn();
         let mut statement = conn
-            .prepare("SELECT phone, name, added_at, opted_out FROM roster ORDER BY phone")
+            .prepare("SELECT phone, name, added_at, opted_out, tier FROM roster ORDER BY phone")
             .map_err(unavailable)?;
         let rows = statement
             .query_map([], |row| {
@@ -373,16 +412,18 @@ impl RosterStore for EmbeddedStore {
                     row.get::<_, String>(1)?,
                     row.get::<_, String>(2)?,
                     row.get::<_, bool>(3)?,
+                    row.get::<_, u8>(4)?,
                 ))
             })
             .map_err(unavailable)?;
         rows.map(|row| {
-            let (phone, name, added_at, opted_out) = row.map_err(unavailable)?;
+            let (phone, name, added_at, opted_out, tier) = row.map_err(unavailable)?;
             Ok(OnCallContact {
                 name,
                 phone: PhoneNumber::parse(&phone).map_err(corrupt)?,
                 added_at: added_at.parse().map_err(corrupt)?,
                 opted_out,
+                tier,
             })
         })
         .collect()

@@ -93,7 +93,14 @@ impl Backend {
                 let summary = self.deps.sms_replies(self.clock).handle(&event).await?;
                 Ok(serde_json::to_string_pretty(&summary)?)
             }
-            other => bail!("no function named `{other}`; try: webhook, sms-reply"),
+            "escalate" => {
+                // The schedule's payload carries nothing; it only has to be JSON.
+                serde_json::from_slice::<serde_json::Value>(&event)
+                    .with_context(|| format!("{} is not JSON", path.display()))?;
+                let summary = self.deps.escalator(self.clock)?.run().await?;
+                Ok(serde_json::to_string_pretty(&summary)?)
+            }
+            other => bail!("no function named `{other}`; try: webhook, sms-reply, escalate"),
         }
     }
 

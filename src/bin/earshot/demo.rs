@@ -39,6 +39,7 @@ pub async fn run(global: &GlobalArgs, events_dir: &Path) -> Result<()> {
             phone: PhoneNumber::parse(DEMO_PHONE)?,
             added_at: Utc::now(),
             opted_out: false,
+            tier: 1,
         })
         .await?;
     println!(

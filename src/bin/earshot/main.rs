@@ -56,7 +56,7 @@ enum Command {
     /// Run a function's handler in-process on an event file and print its
     /// JSON response.
     Invoke {
-        /// The function: webhook or sms-reply.
+        /// The function: webhook, sms-reply or escalate.
         function: String,
         event: PathBuf,
     },
@@ -111,6 +111,10 @@ enum RosterCommand {
         /// E.164, e.g. +15555550123.
         #[arg(long, value_parser = parse_phone)]
         phone: PhoneNumber,
+        /// 1 for first responders; tier 2 is paged when nobody ACKs an
+        /// urgent alert in time, then tier 3.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=9))]
+        tier: u8,
     },
     /// Show who is on call.
     List {
@@ -203,7 +207,7 @@ async fn run(cli: Cli) -> Result<()> {
 async fn roster(backend: &Backend, command: RosterCommand, now: DateTime<Utc>) -> Result<()> {
     let roster = &backend.deps.roster;
     match command {
-        RosterCommand::Add { name, phone } => {
+        RosterCommand::Add { name, phone, tier } => {
             let name = name.trim().to_owned();
             anyhow::ensure!(!name.is_empty(), "--name must not be empty");
             roster
@@ -212,6 +216,7 @@ async fn roster(backend: &Backend, command: RosterCommand, now: DateTime<Utc>) -
                     phone: phone.clone(),
                     added_at: now,
                     opted_out: false,
+                    tier,
                 })
                 .await?;
             println!("{name} ({phone}) is on call");

@@ -99,7 +99,15 @@ pub fn contacts(contacts: &[OnCallContact], json: bool) -> Result<()> {
         );
     }
     for contact in contacts {
-        println!("{:<24} {}", contact.name, contact.phone);
+        let opted_out = if contact.opted_out {
+            "  (texted STOP)"
+        } else {
+            ""
+        };
+        println!(
+            "{:<24} {:<16} tier {}{opted_out}",
+            contact.name, contact.phone, contact.tier
+        );
     }
     Ok(())
 }

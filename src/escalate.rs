@@ -1,0 +1,68 @@
+//! The escalate function, run every minute: urgent alerts nobody has taken
+//! climb the on-call tiers, and alerts whose SMS failed (a crash or an SNS
+//! outage between storing and sending) are sent again. Claims per phone keep
+//! every run from sending anything twice.
+
+use chrono::Duration;
+use serde::Serialize;
+use tracing::{info, warn};
+
+use crate::domain::roster::FIRST_TIER;
+use crate::ingest::{IngestError, Ingestor};
+
+/// How many open alerts one run looks at; more wait for the next minute.
+const BATCH: usize = 200;
+
+pub struct Escalator {
+    pub ingestor: Ingestor,
+    /// Unacknowledged this long, an alert goes to the next tier.
+    pub step: Duration,
+    /// After this long nobody is paged again for the alert.
+    pub give_up_after: Duration,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct EscalationSummary {
+    pub open_alerts: usize,
+    pub sms_sent: usize,
+    pub given_up: usize,
+    pub failed: usize,
+}
+
+impl Escalator {
+    pub async fn run(&self) -> Result<EscalationSummary, IngestError> {
+        let now = self.ingestor.clock.now();
+        let open = self.ingestor.store.open_alerts(now, BATCH).await?;
+        let mut summary = EscalationSummary {
+            open_alerts: open.len(),
+            ..EscalationSummary::default()
+        };
+        for record in open {
+            let id = &record.mention.id;
+            let waiting = now - record.mention.received_at;
+            if waiting > self.give_up_after {
+                warn!(mention = %id, minutes = waiting.num_minutes(), "nobody took the alert; no more pages");
+                self.ingestor.store.settle_alert(id).await?;
+                summary.given_up += 1;
+                continue;
+            }
+            let steps = (waiting.num_seconds() / self.step.num_seconds().max(1)).clamp(0, 8) as u8;
+            match self
+                .ingestor
+                .follow_through(&record, FIRST_TIER + steps)
+                .await
+            {
+                Ok(sent) => {
+                    if sent > 0 {
+                        info!(mention = %id, tier = FIRST_TIER + steps, sent, "alert escalated or re-sent");
+                    }
+                    summary.sms_sent += sent;
+                }
+                // One alert's SMS failing must not hold back the others.
+                Err(IngestError::AlertNotDelivered { .. }) => summary.failed += 1,
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(summary)
+    }
+}

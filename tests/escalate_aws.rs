@@ -1,0 +1,188 @@
+//! Follow-through on DynamoDB and SNS (a real moto server): unacknowledged
+//! alerts climb the tiers, an ACK stops them, failed alerts are re-sent.
+
+mod support;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use earshot::adapters::Deps;
+use earshot::adapters::sns::SnsSms;
+use earshot::config::Secret;
+use earshot::domain::{OnCallContact, PhoneNumber};
+use earshot::escalate::{EscalationSummary, Escalator};
+use earshot::http::HttpRequest;
+use earshot::ingest::Clock;
+use earshot::signature::x_signature;
+use earshot::sms_reply::inbound_event;
+use earshot::webhook::{Webhook, WebhookSecrets, X_PATH, X_SIGNATURE_HEADER};
+use support::Moto;
+
+const SECRET: &str = "escalate-secret";
+const SAM: &str = "+15555550100"; // tier 1
+const KIM: &str = "+15555550101"; // tier 2
+const LEE: &str = "+15555550102"; // tier 3
+
+fn t0() -> DateTime<Utc> {
+    "2026-11-24T10:00:00Z".parse().unwrap()
+}
+
+struct Stack {
+    moto: Moto,
+    deps: Deps,
+}
+
+async fn start() -> Stack {
+    let moto = Moto::start();
+    let store = moto.dynamo_store(&support::unique_table("escalate")).await;
+    let deps = Deps {
+        store: Arc::new(store.clone()),
+        roster: Arc::new(store.clone()),
+        follow_up: Arc::new(store.clone()),
+        sms: Arc::new(moto.sns().await),
+    };
+    for (name, phone, tier) in [("Sam", SAM, 1), ("Kim", KIM, 2), ("Lee", LEE, 3)] {
+        deps.roster
+            .put_contact(&OnCallContact {
+                name: name.into(),
+                phone: PhoneNumber::parse(phone).unwrap(),
+                added_at: t0(),
+                opted_out: false,
+                tier,
+            })
+            .await
+            .unwrap();
+    }
+    Stack { moto, deps }
+}
+
+impl Stack {
+    async fn deliver_with(&self, deps: &Deps, payload: &str) -> u16 {
+        let body = support::payload(payload);
+        let signature = x_signature(SECRET.as_bytes(), body.as_bytes());
+        let request = HttpRequest::new(
+            "POST",
+            X_PATH,
+            "",
+            &[(X_SIGNATURE_HEADER, &signature)],
+            Some(body),
+        );
+        let webhook = Webhook::new(
+            WebhookSecrets {
+                x_consumer_secret: Secret::new(SECRET),
+            },
+            deps.ingestor(Clock::Fixed(t0())),
+        );
+        webhook.handle(&request).await.status_code
+    }
+
+    async fn escalate_at(&self, minutes: i64) -> EscalationSummary {
+        let escalator = Escalator {
+            ingestor: self
+                .deps
+                .ingestor(Clock::Fixed(t0() + Duration::minutes(minutes))),
+            step: Duration::minutes(5),
+            give_up_after: Duration::minutes(60),
+        };
+        escalator.run().await.unwrap()
+    }
+
+    fn alerts_to(&self, phone: &str) -> usize {
+        self.moto
+            .sms_sent()
+            .iter()
+            .filter(|(to, body)| to == phone && body.contains("Reply ACK"))
+            .count()
+    }
+
+    fn pages(&self) -> [usize; 3] {
+        [
+            self.alerts_to(SAM),
+            self.alerts_to(KIM),
+            self.alerts_to(LEE),
+        ]
+    }
+}
+
+#[tokio::test]
+async fn an_unacknowledged_alert_climbs_the_tiers_once_each() {
+    let stack = start().await;
+    assert_eq!(
+        stack
+            .deliver_with(&stack.deps, "x-urgent-complaint.json")
+            .await,
+        200
+    );
+    assert_eq!(stack.pages(), [1, 0, 0], "first responders only");
+
+    assert_eq!(stack.escalate_at(4).await.sms_sent, 0);
+    assert_eq!(stack.escalate_at(5).await.sms_sent, 1);
+    assert_eq!(stack.pages(), [1, 1, 0], "tier 2 after five minutes");
+    assert_eq!(stack.escalate_at(6).await.sms_sent, 0);
+    assert_eq!(stack.escalate_at(10).await.sms_sent, 1);
+    assert_eq!(stack.pages(), [1, 1, 1], "tier 3 after ten");
+    assert_eq!(stack.escalate_at(20).await.sms_sent, 0, "nobody twice");
+}
+
+#[tokio::test]
+async fn an_ack_stops_the_climb() {
+    let stack = start().await;
+    stack
+        .deliver_with(&stack.deps, "x-urgent-complaint.json")
+        .await;
+    let sms = stack.moto.sms_sent();
+    let code = sms[0].1.rsplit(' ').next().unwrap().to_owned();
+
+    let replies = stack
+        .deps
+        .sms_replies(Clock::Fixed(t0() + Duration::minutes(2)));
+    let sam = PhoneNumber::parse(SAM).unwrap();
+    let summary = replies
+        .handle(&inbound_event(&sam, &format!("ACK {code}"), "in-1"))
+        .await
+        .unwrap();
+    assert!(
+        summary.answers[0].contains("is yours"),
+        "{:?}",
+        summary.answers
+    );
+
+    let run = stack.escalate_at(12).await;
+    assert_eq!((run.open_alerts, run.sms_sent), (0, 0));
+    assert_eq!(stack.pages(), [1, 0, 0]);
+}
+
+#[tokio::test]
+async fn an_alert_whose_sms_failed_is_sent_by_the_next_run() {
+    let stack = start().await;
+    let broken = Deps {
+        sms: Arc::new(SnsSms::new(
+            aws_sdk_sns::Client::new(&support::unreachable_sdk_config().await),
+            None,
+            None,
+        )),
+        ..stack.deps.clone()
+    };
+    assert_eq!(
+        stack.deliver_with(&broken, "x-urgent-complaint.json").await,
+        502
+    );
+    assert_eq!(stack.pages(), [0, 0, 0]);
+
+    // Even if X never retries, the next minute's run finishes the job.
+    let run = stack.escalate_at(1).await;
+    assert_eq!((run.open_alerts, run.sms_sent), (1, 1));
+    assert_eq!(stack.pages(), [1, 0, 0]);
+    assert_eq!(stack.escalate_at(2).await.sms_sent, 0);
+}
+
+#[tokio::test]
+async fn paging_stops_after_the_give_up_time() {
+    let stack = start().await;
+    stack
+        .deliver_with(&stack.deps, "x-urgent-complaint.json")
+        .await;
+    let run = stack.escalate_at(61).await;
+    assert_eq!((run.given_up, run.sms_sent), (1, 0));
+    assert_eq!(stack.escalate_at(62).await.open_alerts, 0);
+}
