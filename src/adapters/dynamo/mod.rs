@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
     KeyType, Projection, ProjectionType, ReturnValue, ScalarAttributeType, TimeToLiveSpecification,
@@ -227,6 +228,43 @@ impl DynamoStore {
         Ok(true)
     }
 
+    /// Runs `query` page by page until `limit` items are read or none are
+    /// left, reading each item as `T`.
+    async fn query_items<T: serde::de::DeserializeOwned>(
+        &self,
+        query: QueryFluentBuilder,
+        limit: usize,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut items = Vec::new();
+        let mut start_key = None;
+        loop {
+            let page = query
+                .clone()
+                .set_exclusive_start_key(start_key)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in page.items.unwrap_or_default() {
+                items.push(serde_dynamo::from_item(item).map_err(corrupt)?);
+            }
+            start_key = page.last_evaluated_key;
+            if start_key.is_none() || items.len() >= limit {
+                items.truncate(limit);
+                return Ok(items);
+            }
+        }
+    }
+
+    /// Mention records from a query on one of the mention indexes.
+    async fn query_mentions(
+        &self,
+        query: QueryFluentBuilder,
+        limit: usize,
+    ) -> Result<Vec<MentionRecord>, StoreError> {
+        let items: Vec<MentionItem> = self.query_items(query, limit).await?;
+        Ok(items.into_iter().map(|item| item.record).collect())
+    }
+
     async fn get_item(
         &self,
         pk: String,
@@ -300,34 +338,18 @@ impl MentionStore for DynamoStore {
         let until_key = format!("{}~", sort_key(until));
         // Walk the day partitions newest first until the limit is reached.
         while records.len() < limit && day_of(day) >= day_of(since) {
-            let mut start_key = None;
-            loop {
-                let page = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .index_name(BY_DAY_INDEX)
-                    .key_condition_expression(
-                        "#day = :day AND received_key BETWEEN :since AND :until",
-                    )
-                    .expression_attribute_names("#day", "day")
-                    .expression_attribute_values(":day", s(day_of(day)))
-                    .expression_attribute_values(":since", s(since_key.clone()))
-                    .expression_attribute_values(":until", s(until_key.clone()))
-                    .scan_index_forward(false)
-                    .set_exclusive_start_key(start_key)
-                    .send()
-                    .await
-                    .map_err(unavailable)?;
-                for item in page.items.unwrap_or_default() {
-                    let item: MentionItem = serde_dynamo::from_item(item).map_err(corrupt)?;
-                    records.push(item.record);
-                }
-                start_key = page.last_evaluated_key;
-                if start_key.is_none() || records.len() >= limit {
-                    break;
-                }
-            }
+            let query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(BY_DAY_INDEX)
+                .key_condition_expression("#day = :day AND received_key BETWEEN :since AND :until")
+                .expression_attribute_names("#day", "day")
+                .expression_attribute_values(":day", s(day_of(day)))
+                .expression_attribute_values(":since", s(since_key.clone()))
+                .expression_attribute_values(":until", s(until_key.clone()))
+                .scan_index_forward(false);
+            records.extend(self.query_mentions(query, limit - records.len()).await?);
             day -= Duration::days(1);
         }
         records.truncate(limit);
@@ -340,32 +362,16 @@ impl MentionStore for DynamoStore {
         since: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<MentionRecord>, StoreError> {
-        let mut records = Vec::new();
-        let mut start_key = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(BY_AUTHOR_INDEX)
-                .key_condition_expression("author_key = :author AND created_key > :since")
-                .expression_attribute_values(":author", s(author_partition(author)))
-                .expression_attribute_values(":since", s(sort_key(since)))
-                .scan_index_forward(false)
-                .set_exclusive_start_key(start_key)
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for item in page.items.unwrap_or_default() {
-                let item: MentionItem = serde_dynamo::from_item(item).map_err(corrupt)?;
-                records.push(item.record);
-            }
-            start_key = page.last_evaluated_key;
-            if start_key.is_none() || records.len() >= limit {
-                records.truncate(limit);
-                return Ok(records);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(BY_AUTHOR_INDEX)
+            .key_condition_expression("author_key = :author AND created_key > :since")
+            .expression_attribute_values(":author", s(author_partition(author)))
+            .expression_attribute_values(":since", s(sort_key(since)))
+            .scan_index_forward(false);
+        self.query_mentions(query, limit).await
     }
 
     async fn set_alert_state(&self, id: &MentionId, state: &AlertState) -> Result<(), StoreError> {
@@ -391,31 +397,15 @@ impl MentionStore for DynamoStore {
         raised_before: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<MentionRecord>, StoreError> {
-        let mut records = Vec::new();
-        let mut start_key = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(OPEN_ALERTS_INDEX)
-                .key_condition_expression("open_alert = :open AND open_since <= :before")
-                .expression_attribute_values(":open", s(OPEN))
-                .expression_attribute_values(":before", s(format!("{}~", sort_key(raised_before))))
-                .set_exclusive_start_key(start_key)
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for item in page.items.unwrap_or_default() {
-                let item: MentionItem = serde_dynamo::from_item(item).map_err(corrupt)?;
-                records.push(item.record);
-            }
-            start_key = page.last_evaluated_key;
-            if start_key.is_none() || records.len() >= limit {
-                records.truncate(limit);
-                return Ok(records);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(OPEN_ALERTS_INDEX)
+            .key_condition_expression("open_alert = :open AND open_since <= :before")
+            .expression_attribute_values(":open", s(OPEN))
+            .expression_attribute_values(":before", s(format!("{}~", sort_key(raised_before))));
+        self.query_mentions(query, limit).await
     }
 
     async fn settle_alert(&self, id: &MentionId) -> Result<(), StoreError> {
@@ -561,35 +551,24 @@ impl RosterStore for DynamoStore {
     }
 
     async fn contacts(&self) -> Result<Vec<OnCallContact>, StoreError> {
-        let mut contacts = Vec::new();
-        let mut start_key = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :roster")
-                .expression_attribute_values(":roster", s(ROSTER_PK))
-                .consistent_read(true)
-                .set_exclusive_start_key(start_key)
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for item in page.items.unwrap_or_default() {
-                let item: ContactItem = serde_dynamo::from_item(item).map_err(corrupt)?;
-                contacts.push(OnCallContact {
-                    name: item.name,
-                    phone: item.phone,
-                    added_at: item.added_at,
-                    opted_out: item.opted_out,
-                    tier: item.tier,
-                });
-            }
-            start_key = page.last_evaluated_key;
-            if start_key.is_none() {
-                return Ok(contacts);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :roster")
+            .expression_attribute_values(":roster", s(ROSTER_PK))
+            .consistent_read(true);
+        let items: Vec<ContactItem> = self.query_items(query, usize::MAX).await?;
+        Ok(items
+            .into_iter()
+            .map(|item| OnCallContact {
+                name: item.name,
+                phone: item.phone,
+                added_at: item.added_at,
+                opted_out: item.opted_out,
+                tier: item.tier,
+            })
+            .collect())
     }
 
     async fn remove_contact(&self, phone: &PhoneNumber) -> Result<bool, StoreError> {
