@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use earshot::adapters::Deps;
 use earshot::adapters::sns::SnsSms;
 use earshot::config::Secret;
-use earshot::domain::{OnCallContact, PhoneNumber};
+use earshot::domain::PhoneNumber;
 use earshot::escalate::{EscalationSummary, Escalator};
 use earshot::http::HttpRequest;
 use earshot::ingest::Clock;
@@ -43,13 +43,7 @@ async fn start() -> Stack {
     };
     for (name, phone, tier) in [("Sam", SAM, 1), ("Kim", KIM, 2), ("Lee", LEE, 3)] {
         deps.roster
-            .put_contact(&OnCallContact {
-                name: name.into(),
-                phone: PhoneNumber::parse(phone).unwrap(),
-                added_at: t0(),
-                opted_out: false,
-                tier,
-            })
+            .put_contact(&support::on_call(name, phone, tier))
             .await
             .unwrap();
     }

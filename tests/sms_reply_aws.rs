@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use earshot::adapters::Deps;
 use earshot::config::Secret;
-use earshot::domain::{OnCallContact, PhoneNumber};
+use earshot::domain::PhoneNumber;
 use earshot::http::HttpRequest;
 use earshot::ingest::Clock;
 use earshot::signature::x_signature;
@@ -39,13 +39,7 @@ async fn start() -> Loop {
     };
     for (name, phone) in [("Sam", SAM), ("Kim", KIM)] {
         deps.roster
-            .put_contact(&OnCallContact {
-                name: name.into(),
-                phone: PhoneNumber::parse(phone).unwrap(),
-                added_at: chrono::Utc::now(),
-                opted_out: false,
-                tier: 1,
-            })
+            .put_contact(&support::on_call(name, phone, 1))
             .await
             .unwrap();
     }

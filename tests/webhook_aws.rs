@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use earshot::adapters::dynamo::DynamoStore;
 use earshot::adapters::sns::SnsSms;
 use earshot::config::Secret;
-use earshot::domain::{AlertState, MentionId, OnCallContact, PhoneNumber, Platform};
+use earshot::domain::{AlertState, MentionId, Platform};
 use earshot::http::{HttpRequest, HttpResponse};
 use earshot::ingest::{Clock, Ingestor};
 use earshot::ports::{MentionStore, RosterStore, SmsSender};
@@ -34,13 +34,7 @@ impl Stack {
         let store = moto.dynamo_store(&table).await;
         for (name, phone) in ["Sam", "Kim"].into_iter().zip(ON_CALL) {
             store
-                .put_contact(&OnCallContact {
-                    name: name.into(),
-                    phone: PhoneNumber::parse(phone).unwrap(),
-                    added_at: chrono::Utc::now(),
-                    opted_out: false,
-                    tier: 1,
-                })
+                .put_contact(&support::on_call(name, phone, 1))
                 .await
                 .unwrap();
         }

@@ -5,7 +5,6 @@ mod support;
 
 use earshot::adapters::Deps;
 use earshot::config::Secret;
-use earshot::domain::{OnCallContact, PhoneNumber};
 use earshot::http::HttpRequest;
 use earshot::ingest::Clock;
 use earshot::signature::x_signature;
@@ -23,13 +22,7 @@ async fn local() -> Local {
     let home = tempfile::tempdir().unwrap();
     let (deps, store) = Deps::embedded(home.path(), false).unwrap();
     deps.roster
-        .put_contact(&OnCallContact {
-            name: "Sam".into(),
-            phone: PhoneNumber::parse("+15555550100").unwrap(),
-            added_at: chrono::Utc::now(),
-            opted_out: false,
-            tier: 1,
-        })
+        .put_contact(&support::on_call("Sam", "+15555550100", 1))
         .await
         .unwrap();
     let webhook = Webhook::new(

@@ -224,3 +224,14 @@ pub fn unique_table(prefix: &str) -> String {
         NEXT.fetch_add(1, Ordering::Relaxed)
     )
 }
+
+/// A person on the roster, added at a fixed time.
+pub fn on_call(name: &str, phone: &str, tier: u8) -> earshot::domain::OnCallContact {
+    earshot::domain::OnCallContact {
+        name: name.into(),
+        phone: earshot::domain::PhoneNumber::parse(phone).expect("valid phone"),
+        added_at: "2026-11-24T08:00:00Z".parse().expect("RFC 3339 time"),
+        opted_out: false,
+        tier,
+    }
+}
