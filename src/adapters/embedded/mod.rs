@@ -19,6 +19,10 @@ use crate::ports::{
     StoreError,
 };
 
+/// Bumped with every change to [`SCHEMA`]; a store of another version is
+/// refused with a clear message rather than failing on a missing column.
+const SCHEMA_VERSION: i64 = 1;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS mentions (
     id          TEXT PRIMARY KEY,
@@ -110,7 +114,25 @@ impl EmbeddedStore {
         // rather than fail.
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(unavailable)?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(unavailable)?;
+        let has_tables: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table')",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(unavailable)?;
+        if has_tables && version != SCHEMA_VERSION {
+            return Err(StoreError::Corrupt(format!(
+                "the embedded store was written by another version of Earshot (schema {version}, \
+                 this one reads {SCHEMA_VERSION}); move it aside or delete it to start afresh"
+            )));
+        }
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(unavailable)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -471,5 +493,28 @@ impl SmsSender for OutboxSms {
             eprintln!("\n--- SMS to {to} ---\n{body}\n---");
         }
         Ok(format!("outbox-{id}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_from_another_schema_version_is_refused_with_advice() {
+        let home = tempfile::tempdir().unwrap();
+        EmbeddedStore::open(home.path()).unwrap();
+        EmbeddedStore::open(home.path()).expect("the same version opens again");
+        Connection::open(home.path().join("earshot.db"))
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        let Err(err) = EmbeddedStore::open(home.path()) else {
+            panic!("a store of schema 99 was opened");
+        };
+        assert!(
+            err.to_string().contains("move it aside or delete it"),
+            "{err}"
+        );
     }
 }
