@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use thiserror::Error;
 use tracing::{info, warn};
 
-use crate::domain::alert::compose_sms;
+use crate::domain::alert::{compose_sms, fit_one_sms, short_link, to_gsm7};
 use crate::domain::roster::FIRST_TIER;
 use crate::domain::{
     AlertCode, AlertState, Mention, MentionRecord, Priority, Triage, TriageContext, Voice,
@@ -20,8 +20,23 @@ use crate::ports::{
 /// How long a claim to send one SMS holds before another attempt may take
 /// over; longer than any Lambda invocation that could still be sending.
 const DELIVERY_LEASE: Duration = Duration::minutes(15);
-/// How far back an author's earlier posts count towards escalation.
+/// How far back an author's earlier posts count towards urgency.
 const AUTHOR_WINDOW: Duration = Duration::hours(1);
+/// How long after an alert a new post by its author reaches the owner.
+const FOLLOW_UP_WINDOW: Duration = Duration::hours(48);
+const HISTORY_LIMIT: usize = 20;
+
+fn triage_context(mention: &Mention, history: &[MentionRecord]) -> TriageContext {
+    let since = mention.created_at - AUTHOR_WINDOW;
+    TriageContext {
+        recent_posts: history
+            .iter()
+            .filter(|r| r.mention.created_at >= since)
+            .count(),
+        window_minutes: AUTHOR_WINDOW.num_minutes(),
+        author_handle: Some(mention.author.handle.clone()),
+    }
+}
 /// Reply codes tried per mention before giving up on a free one.
 const CODE_ATTEMPTS: u32 = 32;
 
@@ -88,10 +103,14 @@ pub struct Ingestor {
 impl Ingestor {
     #[tracing::instrument(skip_all, fields(mention = %mention.id, platform = %mention.platform))]
     pub async fn ingest(&self, mention: Mention) -> Result<Outcome, IngestError> {
-        let record = self.assess(mention).await?;
+        let history = self.author_history(&mention).await?;
+        let record = self.assess(mention, &history).await?;
         let record = match self.store.insert_mention(&record).await? {
             Inserted::New => {
                 info!(priority = ?record.assessment.as_ref().map(|a| a.priority), "mention stored");
+                if record.mention.voice == Voice::Customer {
+                    self.tell_owners_they_posted_again(&record, &history).await;
+                }
                 record
             }
             Inserted::Existing(stored) => {
@@ -103,7 +122,11 @@ impl Ingestor {
     }
 
     /// Triage and, for an urgent complaint, a reserved reply code.
-    async fn assess(&self, mention: Mention) -> Result<MentionRecord, IngestError> {
+    async fn assess(
+        &self,
+        mention: Mention,
+        history: &[MentionRecord],
+    ) -> Result<MentionRecord, IngestError> {
         if mention.voice == Voice::Brand {
             return Ok(MentionRecord {
                 mention,
@@ -112,7 +135,7 @@ impl Ingestor {
                 alert_code: None,
             });
         }
-        let context = self.context(&mention).await?;
+        let context = triage_context(&mention, history);
         let assessment = self.triage.assess(&mention, &context);
         let (alert, alert_code) = if assessment.priority == Priority::P1 {
             (
@@ -132,20 +155,61 @@ impl Ingestor {
 
     /// How often the author has posted about the brand lately: the third
     /// post in forty minutes is more urgent than the first.
-    async fn context(&self, mention: &Mention) -> Result<TriageContext, IngestError> {
-        let since = mention.created_at - AUTHOR_WINDOW;
-        let earlier = self
+    /// The author's earlier posts about the brand in the follow-up window,
+    /// newest first.
+    async fn author_history(&self, mention: &Mention) -> Result<Vec<MentionRecord>, IngestError> {
+        if mention.voice == Voice::Brand {
+            return Ok(Vec::new());
+        }
+        let since = mention.created_at - FOLLOW_UP_WINDOW;
+        let mut history = self
             .store
-            .author_mentions(&AuthorKey::of(mention), since, 10)
-            .await?
-            .into_iter()
-            .filter(|r| r.mention.id != mention.id && r.mention.created_at <= mention.created_at)
-            .count();
-        Ok(TriageContext {
-            recent_posts: earlier,
-            window_minutes: AUTHOR_WINDOW.num_minutes(),
-            author_handle: Some(mention.author.handle.clone()),
-        })
+            .author_mentions(&AuthorKey::of(mention), since, HISTORY_LIMIT)
+            .await?;
+        history
+            .retain(|r| r.mention.id != mention.id && r.mention.created_at <= mention.created_at);
+        Ok(history)
+    }
+
+    /// A customer whose complaint someone has taken posts again: the owner
+    /// hears it now, not at the next shift. Best effort: the post itself is
+    /// stored whatever happens here.
+    async fn tell_owners_they_posted_again(
+        &self,
+        record: &MentionRecord,
+        history: &[MentionRecord],
+    ) {
+        let mention = &record.mention;
+        for earlier in history.iter().filter(|r| r.alert_code.is_some()) {
+            let (Ok(Some(owner)), Ok(None)) = (
+                self.follow_up.owner(&earlier.mention.id).await,
+                self.follow_up.closed(&earlier.mention.id).await,
+            ) else {
+                continue;
+            };
+            let code = earlier
+                .alert_code
+                .as_ref()
+                .map(AlertCode::as_str)
+                .unwrap_or_default();
+            let text = format!(
+                "@{} posted again (re {code}): \"{}\" {}",
+                mention.author.handle,
+                mention.text,
+                short_link(mention)
+            );
+            let body = fit_one_sms(&to_gsm7(&text));
+            match self.sms.send(&owner.phone, &body).await {
+                Ok(_) => {
+                    info!(owner = %owner.phone.masked(), %code, "owner told the author posted again")
+                }
+                Err(err) => {
+                    warn!(owner = %owner.phone.masked(), reason = %err.reason, "posted-again SMS failed")
+                }
+            }
+            // One SMS per new post is enough, however many alerts it follows.
+            return;
+        }
     }
 
     async fn reserve_code(&self, mention: &Mention) -> Result<AlertCode, IngestError> {

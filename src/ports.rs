@@ -208,6 +208,9 @@ pub trait FollowUpStore: Send + Sync {
         by: &Ownership,
     ) -> Result<Option<Ownership>, StoreError>;
 
+    /// Who closed the alert, if anyone has.
+    async fn closed(&self, mention: &MentionId) -> Result<Option<Ownership>, StoreError>;
+
     /// Keeps a staff verdict that the alert was a false alarm.
     async fn record_noise(&self, mention: &MentionId, by: &Ownership) -> Result<(), StoreError>;
 

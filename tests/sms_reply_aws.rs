@@ -58,9 +58,24 @@ async fn start() -> Loop {
     }
 }
 
+/// Another post by the author of the urgent sample, some minutes later.
+fn follow_up_post(id: &str, minute: u32, text: &str) -> String {
+    let mut payload: serde_json::Value =
+        serde_json::from_str(&support::payload("x-urgent-complaint.json")).unwrap();
+    let tweet = &mut payload["tweet_create_events"][0];
+    tweet["id_str"] = id.into();
+    tweet["created_at"] = format!("Tue Nov 24 09:{minute:02}:00 +0000 2026").into();
+    tweet["truncated"] = false.into();
+    tweet["text"] = text.into();
+    payload.to_string()
+}
+
 impl Loop {
     async fn deliver(&self, payload: &str) {
-        let body = support::payload(payload);
+        self.deliver_body(support::payload(payload)).await;
+    }
+
+    async fn deliver_body(&self, body: String) {
         let signature = x_signature(SECRET.as_bytes(), body.as_bytes());
         let request = HttpRequest::new(
             "POST",
@@ -235,4 +250,46 @@ async fn stop_silences_a_phone_until_start() {
         2,
         "the START confirmation and the new alert"
     );
+}
+
+#[tokio::test]
+async fn the_owner_hears_when_the_customer_posts_again_until_done() {
+    let stack = start().await;
+    stack.deliver("x-urgent-complaint.json").await;
+    let code = stack.code_sent_to(SAM);
+    stack.text(SAM, &format!("ACK {code}"), "in-1").await;
+
+    stack
+        .deliver_body(follow_up_post(
+            "1862511734012349001",
+            55,
+            "@NorthwindAir still on the plane. Anyone?",
+        ))
+        .await;
+    let to_sam = stack.sms_to(SAM);
+    let again = to_sam.last().unwrap();
+    assert!(
+        again.starts_with(&format!(
+            "@dana_rivers posted again (re {code}): \"@NorthwindAir still on the plane"
+        )),
+        "{again}"
+    );
+    assert!(
+        stack
+            .sms_to(KIM)
+            .iter()
+            .all(|sms| !sms.contains("posted again")),
+        "only the owner hears"
+    );
+
+    stack.text(SAM, &format!("DONE {code}"), "in-2").await;
+    let before = stack.sms_to(SAM).len();
+    stack
+        .deliver_body(follow_up_post(
+            "1862511734012349002",
+            59,
+            "@NorthwindAir thanks, we are off now",
+        ))
+        .await;
+    assert_eq!(stack.sms_to(SAM).len(), before, "closed alerts stay quiet");
 }

@@ -330,11 +330,13 @@ async fn the_first_ack_wins_and_later_ones_learn_who<S: FollowUpStore>(store: &S
     );
     assert_eq!(store.owner(&id).await.unwrap(), Some(sam.clone()));
 
+    assert_eq!(store.closed(&id).await.unwrap(), None);
     assert_eq!(
         store.close(&id, &kim).await.unwrap(),
         None,
         "anyone may close it"
     );
+    assert_eq!(store.closed(&id).await.unwrap(), Some(kim.clone()));
     assert_eq!(
         store.close(&id, &sam).await.unwrap(),
         Some(kim.clone()),

@@ -164,6 +164,10 @@ impl FollowUpStore for DynamoStore {
         self.claim_follow_up(mention_pk(mention), "DONE", by).await
     }
 
+    async fn closed(&self, mention: &MentionId) -> Result<Option<Ownership>, StoreError> {
+        self.read_owner(mention_pk(mention), "DONE").await
+    }
+
     async fn record_noise(&self, mention: &MentionId, by: &Ownership) -> Result<(), StoreError> {
         self.claim_follow_up(mention_pk(mention), &format!("NOISE#{}", by.phone), by)
             .await?;

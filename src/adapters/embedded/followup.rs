@@ -9,6 +9,24 @@ use crate::domain::{AlertCode, MentionId, PhoneNumber};
 use crate::ports::{Acknowledged, FollowUpStore, Ownership, StoreError};
 
 impl EmbeddedStore {
+    fn follow_up_of(
+        &self,
+        mention: &MentionId,
+        kind: &str,
+    ) -> Result<Option<Ownership>, StoreError> {
+        let json: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT owner FROM follow_ups WHERE mention_id = ?1 AND kind = ?2",
+                params![mention.as_str(), kind],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(unavailable)?;
+        json.map(|j| serde_json::from_str(&j).map_err(corrupt))
+            .transpose()
+    }
+
     /// Inserts `(mention, kind)` unless present; returns the stored owner
     /// when it was already there.
     fn claim_follow_up(
@@ -109,17 +127,11 @@ impl FollowUpStore for EmbeddedStore {
     }
 
     async fn owner(&self, mention: &MentionId) -> Result<Option<Ownership>, StoreError> {
-        let json: Option<String> = self
-            .conn()
-            .query_row(
-                "SELECT owner FROM follow_ups WHERE mention_id = ?1 AND kind = 'owner'",
-                [mention.as_str()],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(unavailable)?;
-        json.map(|j| serde_json::from_str(&j).map_err(corrupt))
-            .transpose()
+        self.follow_up_of(mention, "owner")
+    }
+
+    async fn closed(&self, mention: &MentionId) -> Result<Option<Ownership>, StoreError> {
+        self.follow_up_of(mention, "done")
     }
 
     async fn close(
