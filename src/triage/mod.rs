@@ -17,6 +17,9 @@ use signals::SignalMatcher;
 /// (posts written for this project) by `earshot train`.
 const SHIPPED_MODEL: &[u8] = include_bytes!("../../models/complaint.bin");
 
+/// Model confidence a plain question needs to count as a complaint.
+const QUESTION_COMPLAINT_THRESHOLD: f32 = 0.75;
+
 /// What one brand's watch may tune.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -96,7 +99,19 @@ impl ModelTriage {
             .find(|term| !term.is_empty() && lowered.contains(&term.to_lowercase()));
         // The model decides, but named failures or sarcasm are complaints
         // whatever it says, and plain praise is not.
-        let complaint = (probability >= settings.complaint_threshold
+        // A question naming no failure or time pressure ("can I bring a
+        // pushchair for my baby?") needs a confident model to count as a
+        // complaint, and is never paged.
+        let plain_question =
+            found.question && found.complaint.is_empty() && found.pressure.is_empty();
+        let model_threshold = if plain_question {
+            settings
+                .complaint_threshold
+                .max(QUESTION_COMPLAINT_THRESHOLD)
+        } else {
+            settings.complaint_threshold
+        };
+        let complaint = (probability >= model_threshold
             || found.sarcasm
             || found.complaint.count() >= 2
             || (!found.complaint.is_empty() && !found.pressure.is_empty()))
@@ -146,7 +161,9 @@ impl ModelTriage {
             || !found.vulnerable.is_empty()
             || urgent_term.is_some()
             || vip;
-        let priority = if complaint && acute && urgency >= settings.p1_threshold {
+
+        let priority = if complaint && acute && !plain_question && urgency >= settings.p1_threshold
+        {
             Priority::P1
         } else if complaint {
             Priority::P2
