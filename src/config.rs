@@ -54,6 +54,7 @@ pub const X_SECRET_VAR: &str = "X_CONSUMER_SECRET";
 pub const SMS_SENDER_ID_VAR: &str = "EARSHOT_SMS_SENDER_ID";
 pub const SMS_ORIGINATION_VAR: &str = "EARSHOT_SMS_ORIGINATION_NUMBER";
 pub const ESCALATE_AFTER_VAR: &str = "EARSHOT_ESCALATE_AFTER_MINUTES";
+pub const REMIND_AFTER_VAR: &str = "EARSHOT_REMIND_AFTER_HOURS";
 
 /// Secrets may be given directly (local use) or, on Lambda, as the name of
 /// an SSM SecureString parameter in `<NAME>_PARAM`, read once at cold start.
@@ -80,6 +81,7 @@ pub const FUNCTION_ENVIRONMENT: &[FunctionEnvironment] = &[
             RETENTION_VAR,
             SMS_SENDER_ID_VAR,
             SMS_ORIGINATION_VAR,
+            REMIND_AFTER_VAR,
         ],
         secrets: &[],
     },
@@ -91,6 +93,7 @@ pub const FUNCTION_ENVIRONMENT: &[FunctionEnvironment] = &[
             SMS_SENDER_ID_VAR,
             SMS_ORIGINATION_VAR,
             ESCALATE_AFTER_VAR,
+            REMIND_AFTER_VAR,
         ],
         secrets: &[],
     },
@@ -131,6 +134,22 @@ pub fn escalate_after() -> Result<Duration, ConfigError> {
         _ => Err(ConfigError::Invalid {
             name: ESCALATE_AFTER_VAR,
             reason: format!("{raw:?} is not a number of minutes from 1 to 1440"),
+        }),
+    }
+}
+
+/// Hours an acknowledged alert may stay open before its owner is reminded.
+pub const DEFAULT_REMIND_AFTER_HOURS: i64 = 4;
+
+pub fn remind_after() -> Result<Duration, ConfigError> {
+    let Some(raw) = optional(REMIND_AFTER_VAR) else {
+        return Ok(Duration::hours(DEFAULT_REMIND_AFTER_HOURS));
+    };
+    match raw.trim().parse::<i64>() {
+        Ok(hours) if (1..=72).contains(&hours) => Ok(Duration::hours(hours)),
+        _ => Err(ConfigError::Invalid {
+            name: REMIND_AFTER_VAR,
+            reason: format!("{raw:?} is not a number of hours from 1 to 72"),
         }),
     }
 }

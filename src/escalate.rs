@@ -7,6 +7,7 @@ use chrono::Duration;
 use serde::Serialize;
 use tracing::{info, warn};
 
+use crate::domain::alert::{fit_one_sms, to_gsm7};
 use crate::domain::roster::FIRST_TIER;
 use crate::ingest::{IngestError, Ingestor};
 
@@ -19,7 +20,13 @@ pub struct Escalator {
     pub step: Duration,
     /// After this long nobody is paged again for the alert.
     pub give_up_after: Duration,
+    /// An acknowledged alert not closed after this long reminds its owner,
+    /// and again each time this passes, while the follow-up window lasts.
+    pub remind_after: Duration,
 }
+
+/// Reminders stop this long after the post: by then it is history.
+const REMIND_UNTIL: Duration = Duration::hours(48);
 
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 pub struct EscalationSummary {
@@ -27,6 +34,7 @@ pub struct EscalationSummary {
     pub sms_sent: usize,
     pub given_up: usize,
     pub failed: usize,
+    pub reminders: usize,
 }
 
 impl Escalator {
@@ -63,6 +71,47 @@ impl Escalator {
                 Err(err) => return Err(err),
             }
         }
+        summary.reminders = self.remind_owners().await?;
         Ok(summary)
+    }
+
+    /// Owners of acknowledged alerts still open get a nudge.
+    async fn remind_owners(&self) -> Result<usize, IngestError> {
+        let ingestor = &self.ingestor;
+        let now = ingestor.clock.now();
+        let mut sent = 0;
+        for record in ingestor.store.reminders_due(now, BATCH).await? {
+            let id = &record.mention.id;
+            let owner = ingestor.follow_up.owner(id).await?;
+            let closed = ingestor.follow_up.closed(id).await?.is_some();
+            let (Some(owner), Some(code), false) = (owner, &record.alert_code, closed) else {
+                ingestor.store.settle_alert(id).await?;
+                continue;
+            };
+            if now - record.mention.received_at > REMIND_UNTIL {
+                ingestor.store.settle_alert(id).await?;
+                continue;
+            }
+            let text = format!(
+                "Reminder: {code} (@{}) is still open, yours since {} UTC. Reply DONE {code} when sorted.",
+                record.mention.author.handle,
+                owner.at.format("%H:%M")
+            );
+            match ingestor
+                .sms
+                .send(&owner.phone, &fit_one_sms(&to_gsm7(&text)))
+                .await
+            {
+                Ok(_) => sent += 1,
+                Err(err) => {
+                    warn!(owner = %owner.phone.masked(), reason = %err.reason, "reminder SMS failed")
+                }
+            }
+            ingestor
+                .store
+                .own_alert(id, now + self.remind_after)
+                .await?;
+        }
+        Ok(sent)
     }
 }

@@ -102,7 +102,19 @@ pub trait MentionStore: Send + Sync {
         limit: usize,
     ) -> Result<Vec<MentionRecord>, StoreError>;
 
-    /// Takes a mention off the open alerts: someone has it.
+    /// Moves an acknowledged alert from the escalation list to the reminder
+    /// list, due at `remind_at`.
+    async fn own_alert(&self, id: &MentionId, remind_at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Acknowledged alerts whose reminder is due at or before `now`,
+    /// oldest first.
+    async fn reminders_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<MentionRecord>, StoreError>;
+
+    /// Takes a mention off both lists: closed, or nobody is paged any more.
     async fn settle_alert(&self, id: &MentionId) -> Result<(), StoreError>;
 
     /// Reserves `code` for `mention`; true if it is now (or already was)

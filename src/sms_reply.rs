@@ -74,6 +74,8 @@ pub struct SmsReplies {
     pub roster: Arc<dyn RosterStore>,
     pub sms: Arc<dyn SmsSender>,
     pub clock: Clock,
+    /// An acknowledged alert not closed after this long reminds its owner.
+    pub remind_after: chrono::Duration,
 }
 
 impl SmsReplies {
@@ -176,7 +178,8 @@ impl SmsReplies {
             ReplyCommand::Ack(_) => match self.follow_up.acknowledge(&mention, &me).await? {
                 Acknowledged::Won => {
                     info!(%code, by = %contact.phone.masked(), "alert acknowledged");
-                    self.store.settle_alert(&mention).await?;
+                    let remind_at = self.clock.now() + self.remind_after;
+                    self.store.own_alert(&mention, remind_at).await?;
                     let detail = match self.store.get_mention(&mention).await? {
                         Some(record) => format!(
                             " @{} {}",
@@ -203,10 +206,12 @@ impl SmsReplies {
                 // show who handled it.
                 if let Acknowledged::Won = self.follow_up.acknowledge(&mention, &me).await? {
                     info!(%code, "closed without an earlier ACK");
-                    self.store.settle_alert(&mention).await?;
                 }
                 match self.follow_up.close(&mention, &me).await? {
-                    None => format!("{code} closed. Thank you, {}.", contact.name),
+                    None => {
+                        self.store.settle_alert(&mention).await?;
+                        format!("{code} closed. Thank you, {}.", contact.name)
+                    }
                     Some(closer) => format!("{code} was already closed by {}.", closer.name),
                 }
             }

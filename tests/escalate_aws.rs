@@ -77,6 +77,7 @@ impl Stack {
                 .ingestor(Clock::Fixed(t0() + Duration::minutes(minutes))),
             step: Duration::minutes(5),
             give_up_after: Duration::minutes(60),
+            remind_after: Duration::hours(4),
         };
         escalator.run().await.unwrap()
     }
@@ -129,7 +130,8 @@ async fn an_ack_stops_the_climb() {
 
     let replies = stack
         .deps
-        .sms_replies(Clock::Fixed(t0() + Duration::minutes(2)));
+        .sms_replies(Clock::Fixed(t0() + Duration::minutes(2)))
+        .unwrap();
     let sam = PhoneNumber::parse(SAM).unwrap();
     let summary = replies
         .handle(&inbound_event(&sam, &format!("ACK {code}"), "in-1"))
@@ -179,4 +181,56 @@ async fn paging_stops_after_the_give_up_time() {
     let run = stack.escalate_at(61).await;
     assert_eq!((run.given_up, run.sms_sent), (1, 0));
     assert_eq!(stack.escalate_at(62).await.open_alerts, 0);
+}
+
+#[tokio::test]
+async fn an_owner_is_reminded_until_done() {
+    let stack = start().await;
+    stack
+        .deliver_with(&stack.deps, "x-urgent-complaint.json")
+        .await;
+    let code = stack.moto.sms_sent()[0]
+        .1
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    let sam = PhoneNumber::parse(SAM).unwrap();
+    let at = |minutes: i64| {
+        stack
+            .deps
+            .sms_replies(Clock::Fixed(t0() + Duration::minutes(minutes)))
+            .unwrap()
+    };
+    at(2)
+        .handle(&inbound_event(&sam, &format!("ACK {code}"), "in-1"))
+        .await
+        .unwrap();
+
+    assert_eq!(stack.escalate_at(3 * 60).await.reminders, 0, "not yet");
+    assert_eq!(stack.escalate_at(4 * 60 + 2).await.reminders, 1);
+    let reminder = stack.moto.sms_sent().last().unwrap().clone();
+    assert_eq!(reminder.0, SAM);
+    assert!(
+        reminder
+            .1
+            .starts_with(&format!("Reminder: {code} (@dana_rivers) is still open")),
+        "{}",
+        reminder.1
+    );
+    assert_eq!(
+        stack.escalate_at(4 * 60 + 3).await.reminders,
+        0,
+        "once per interval"
+    );
+
+    at(5 * 60)
+        .handle(&inbound_event(&sam, &format!("DONE {code}"), "in-2"))
+        .await
+        .unwrap();
+    assert_eq!(
+        stack.escalate_at(9 * 60).await.reminders,
+        0,
+        "closed alerts stay quiet"
+    );
 }

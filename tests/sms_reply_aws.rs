@@ -49,7 +49,7 @@ async fn start() -> Loop {
         },
         deps.ingestor(Clock::System),
     );
-    let replies = deps.sms_replies(Clock::System);
+    let replies = deps.sms_replies(Clock::System).unwrap();
     Loop {
         moto,
         deps,

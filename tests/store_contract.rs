@@ -432,6 +432,38 @@ async fn open_alerts_are_listed_oldest_first_until_settled<S: MentionStore>(stor
         .await
         .unwrap();
     assert_eq!(ids(open), ["x:701"]);
+
+    // Acknowledged: off the escalation list, on the reminder list when due.
+    let id = MentionId::new(Platform::X, "701");
+    store
+        .own_alert(&id, at("2026-11-24T13:00:00Z"))
+        .await
+        .unwrap();
+    let open = store
+        .open_alerts(at("2026-11-24T12:00:00Z"), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(open), ["x:703"]);
+    assert!(
+        store
+            .reminders_due(at("2026-11-24T12:59:00Z"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let due = store
+        .reminders_due(at("2026-11-24T13:00:00Z"), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(due), ["x:701"]);
+    store.settle_alert(&id).await.unwrap();
+    assert!(
+        store
+            .reminders_due(at("2026-11-25T00:00:00Z"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 macro_rules! all_cases {

@@ -91,16 +91,18 @@ impl Deps {
             step,
             // Past the last tier's turn, and a few more, stop paging.
             give_up_after: step * 12,
+            remind_after: config::remind_after()?,
         })
     }
 
-    pub fn sms_replies(&self, clock: Clock) -> SmsReplies {
-        SmsReplies {
+    pub fn sms_replies(&self, clock: Clock) -> Result<SmsReplies, ConfigError> {
+        Ok(SmsReplies {
             store: self.store.clone(),
             follow_up: self.follow_up.clone(),
             roster: self.roster.clone(),
             sms: self.sms.clone(),
             clock,
-        }
+            remind_after: config::remind_after()?,
+        })
     }
 }

@@ -11,7 +11,7 @@ async fn main() -> Result<(), Error> {
     earshot::telemetry::init_json();
     let sdk = earshot::adapters::aws_sdk_config().await;
     let (deps, _) = Deps::aws_from_env(&sdk).await?;
-    let replies = deps.sms_replies(Clock::System);
+    let replies = deps.sms_replies(Clock::System)?;
     let replies = &replies;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SnsEvent>| async move {
         // A storage failure is returned as an error so SNS retries the event.

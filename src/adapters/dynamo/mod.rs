@@ -33,8 +33,10 @@ pub const BY_DAY_INDEX: &str = "by-day";
 pub const BY_AUTHOR_INDEX: &str = "by-author";
 pub const OPEN_ALERTS_INDEX: &str = "open-alerts";
 pub const TTL_ATTRIBUTE: &str = "expires_at";
-/// The one partition of the sparse `open-alerts` index.
+/// The partitions of the sparse `open-alerts` index: waiting for an ACK,
+/// and acknowledged but not yet closed (keyed by when to remind).
 const OPEN: &str = "OPEN";
+const OWNED: &str = "OWNED";
 
 const ROSTER_PK: &str = "ROSTER";
 
@@ -255,6 +257,24 @@ impl DynamoStore {
         }
     }
 
+    /// Alerts in one partition of `open-alerts` up to `until`, oldest first.
+    async fn alerts_in(
+        &self,
+        partition: &str,
+        until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<MentionRecord>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(OPEN_ALERTS_INDEX)
+            .key_condition_expression("open_alert = :partition AND open_since <= :until")
+            .expression_attribute_values(":partition", s(partition))
+            .expression_attribute_values(":until", s(format!("{}~", sort_key(until))));
+        self.query_mentions(query, limit).await
+    }
+
     /// Mention records from a query on one of the mention indexes.
     async fn query_mentions(
         &self,
@@ -397,15 +417,31 @@ impl MentionStore for DynamoStore {
         raised_before: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<MentionRecord>, StoreError> {
-        let query = self
-            .client
-            .query()
+        self.alerts_in(OPEN, raised_before, limit).await
+    }
+
+    async fn own_alert(&self, id: &MentionId, remind_at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.client
+            .update_item()
             .table_name(&self.table)
-            .index_name(OPEN_ALERTS_INDEX)
-            .key_condition_expression("open_alert = :open AND open_since <= :before")
-            .expression_attribute_values(":open", s(OPEN))
-            .expression_attribute_values(":before", s(format!("{}~", sort_key(raised_before))));
-        self.query_mentions(query, limit).await
+            .key("pk", s(mention_pk(id)))
+            .key("sk", s("MENTION"))
+            .update_expression("SET open_alert = :owned, open_since = :remind")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":owned", s(OWNED))
+            .expression_attribute_values(":remind", s(format!("{}#{id}", sort_key(remind_at))))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn reminders_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<MentionRecord>, StoreError> {
+        self.alerts_in(OWNED, now, limit).await
     }
 
     async fn settle_alert(&self, id: &MentionId) -> Result<(), StoreError> {

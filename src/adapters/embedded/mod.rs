@@ -21,7 +21,7 @@ use crate::ports::{
 
 /// Bumped with every change to [`SCHEMA`]; a store of another version is
 /// refused with a clear message rather than failing on a missing column.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS mentions (
@@ -29,12 +29,13 @@ CREATE TABLE IF NOT EXISTS mentions (
     received_at TEXT NOT NULL,
     author_key  TEXT NOT NULL,
     created_at  TEXT NOT NULL,
-    open_since  TEXT,          -- set while an urgent alert waits for an ACK
+    open_state  TEXT,          -- OPEN: waits for an ACK; OWNED: acknowledged, not closed
+    open_since  TEXT,          -- when raised (OPEN) or when to remind (OWNED)
     record      TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS mentions_by_received ON mentions (received_at);
 CREATE INDEX IF NOT EXISTS mentions_by_author ON mentions (author_key, created_at);
-CREATE INDEX IF NOT EXISTS mentions_open ON mentions (open_since) WHERE open_since IS NOT NULL;
+CREATE INDEX IF NOT EXISTS mentions_open ON mentions (open_state, open_since) WHERE open_state IS NOT NULL;
 CREATE TABLE IF NOT EXISTS deliveries (
     mention_id  TEXT NOT NULL,
     phone       TEXT NOT NULL,
@@ -146,6 +147,28 @@ impl EmbeddedStore {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    fn alerts_in(
+        &self,
+        state: &str,
+        until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<MentionRecord>, StoreError> {
+        let conn = self.conn();
+        let mut statement = conn
+            .prepare(
+                "SELECT record FROM mentions WHERE open_state = ?1 AND open_since <= ?2
+                 ORDER BY open_since, id LIMIT ?3",
+            )
+            .map_err(unavailable)?;
+        let rows = statement
+            .query_map(params![state, sort_key(until), limit as i64], |row| {
+                row.get::<_, String>(0)
+            })
+            .map_err(unavailable)?;
+        rows.map(|json| serde_json::from_str(&json.map_err(unavailable)?).map_err(corrupt))
+            .collect()
+    }
+
     /// The SMS kept in the outbox, oldest first.
     pub fn outbox(&self) -> Result<Vec<OutboxMessage>, StoreError> {
         let conn = self.conn();
@@ -190,8 +213,9 @@ impl MentionStore for EmbeddedStore {
         let inserted = self
             .conn()
             .execute(
-                "INSERT INTO mentions (id, received_at, author_key, created_at, open_since, record)
-                 VALUES (?1, ?2, ?3, ?4, ?6, ?5) ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO mentions (id, received_at, author_key, created_at, open_since, open_state, record)
+                 VALUES (?1, ?2, ?3, ?4, ?6, CASE WHEN ?6 IS NULL THEN NULL ELSE 'OPEN' END, ?5)
+                 ON CONFLICT (id) DO NOTHING",
                 params![
                     record.mention.id.as_str(),
                     sort_key(record.mention.received_at),
@@ -295,26 +319,31 @@ impl MentionStore for EmbeddedStore {
         raised_before: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<MentionRecord>, StoreError> {
-        let conn = self.conn();
-        let mut statement = conn
-            .prepare(
-                "SELECT record FROM mentions WHERE open_since IS NOT NULL AND open_since <= ?1
-                 ORDER BY open_since, id LIMIT ?2",
+        self.alerts_in("OPEN", raised_before, limit)
+    }
+
+    async fn own_alert(&self, id: &MentionId, remind_at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "UPDATE mentions SET open_state = 'OWNED', open_since = ?2 WHERE id = ?1",
+                params![id.as_str(), sort_key(remind_at)],
             )
             .map_err(unavailable)?;
-        let rows = statement
-            .query_map(params![sort_key(raised_before), limit as i64], |row| {
-                row.get::<_, String>(0)
-            })
-            .map_err(unavailable)?;
-        rows.map(|json| serde_json::from_str(&json.map_err(unavailable)?).map_err(corrupt))
-            .collect()
+        Ok(())
+    }
+
+    async fn reminders_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<MentionRecord>, StoreError> {
+        self.alerts_in("OWNED", now, limit)
     }
 
     async fn settle_alert(&self, id: &MentionId) -> Result<(), StoreError> {
         self.conn()
             .execute(
-                "UPDATE mentions SET open_since = NULL WHERE id = ?1",
+                "UPDATE mentions SET open_state = NULL, open_since = NULL WHERE id = ?1",
                 [id.as_str()],
             )
             .map_err(unavailable)?;

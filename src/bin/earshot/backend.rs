@@ -90,7 +90,7 @@ impl Backend {
             "sms-reply" => {
                 let event: SnsEvent = serde_json::from_slice(&event)
                     .with_context(|| format!("{} is not an SNS event", path.display()))?;
-                let summary = self.deps.sms_replies(self.clock).handle(&event).await?;
+                let summary = self.deps.sms_replies(self.clock)?.handle(&event).await?;
                 Ok(serde_json::to_string_pretty(&summary)?)
             }
             "escalate" => {

@@ -169,7 +169,7 @@ async fn run(cli: Cli) -> Result<()> {
             let event = earshot::sms_reply::inbound_event(&from, &text, &id);
             let summary = backend
                 .deps
-                .sms_replies(backend.clock())
+                .sms_replies(backend.clock())?
                 .handle(&event)
                 .await?;
             println!("{}", serde_json::to_string_pretty(&summary)?);
