@@ -166,16 +166,29 @@ fn clip(text: &str, budget: usize) -> String {
     let room = budget.saturating_sub(3);
     let mut used = 0;
     let mut out = String::new();
-    for c in text.chars() {
+    let mut chars = text.chars().peekable();
+    while let Some(&c) = chars.peek() {
         let cost = if GSM_EXTENDED.contains(c) { 2 } else { 1 };
         if used + cost > room {
             break;
         }
         used += cost;
         out.push(c);
+        chars.next();
+    }
+    // End on a whole word when one ends close enough to the cut.
+    let mid_word = chars.peek().is_some_and(|c| !c.is_whitespace());
+    if let Some(space) = out
+        .rfind(' ')
+        .filter(|&at| mid_word && out.len() - at <= WORD_SLACK)
+    {
+        out.truncate(space);
     }
     format!("{}...", out.trim_end())
 }
+
+/// How many characters a cut may give back to end on a whole word.
+const WORD_SLACK: usize = 12;
 
 /// A reply starts with the handles it answers (`@brand @agent ...`); in an
 /// SMS about that brand they only take room from the words that matter.
@@ -368,6 +381,13 @@ mod tests {
         assert!(gsm_septets(&sms).unwrap() <= SMS_SEGMENT);
         assert!(sms.starts_with("P1 X @hhh"));
         assert!(sms.ends_with(&format!("Reply ACK {code}")));
+    }
+
+    #[test]
+    fn clipped_text_ends_on_a_whole_word_when_one_is_near() {
+        assert_eq!(clip("hello wonderful world", 14), "hello...");
+        assert_eq!(clip("hello world", 20), "hello world");
+        assert_eq!(clip("abcdefghijklmnopqrstuvwxyz", 10), "abcdefg...");
     }
 
     #[test]
