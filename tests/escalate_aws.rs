@@ -34,13 +34,7 @@ struct Stack {
 
 async fn start() -> Stack {
     let moto = Moto::start();
-    let store = moto.dynamo_store(&support::unique_table("escalate")).await;
-    let deps = Deps {
-        store: Arc::new(store.clone()),
-        roster: Arc::new(store.clone()),
-        follow_up: Arc::new(store.clone()),
-        sms: Arc::new(moto.sns().await),
-    };
+    let deps = moto.deps("escalate").await;
     for (name, phone, tier) in [("Sam", SAM, 1), ("Kim", KIM, 2), ("Lee", LEE, 3)] {
         deps.roster
             .put_contact(&support::on_call(name, phone, tier))

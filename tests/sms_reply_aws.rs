@@ -3,8 +3,6 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use earshot::adapters::Deps;
 use earshot::config::Secret;
 use earshot::domain::PhoneNumber;
@@ -30,13 +28,7 @@ struct Loop {
 
 async fn start() -> Loop {
     let moto = Moto::start();
-    let store = moto.dynamo_store(&support::unique_table("loop")).await;
-    let deps = Deps {
-        store: Arc::new(store.clone()),
-        roster: Arc::new(store.clone()),
-        follow_up: Arc::new(store.clone()),
-        sms: Arc::new(moto.sns().await),
-    };
+    let deps = moto.deps("loop").await;
     for (name, phone) in [("Sam", SAM), ("Kim", KIM)] {
         deps.roster
             .put_contact(&support::on_call(name, phone, 1))

@@ -104,6 +104,17 @@ impl Moto {
         store
     }
 
+    /// Every port on a fresh table of this server, SMS through its SNS.
+    pub async fn deps(&self, table_prefix: &str) -> earshot::adapters::Deps {
+        let store = self.dynamo_store(&unique_table(table_prefix)).await;
+        earshot::adapters::Deps {
+            store: std::sync::Arc::new(store.clone()),
+            roster: std::sync::Arc::new(store.clone()),
+            follow_up: std::sync::Arc::new(store),
+            sms: std::sync::Arc::new(self.sns().await),
+        }
+    }
+
     pub async fn sns(&self) -> SnsSms {
         SnsSms::new(
             aws_sdk_sns::Client::new(&self.sdk_config().await),

@@ -153,17 +153,23 @@ impl EmbeddedStore {
         until: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<MentionRecord>, StoreError> {
-        let conn = self.conn();
-        let mut statement = conn
-            .prepare(
-                "SELECT record FROM mentions WHERE open_state = ?1 AND open_since <= ?2
+        self.records(
+            "SELECT record FROM mentions WHERE open_state = ?1 AND open_since <= ?2
                  ORDER BY open_since, id LIMIT ?3",
-            )
-            .map_err(unavailable)?;
+            params![state, sort_key(until), limit as i64],
+        )
+    }
+
+    /// Mention records selected by `sql`, whose one column is the record.
+    fn records(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<MentionRecord>, StoreError> {
+        let conn = self.conn();
+        let mut statement = conn.prepare(sql).map_err(unavailable)?;
         let rows = statement
-            .query_map(params![state, sort_key(until), limit as i64], |row| {
-                row.get::<_, String>(0)
-            })
+            .query_map(params, |row| row.get::<_, String>(0))
             .map_err(unavailable)?;
         rows.map(|json| serde_json::from_str(&json.map_err(unavailable)?).map_err(corrupt))
             .collect()
@@ -259,21 +265,11 @@ impl MentionStore for EmbeddedStore {
         until: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<MentionRecord>, StoreError> {
-        let conn = self.conn();
-        let mut statement = conn
-            .prepare(
-                "SELECT record FROM mentions WHERE received_at > ?1 AND received_at <= ?2
+        self.records(
+            "SELECT record FROM mentions WHERE received_at > ?1 AND received_at <= ?2
                  ORDER BY received_at DESC, id DESC LIMIT ?3",
-            )
-            .map_err(unavailable)?;
-        let rows = statement
-            .query_map(
-                params![sort_key(since), sort_key(until), limit as i64],
-                |row| row.get::<_, String>(0),
-            )
-            .map_err(unavailable)?;
-        rows.map(|json| serde_json::from_str(&json.map_err(unavailable)?).map_err(corrupt))
-            .collect()
+            params![sort_key(since), sort_key(until), limit as i64],
+        )
     }
 
     async fn author_mentions(
@@ -282,21 +278,11 @@ impl MentionStore for EmbeddedStore {
         since: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<MentionRecord>, StoreError> {
-        let conn = self.conn();
-        let mut statement = conn
-            .prepare(
-                "SELECT record FROM mentions WHERE author_key = ?1 AND created_at > ?2
+        self.records(
+            "SELECT record FROM mentions WHERE author_key = ?1 AND created_at > ?2
                  ORDER BY created_at DESC, id DESC LIMIT ?3",
-            )
-            .map_err(unavailable)?;
-        let rows = statement
-            .query_map(
-                params![author.to_string(), sort_key(since), limit as i64],
-                |row| row.get::<_, String>(0),
-            )
-            .map_err(unavailable)?;
-        rows.map(|json| serde_json::from_str(&json.map_err(unavailable)?).map_err(corrupt))
-            .collect()
+            params![author.to_string(), sort_key(since), limit as i64],
+        )
     }
 
     async fn set_alert_state(&self, id: &MentionId, state: &AlertState) -> Result<(), StoreError> {
