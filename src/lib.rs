@@ -18,6 +18,7 @@ pub mod http;
 pub mod ingest;
 pub mod platforms;
 pub mod ports;
+pub mod report;
 pub mod signature;
 pub mod sms_reply;
 pub mod telemetry;

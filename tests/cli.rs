@@ -210,3 +210,95 @@ fn with_aws_the_same_replay_gives_one_mention_and_one_sms_in_sns() {
     // Nothing was written to the embedded store on the way.
     assert!(!home.join("earshot.db").exists());
 }
+
+#[test]
+fn the_report_times_each_step_from_the_customers_post() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let secret = [("X_CONSUMER_SECRET", "report-secret".to_owned())];
+    let at = |time: &str| format!("2026-11-24T{time}Z");
+    ok(earshot(
+        home,
+        &[],
+        &["roster", "add", "--name", "Sam", "--phone", "+15555550123"],
+    ));
+    for (payload, time) in [
+        ("x-urgent-complaint.json", "09:45:07"),
+        ("x-brand-reply.json", "09:49:30"),
+    ] {
+        let event = signed_event(home, payload, "report-secret");
+        ok(earshot(
+            home,
+            &secret,
+            &[
+                "invoke",
+                "webhook",
+                event.to_str().unwrap(),
+                "--now",
+                &at(time),
+            ],
+        ));
+    }
+    let outbox = ok(earshot(home, &[], &["outbox", "--json"]));
+    let alert: serde_json::Value = serde_json::from_str(outbox.lines().next().unwrap()).unwrap();
+    let code = alert["body"]
+        .as_str()
+        .unwrap()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    ok(earshot(
+        home,
+        &[],
+        &[
+            "sms",
+            "+15555550123",
+            &format!("ACK {code}"),
+            "--now",
+            &at("09:51:07"),
+        ],
+    ));
+    ok(earshot(
+        home,
+        &[],
+        &[
+            "sms",
+            "+15555550123",
+            &format!("DONE {code}"),
+            "--now",
+            &at("10:11:07"),
+        ],
+    ));
+
+    let report = ok(earshot(
+        home,
+        &[],
+        &[
+            "report",
+            "--json",
+            "--since",
+            "1d",
+            "--now",
+            &at("10:30:00"),
+        ],
+    ));
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    // The post was created at 09:41:07.
+    let brand = &report["by_brand"]["NorthwindAir"];
+    assert_eq!(brand["alerts"], 1);
+    assert_eq!(brand["to_first_sms"]["p50_seconds"], 4 * 60);
+    assert_eq!(brand["to_ack"]["p50_seconds"], 10 * 60);
+    assert_eq!(brand["to_done"]["p90_seconds"], 30 * 60);
+    assert_eq!(brand["to_brand_reply"]["p50_seconds"], 8 * 60 + 5);
+    assert_eq!(report["by_person"]["Sam"]["to_ack"]["count"], 1);
+    let table = ok(earshot(
+        home,
+        &[],
+        &["report", "--since", "1d", "--now", &at("10:30:00")],
+    ));
+    assert!(
+        table.contains("NorthwindAir") && table.contains("10m 00s / 10m 00s"),
+        "{table}"
+    );
+}

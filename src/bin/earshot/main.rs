@@ -94,6 +94,16 @@ enum Command {
     },
     /// Create the storage: the DynamoDB table with --aws, else the SQLite file.
     Setup,
+    /// Response times per brand and per person: post to first SMS, to ACK,
+    /// to DONE and to the brand's public reply (p50 and p90).
+    Report {
+        /// How far back: 30m, 12h, 7d.
+        #[arg(long, default_value = "7d", value_parser = show::parse_age)]
+        since: chrono::Duration,
+        /// The report as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Fit the complaint model to labelled posts (CSV or JSON lines).
     Train(triage::TrainArgs),
     /// Triage a file of posts; one JSON object per line on stdout.
@@ -192,6 +202,19 @@ async fn run(cli: Cli) -> Result<()> {
                 .recent_mentions(now - since, now, limit)
                 .await?;
             show::mentions(&mentions, json)
+        }
+        Command::Report { since, json } => {
+            let backend = Backend::open(&global).await?;
+            let now = global.now.unwrap_or_else(Utc::now);
+            let deps = &backend.deps;
+            let report = earshot::report::response_report(
+                deps.store.as_ref(),
+                deps.follow_up.as_ref(),
+                now - since,
+                now,
+            )
+            .await?;
+            show::report(&report, json)
         }
         Command::Train(args) => triage::train(args),
         Command::Triage(args) => triage::triage(args),

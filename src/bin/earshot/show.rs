@@ -111,3 +111,55 @@ pub fn contacts(contacts: &[OnCallContact], json: bool) -> Result<()> {
     }
     Ok(())
 }
+
+/// `4m 10s`, `2h 05m`, `-` for no data.
+fn duration(seconds: Option<i64>) -> String {
+    match seconds {
+        None => "-".into(),
+        Some(s) if s < 60 => format!("{s}s"),
+        Some(s) if s < 3_600 => format!("{}m {:02}s", s / 60, s % 60),
+        Some(s) => format!("{}h {:02}m", s / 3_600, (s % 3_600) / 60),
+    }
+}
+
+fn quantiles(q: &earshot::report::Quantiles) -> String {
+    format!("{} / {}", duration(q.p50_seconds), duration(q.p90_seconds))
+}
+
+pub fn report(report: &earshot::report::ResponseReport, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(report)?);
+        return Ok(());
+    }
+    let header = |first: &str| {
+        println!(
+            "{first:<20} {:>6}  {:<17} {:<17} {:<17} {:<17}",
+            "ALERTS", "FIRST SMS p50/p90", "ACK p50/p90", "DONE p50/p90", "REPLY p50/p90"
+        )
+    };
+    let row = |name: &str, t: &earshot::report::ResponseTimes| {
+        println!(
+            "{:<20} {:>6}  {:<17} {:<17} {:<17} {:<17}",
+            snippet(name, 20),
+            t.alerts,
+            quantiles(&t.to_first_sms),
+            quantiles(&t.to_ack),
+            quantiles(&t.to_done),
+            quantiles(&t.to_brand_reply)
+        )
+    };
+    if report.by_brand.is_empty() {
+        println!("No urgent alerts in that window.");
+        return Ok(());
+    }
+    header("BRAND");
+    for (brand, times) in &report.by_brand {
+        row(brand, times);
+    }
+    println!();
+    header("PERSON");
+    for (person, times) in &report.by_person {
+        row(person, times);
+    }
+    Ok(())
+}
