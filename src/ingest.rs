@@ -25,6 +25,23 @@ const AUTHOR_WINDOW: Duration = Duration::hours(1);
 /// How long after an alert a new post by its author reaches the owner.
 const FOLLOW_UP_WINDOW: Duration = Duration::hours(48);
 const HISTORY_LIMIT: usize = 20;
+/// Phrases by which a brand's reply promises to come back to the customer.
+const PROMISES: &[&str] = &[
+    "be in touch",
+    "get back to you",
+    "dm us",
+    "send us a dm",
+    "send us a message",
+    "we'll call",
+    "we will call",
+    "we'll contact",
+    "we will contact",
+    "looking into",
+    "look into",
+    "follow up",
+];
+/// How long a promise of contact may stay unkept before the owner hears.
+const PROMISE_WINDOW: Duration = Duration::hours(2);
 
 fn triage_context(mention: &Mention, history: &[MentionRecord]) -> TriageContext {
     let since = mention.created_at - AUTHOR_WINDOW;
@@ -108,8 +125,9 @@ impl Ingestor {
         let record = match self.store.insert_mention(&record).await? {
             Inserted::New => {
                 info!(priority = ?record.assessment.as_ref().map(|a| a.priority), "mention stored");
-                if record.mention.voice == Voice::Customer {
-                    self.tell_owners_they_posted_again(&record, &history).await;
+                match record.mention.voice {
+                    Voice::Customer => self.tell_owners_they_posted_again(&record, &history).await,
+                    Voice::Brand => self.hold_the_brand_to_its_promise(&record.mention).await?,
                 }
                 record
             }
@@ -169,6 +187,32 @@ impl Ingestor {
         history
             .retain(|r| r.mention.id != mention.id && r.mention.created_at <= mention.created_at);
         Ok(history)
+    }
+
+    /// A public reply that promises contact ("we'll be in touch", "DM us")
+    /// to a post someone has taken brings the owner's reminder forward: if
+    /// the alert is not DONE within the promised window, they hear of it.
+    async fn hold_the_brand_to_its_promise(&self, reply: &Mention) -> Result<(), IngestError> {
+        let Some(parent) = &reply.in_reply_to else {
+            return Ok(());
+        };
+        let text = reply.text.to_lowercase();
+        if !PROMISES.iter().any(|p| text.contains(p)) {
+            return Ok(());
+        }
+        let Some(record) = self.store.get_mention(parent).await? else {
+            return Ok(());
+        };
+        if record.alert_code.is_none()
+            || self.follow_up.owner(parent).await?.is_none()
+            || self.follow_up.closed(parent).await?.is_some()
+        {
+            return Ok(());
+        }
+        let due = reply.created_at + PROMISE_WINDOW;
+        info!(mention = %parent, %due, "the brand promised contact; reminder brought forward");
+        self.store.own_alert(parent, due).await?;
+        Ok(())
     }
 
     /// A customer whose complaint someone has taken posts again: the owner

@@ -228,3 +228,45 @@ async fn an_owner_is_reminded_until_done() {
         "closed alerts stay quiet"
     );
 }
+
+#[tokio::test]
+async fn a_promise_of_contact_brings_the_owners_reminder_forward() {
+    let stack = start().await;
+    stack
+        .deliver_with(&stack.deps, "x-urgent-complaint.json")
+        .await;
+    let code = stack.moto.sms_sent()[0]
+        .1
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    let sam = PhoneNumber::parse(SAM).unwrap();
+    let replies = stack
+        .deps
+        .sms_replies(Clock::Fixed(t0() + Duration::minutes(2)))
+        .unwrap();
+    replies
+        .handle(&inbound_event(&sam, &format!("ACK {code}"), "in-1"))
+        .await
+        .unwrap();
+
+    // The brand answers at 09:49:12: "...we'll be in touch."
+    assert_eq!(
+        stack.deliver_with(&stack.deps, "x-brand-reply.json").await,
+        200
+    );
+    assert_eq!(
+        stack.escalate_at(107).await.reminders,
+        0,
+        "11:47: the promise still has time"
+    );
+    assert_eq!(
+        stack.escalate_at(110).await.reminders,
+        1,
+        "11:50: two hours after the promise"
+    );
+    let reminder = stack.moto.sms_sent().last().unwrap().clone();
+    assert_eq!(reminder.0, SAM);
+    assert!(reminder.1.contains(&code), "{}", reminder.1);
+}
