@@ -14,6 +14,9 @@ sign() { # body -> sha256=<base64 HMAC-SHA256>
   printf 'sha256=%s' "$(printf '%s' "$1" | openssl dgst -sha256 -hmac "$X_CONSUMER_SECRET" -binary | base64)"
 }
 
+answer_file=$(mktemp)
+trap 'rm -f "$answer_file"' EXIT
+
 token="smoke-$(date +%s)"
 expected="{\"response_token\":\"$(sign "$token")\"}"
 answer=$(curl -fsS "$url?crc_token=$token")
@@ -23,12 +26,12 @@ echo "challenge answered"
 # A fresh id each run, so the mention is new rather than a duplicate.
 id="9$(date +%s%N | cut -c1-18)"
 body=$(sed "s/1862512678012345601/$id/g" events/payloads/x-mild-complaint.json)
-status=$(curl -sS -o /tmp/earshot-smoke.json -w '%{http_code}' -X POST "$url" \
+status=$(curl -sS -o "$answer_file" -w '%{http_code}' -X POST "$url" \
   -H 'content-type: application/json' \
   -H "x-twitter-webhooks-signature: $(sign "$body")" \
   --data-binary "$body")
-[ "$status" = 200 ] || { echo "delivery: HTTP $status: $(cat /tmp/earshot-smoke.json)" >&2; exit 1; }
-grep -q '"stored":1' /tmp/earshot-smoke.json || { echo "delivery not stored: $(cat /tmp/earshot-smoke.json)" >&2; exit 1; }
+[ "$status" = 200 ] || { echo "delivery: HTTP $status: $(cat "$answer_file")" >&2; exit 1; }
+grep -q '"stored":1' "$answer_file" || { echo "delivery not stored: $(cat "$answer_file")" >&2; exit 1; }
 echo "signed mention x:$id stored"
 
 status=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$url" -H 'x-twitter-webhooks-signature: sha256=AAAA' --data-binary "$body")
