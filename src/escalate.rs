@@ -25,6 +25,9 @@ pub struct Escalator {
     pub remind_after: Duration,
 }
 
+/// How soon a reminder held by quiet hours is tried again.
+const QUIET_RETRY: Duration = Duration::minutes(30);
+
 /// Reminders stop this long after the post: by then it is history.
 const REMIND_UNTIL: Duration = Duration::hours(48);
 
@@ -90,6 +93,13 @@ impl Escalator {
             };
             if now - record.mention.received_at > REMIND_UNTIL {
                 ingestor.store.settle_alert(id).await?;
+                continue;
+            }
+            let contacts = ingestor.roster.contacts().await?;
+            let owner_contact = contacts.iter().find(|c| c.phone == owner.phone);
+            if owner_contact.is_some_and(|c| c.opted_out || c.is_quiet_at(now)) {
+                // A reminder can wait for the end of quiet hours.
+                ingestor.store.own_alert(id, now + QUIET_RETRY).await?;
                 continue;
             }
             let text = format!(

@@ -308,12 +308,15 @@ impl Ingestor {
         let (Some(assessment), Some(code)) = (&record.assessment, &record.alert_code) else {
             return Ok((record.alert.clone(), 0));
         };
+        let now = self.clock.now();
+        // Opted out, or in quiet hours and holding urgent alerts: the next
+        // tier answers in their place.
         let mut contacts: Vec<_> = self
             .roster
             .contacts()
             .await?
             .into_iter()
-            .filter(|c| !c.opted_out)
+            .filter(|c| c.takes_p1_at(now))
             .collect();
         let first_tier = contacts.iter().map(|c| c.tier).min().unwrap_or(FIRST_TIER);
         let max_tier = max_tier.unwrap_or(first_tier).max(first_tier);

@@ -270,3 +270,23 @@ async fn a_promise_of_contact_brings_the_owners_reminder_forward() {
     assert_eq!(reminder.0, SAM);
     assert!(reminder.1.contains(&code), "{}", reminder.1);
 }
+
+#[tokio::test]
+async fn someone_in_quiet_hours_who_holds_urgent_alerts_is_skipped_for_the_next_tier() {
+    let stack = start().await;
+    // t0 is 10:00 UTC: 05:00 in New York, inside Sam's quiet hours.
+    let mut sam = support::on_call("Sam", SAM, 1);
+    sam.time_zone = Some("America/New_York".into());
+    sam.quiet_hours = Some(earshot::domain::roster::QuietHours::parse("22:00-07:00").unwrap());
+    sam.p1_in_quiet_hours = false;
+    stack.deps.roster.put_contact(&sam).await.unwrap();
+
+    stack
+        .deliver_with(&stack.deps, "x-urgent-complaint.json")
+        .await;
+    assert_eq!(
+        stack.pages(),
+        [0, 1, 0],
+        "tier 2 answers while tier 1 sleeps"
+    );
+}

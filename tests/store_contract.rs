@@ -280,6 +280,9 @@ async fn the_roster_adds_renames_lists_and_removes<S: RosterStore>(store: &S) {
         added_at,
         opted_out: false,
         tier: 1,
+        time_zone: None,
+        quiet_hours: None,
+        p1_in_quiet_hours: true,
     };
     let kim = OnCallContact {
         name: "Kim".into(),
@@ -287,11 +290,18 @@ async fn the_roster_adds_renames_lists_and_removes<S: RosterStore>(store: &S) {
         added_at,
         opted_out: false,
         tier: 1,
+        time_zone: None,
+        quiet_hours: None,
+        p1_in_quiet_hours: true,
     };
     store.put_contact(&sam).await.unwrap();
     store.put_contact(&kim).await.unwrap();
     let renamed = OnCallContact {
         name: "Samira".into(),
+        time_zone: Some("Europe/London".into()),
+        quiet_hours: Some(earshot::domain::roster::QuietHours::parse("22:00-07:00").unwrap()),
+        p1_in_quiet_hours: false,
+        tier: 2,
         ..sam.clone()
     };
     store.put_contact(&renamed).await.unwrap();
@@ -375,6 +385,9 @@ async fn stop_and_start_toggle_a_roster_phone<S: FollowUpStore + RosterStore>(st
         added_at: at("2026-11-24T08:00:00Z"),
         opted_out: false,
         tier: 1,
+        time_zone: None,
+        quiet_hours: None,
+        p1_in_quiet_hours: true,
     };
     store.put_contact(&sam).await.unwrap();
     assert!(store.set_opted_out(&sam.phone, true).await.unwrap());

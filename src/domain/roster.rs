@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveTime, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -84,6 +85,105 @@ pub struct OnCallContact {
     /// stays unacknowledged.
     #[serde(default = "first_tier")]
     pub tier: u8,
+    /// IANA zone the quiet hours are in; UTC when absent.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    #[serde(default)]
+    pub quiet_hours: Option<QuietHours>,
+    /// Whether an urgent (P1) alert still reaches this phone in quiet hours;
+    /// if not, the next tier is paged in their place.
+    #[serde(default = "pages_in_quiet_hours")]
+    pub p1_in_quiet_hours: bool,
+}
+
+fn pages_in_quiet_hours() -> bool {
+    true
+}
+
+impl OnCallContact {
+    /// Whether `at` falls in this person's quiet hours, in their zone.
+    pub fn is_quiet_at(&self, at: DateTime<Utc>) -> bool {
+        let Some(quiet) = self.quiet_hours else {
+            return false;
+        };
+        let zone: Tz = self
+            .time_zone
+            .as_deref()
+            .and_then(|z| z.parse().ok())
+            .unwrap_or(Tz::UTC);
+        quiet.contains(at.with_timezone(&zone).time())
+    }
+
+    /// Whether an urgent alert may go to this phone now.
+    pub fn takes_p1_at(&self, at: DateTime<Utc>) -> bool {
+        !self.opted_out && (self.p1_in_quiet_hours || !self.is_quiet_at(at))
+    }
+}
+
+/// A daily window in local time, e.g. 22:00-07:00 (crossing midnight).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct QuietHours {
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("`{0}` is not a quiet-hours window: write HH:MM-HH:MM, e.g. 22:00-07:00")]
+pub struct InvalidQuietHours(pub String);
+
+impl QuietHours {
+    pub fn parse(raw: &str) -> Result<Self, InvalidQuietHours> {
+        let invalid = || InvalidQuietHours(raw.to_owned());
+        let (start, end) = raw.trim().split_once('-').ok_or_else(invalid)?;
+        let time = |t: &str| NaiveTime::parse_from_str(t.trim(), "%H:%M").map_err(|_| invalid());
+        let (start, end) = (time(start)?, time(end)?);
+        if start == end {
+            return Err(invalid());
+        }
+        Ok(Self { start, end })
+    }
+
+    pub fn contains(&self, time: NaiveTime) -> bool {
+        if self.start < self.end {
+            self.start <= time && time < self.end
+        } else {
+            time >= self.start || time < self.end
+        }
+    }
+}
+
+impl TryFrom<String> for QuietHours {
+    type Error = InvalidQuietHours;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<QuietHours> for String {
+    fn from(quiet: QuietHours) -> Self {
+        quiet.to_string()
+    }
+}
+
+impl fmt::Display for QuietHours {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}-{}",
+            self.start.format("%H:%M"),
+            self.end.format("%H:%M")
+        )
+    }
+}
+
+/// Checks an IANA time zone name such as `Europe/London`.
+pub fn parse_time_zone(raw: &str) -> Result<String, String> {
+    raw.parse::<Tz>()
+        .map(|zone| zone.name().to_owned())
+        .map_err(|_| {
+            format!("`{raw}` is not an IANA time zone such as Europe/London or America/New_York")
+        })
 }
 
 pub const FIRST_TIER: u8 = 1;
@@ -117,6 +217,38 @@ mod tests {
             let err = PhoneNumber::parse(bad).unwrap_err();
             assert!(err.to_string().contains("E.164"), "{bad}");
         }
+    }
+
+    #[test]
+    fn quiet_hours_may_cross_midnight_in_the_persons_zone() {
+        let night = QuietHours::parse("22:00-07:00").unwrap();
+        let at = |t: &str| NaiveTime::parse_from_str(t, "%H:%M").unwrap();
+        assert!(night.contains(at("23:30")) && night.contains(at("06:59")));
+        assert!(!night.contains(at("07:00")) && !night.contains(at("12:00")));
+        let lunch = QuietHours::parse("12:00-13:00").unwrap();
+        assert!(lunch.contains(at("12:30")) && !lunch.contains(at("13:00")));
+        assert!(QuietHours::parse("22:00").is_err() && QuietHours::parse("25:00-07:00").is_err());
+        assert_eq!(night.to_string(), "22:00-07:00");
+
+        let mut sam = OnCallContact {
+            name: "Sam".into(),
+            phone: PhoneNumber::parse("+15555550100").unwrap(),
+            added_at: Utc::now(),
+            opted_out: false,
+            tier: 1,
+            time_zone: Some("America/New_York".into()),
+            quiet_hours: Some(night),
+            p1_in_quiet_hours: false,
+        };
+        // 03:00 UTC is 22:00 in New York in November: quiet there.
+        let utc = |t: &str| t.parse::<DateTime<Utc>>().unwrap();
+        assert!(sam.is_quiet_at(utc("2026-11-24T03:00:00Z")));
+        assert!(!sam.is_quiet_at(utc("2026-11-24T02:59:00Z")));
+        assert!(!sam.takes_p1_at(utc("2026-11-24T03:00:00Z")));
+        sam.p1_in_quiet_hours = true;
+        assert!(sam.takes_p1_at(utc("2026-11-24T03:00:00Z")));
+        assert_eq!(parse_time_zone("Europe/London").unwrap(), "Europe/London");
+        assert!(parse_time_zone("Mars/Olympus").is_err());
     }
 
     #[test]

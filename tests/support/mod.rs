@@ -244,5 +244,8 @@ pub fn on_call(name: &str, phone: &str, tier: u8) -> earshot::domain::OnCallCont
         added_at: "2026-11-24T08:00:00Z".parse().expect("RFC 3339 time"),
         opted_out: false,
         tier,
+        time_zone: None,
+        quiet_hours: None,
+        p1_in_quiet_hours: true,
     }
 }

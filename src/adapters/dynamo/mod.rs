@@ -86,21 +86,13 @@ struct MentionItem {
     record: MentionRecord,
 }
 
+/// A roster entry: the contact's fields next to its keys.
 #[derive(Serialize, Deserialize)]
 struct ContactItem {
     pk: String,
     sk: String,
-    name: String,
-    phone: PhoneNumber,
-    added_at: DateTime<Utc>,
-    #[serde(default)]
-    opted_out: bool,
-    #[serde(default = "first_tier")]
-    tier: u8,
-}
-
-fn first_tier() -> u8 {
-    crate::domain::roster::FIRST_TIER
+    #[serde(flatten)]
+    contact: OnCallContact,
 }
 
 fn author_partition(author: &AuthorKey) -> String {
@@ -570,11 +562,7 @@ impl RosterStore for DynamoStore {
         let item = ContactItem {
             pk: ROSTER_PK.into(),
             sk: format!("CONTACT#{}", contact.phone),
-            name: contact.name.clone(),
-            phone: contact.phone.clone(),
-            added_at: contact.added_at,
-            opted_out: contact.opted_out,
-            tier: contact.tier,
+            contact: contact.clone(),
         };
         self.client
             .put_item()
@@ -595,16 +583,7 @@ impl RosterStore for DynamoStore {
             .expression_attribute_values(":roster", s(ROSTER_PK))
             .consistent_read(true);
         let items: Vec<ContactItem> = self.query_items(query, usize::MAX).await?;
-        Ok(items
-            .into_iter()
-            .map(|item| OnCallContact {
-                name: item.name,
-                phone: item.phone,
-                added_at: item.added_at,
-                opted_out: item.opted_out,
-                tier: item.tier,
-            })
-            .collect())
+        Ok(items.into_iter().map(|item| item.contact).collect())
     }
 
     async fn remove_contact(&self, phone: &PhoneNumber) -> Result<bool, StoreError> {

@@ -155,8 +155,8 @@ impl FollowUpStore for EmbeddedStore {
         let updated = self
             .conn()
             .execute(
-                "UPDATE roster SET opted_out = ?2 WHERE phone = ?1",
-                params![phone.as_str(), opted_out],
+                "UPDATE roster SET contact = json_set(contact, '$.opted_out', json(?2)) WHERE phone = ?1",
+                params![phone.as_str(), if opted_out { "true" } else { "false" }],
             )
             .map_err(unavailable)?;
         Ok(updated > 0)

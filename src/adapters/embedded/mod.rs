@@ -21,7 +21,7 @@ use crate::ports::{
 
 /// Bumped with every change to [`SCHEMA`]; a store of another version is
 /// refused with a clear message rather than failing on a missing column.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS mentions (
@@ -51,10 +51,7 @@ CREATE TABLE IF NOT EXISTS alert_codes (
 );
 CREATE TABLE IF NOT EXISTS roster (
     phone       TEXT PRIMARY KEY,
-    name        TEXT NOT NULL,
-    added_at    TEXT NOT NULL,
-    opted_out   INTEGER NOT NULL DEFAULT 0,
-    tier        INTEGER NOT NULL DEFAULT 1
+    contact     TEXT NOT NULL  -- JSON OnCallContact
 );
 CREATE TABLE IF NOT EXISTS latest_alerts (
     phone       TEXT PRIMARY KEY,
@@ -421,17 +418,12 @@ impl MentionStore for EmbeddedStore {
 #[async_trait]
 impl RosterStore for EmbeddedStore {
     async fn put_contact(&self, contact: &OnCallContact) -> Result<(), StoreError> {
+        let json = serde_json::to_string(contact).map_err(corrupt)?;
         self.conn()
             .execute(
-                "INSERT INTO roster (phone, name, added_at, opted_out, tier) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (phone) DO UPDATE SET name = ?2, added_at = ?3, opted_out = ?4, tier = ?5",
-                params![
-                    contact.phone.as_str(),
-                    contact.name,
-                    contact.added_at.to_rfc3339(),
-                    contact.opted_out,
-                    contact.tier
-                ],
+                "INSERT INTO roster (phone, contact) VALUES (?1, ?2)
+                 ON CONFLICT (phone) DO UPDATE SET contact = ?2",
+                params![contact.phone.as_str(), json],
             )
             .map_err(unavailable)?;
         Ok(())
@@ -440,30 +432,13 @@ impl RosterStore for EmbeddedStore {
     async fn contacts(&self) -> Result<Vec<OnCallContact>, StoreError> {
         let conn = self.conn();
         let mut statement = conn
-            .prepare("SELECT phone, name, added_at, opted_out, tier FROM roster ORDER BY phone")
+            .prepare("SELECT contact FROM roster ORDER BY phone")
             .map_err(unavailable)?;
         let rows = statement
-            .query_map([], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, bool>(3)?,
-                    row.get::<_, u8>(4)?,
-                ))
-            })
+            .query_map([], |row| row.get::<_, String>(0))
             .map_err(unavailable)?;
-        rows.map(|row| {
-            let (phone, name, added_at, opted_out, tier) = row.map_err(unavailable)?;
-            Ok(OnCallContact {
-                name,
-                phone: PhoneNumber::parse(&phone).map_err(corrupt)?,
-                added_at: added_at.parse().map_err(corrupt)?,
-                opted_out,
-                tier,
-            })
-        })
-        .collect()
+        rows.map(|json| serde_json::from_str(&json.map_err(unavailable)?).map_err(corrupt))
+            .collect()
     }
 
     async fn remove_contact(&self, phone: &PhoneNumber) -> Result<bool, StoreError> {

@@ -40,6 +40,9 @@ pub async fn run(global: &GlobalArgs, events_dir: &Path) -> Result<()> {
             added_at: Utc::now(),
             opted_out: false,
             tier: 1,
+            time_zone: None,
+            quiet_hours: None,
+            p1_in_quiet_hours: true,
         })
         .await?;
     println!(

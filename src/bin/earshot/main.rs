@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 
 use backend::Backend;
+use earshot::domain::roster::{QuietHours, parse_time_zone};
 use earshot::domain::{OnCallContact, PhoneNumber};
 
 #[derive(Parser)]
@@ -125,6 +126,16 @@ enum RosterCommand {
         /// urgent alert in time, then tier 3.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=9))]
         tier: u8,
+        /// IANA time zone for the quiet hours, e.g. Europe/London.
+        #[arg(long, value_parser = parse_time_zone)]
+        time_zone: Option<String>,
+        /// Local window with no reminders, e.g. 22:00-07:00.
+        #[arg(long, value_parser = parse_quiet_hours)]
+        quiet_hours: Option<QuietHours>,
+        /// Hold urgent (P1) alerts too during quiet hours: the next tier is
+        /// paged instead.
+        #[arg(long)]
+        no_p1_in_quiet_hours: bool,
     },
     /// Show who is on call.
     List {
@@ -136,6 +147,10 @@ enum RosterCommand {
         #[arg(value_parser = parse_phone)]
         phone: PhoneNumber,
     },
+}
+
+fn parse_quiet_hours(raw: &str) -> Result<QuietHours, String> {
+    QuietHours::parse(raw).map_err(|err| err.to_string())
 }
 
 fn parse_phone(raw: &str) -> Result<PhoneNumber, String> {
@@ -230,7 +245,14 @@ async fn run(cli: Cli) -> Result<()> {
 async fn roster(backend: &Backend, command: RosterCommand, now: DateTime<Utc>) -> Result<()> {
     let roster = &backend.deps.roster;
     match command {
-        RosterCommand::Add { name, phone, tier } => {
+        RosterCommand::Add {
+            name,
+            phone,
+            tier,
+            time_zone,
+            quiet_hours,
+            no_p1_in_quiet_hours,
+        } => {
             let name = name.trim().to_owned();
             anyhow::ensure!(!name.is_empty(), "--name must not be empty");
             roster
@@ -240,6 +262,9 @@ async fn roster(backend: &Backend, command: RosterCommand, now: DateTime<Utc>) -
                     added_at: now,
                     opted_out: false,
                     tier,
+                    time_zone,
+                    quiet_hours,
+                    p1_in_quiet_hours: !no_p1_in_quiet_hours,
                 })
                 .await?;
             println!("{name} ({phone}) is on call");

@@ -104,8 +104,20 @@ pub fn contacts(contacts: &[OnCallContact], json: bool) -> Result<()> {
         } else {
             ""
         };
+        let quiet = match contact.quiet_hours {
+            Some(quiet) => format!(
+                "  quiet {quiet} {}{}",
+                contact.time_zone.as_deref().unwrap_or("UTC"),
+                if contact.p1_in_quiet_hours {
+                    ""
+                } else {
+                    ", P1 held"
+                }
+            ),
+            None => String::new(),
+        };
         println!(
-            "{:<24} {:<16} tier {}{opted_out}",
+            "{:<24} {:<16} tier {}{quiet}{opted_out}",
             contact.name, contact.phone, contact.tier
         );
     }
