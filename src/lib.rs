@@ -22,4 +22,5 @@ pub mod signature;
 pub mod sms_reply;
 pub mod telemetry;
 pub mod triage;
+pub mod watch;
 pub mod webhook;
