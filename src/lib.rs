@@ -17,6 +17,7 @@ pub mod escalate;
 pub mod http;
 pub mod ingest;
 pub mod platforms;
+pub mod poll;
 pub mod ports;
 pub mod signature;
 pub mod sms_reply;
