@@ -55,6 +55,13 @@ pub const SMS_SENDER_ID_VAR: &str = "EARSHOT_SMS_SENDER_ID";
 pub const SMS_ORIGINATION_VAR: &str = "EARSHOT_SMS_ORIGINATION_NUMBER";
 pub const ESCALATE_AFTER_VAR: &str = "EARSHOT_ESCALATE_AFTER_MINUTES";
 pub const REMIND_AFTER_VAR: &str = "EARSHOT_REMIND_AFTER_HOURS";
+// Polling: where each platform's API lives and the tokens it needs.
+pub const X_API_BASE_URL_VAR: &str = "X_API_BASE_URL";
+pub const BLUESKY_API_BASE_URL_VAR: &str = "BLUESKY_API_BASE_URL";
+pub const MASTODON_BASE_URL_VAR: &str = "MASTODON_BASE_URL";
+pub const REDDIT_API_BASE_URL_VAR: &str = "REDDIT_API_BASE_URL";
+pub const X_BEARER_TOKEN_VAR: &str = "X_BEARER_TOKEN";
+pub const MASTODON_ACCESS_TOKEN_VAR: &str = "MASTODON_ACCESS_TOKEN";
 
 /// Secrets may be given directly (local use) or, on Lambda, as the name of
 /// an SSM SecureString parameter in `<NAME>_PARAM`, read once at cold start.
@@ -73,6 +80,20 @@ pub const FUNCTION_ENVIRONMENT: &[FunctionEnvironment] = &[
             SMS_ORIGINATION_VAR,
         ],
         secrets: &[X_SECRET_VAR],
+    },
+    FunctionEnvironment {
+        function: "poll",
+        settings: &[
+            TABLE_VAR,
+            RETENTION_VAR,
+            SMS_SENDER_ID_VAR,
+            SMS_ORIGINATION_VAR,
+            X_API_BASE_URL_VAR,
+            BLUESKY_API_BASE_URL_VAR,
+            MASTODON_BASE_URL_VAR,
+            REDDIT_API_BASE_URL_VAR,
+        ],
+        secrets: &[X_BEARER_TOKEN_VAR, MASTODON_ACCESS_TOKEN_VAR],
     },
     FunctionEnvironment {
         function: "sms-reply",

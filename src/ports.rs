@@ -231,3 +231,6 @@ pub trait FollowUpStore: Send + Sync {
     async fn set_opted_out(&self, phone: &PhoneNumber, opted_out: bool)
     -> Result<bool, StoreError>;
 }
+
+pub mod sources;
+pub use sources::{MentionRevisions, Revision, SourceStore, WatchStore};

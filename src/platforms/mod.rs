@@ -1,6 +1,11 @@
 //! Each platform's payloads, parsed at the edge into [`Mention`]s.
 
+pub mod bluesky;
+pub mod html;
+pub mod mastodon;
+pub mod reddit;
 pub mod x;
+pub mod x_search;
 
 use thiserror::Error;
 

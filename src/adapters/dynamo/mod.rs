@@ -28,6 +28,7 @@ use crate::domain::{AlertCode, AlertState, MentionId, MentionRecord, OnCallConta
 use crate::ports::{AuthorKey, Claim, Delivery, Inserted, MentionStore, RosterStore, StoreError};
 
 mod followup;
+mod sources;
 
 pub const BY_DAY_INDEX: &str = "by-day";
 pub const BY_AUTHOR_INDEX: &str = "by-author";

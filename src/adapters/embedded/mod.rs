@@ -4,6 +4,7 @@
 //! leases), checked by the shared contract tests.
 
 mod followup;
+mod sources;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -129,6 +130,7 @@ impl EmbeddedStore {
             )));
         }
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
+        conn.execute_batch(sources::SCHEMA).map_err(unavailable)?;
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(unavailable)?;
         Ok(Self {

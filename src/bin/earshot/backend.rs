@@ -8,8 +8,11 @@ use earshot::adapters::dynamo::DynamoStore;
 use earshot::adapters::embedded::{EmbeddedStore, OutboxMessage};
 use earshot::http::HttpRequest;
 use earshot::ingest::Clock;
+use earshot::poll::Poller;
+use earshot::ports::{SourceStore, WatchStore};
 use earshot::sms_reply::SnsEvent;
 use earshot::webhook::{Webhook, WebhookSecrets};
+use std::sync::Arc;
 
 use crate::GlobalArgs;
 
@@ -100,7 +103,49 @@ impl Backend {
                 let summary = self.deps.escalator(self.clock)?.run().await?;
                 Ok(serde_json::to_string_pretty(&summary)?)
             }
-            other => bail!("no function named `{other}`; try: webhook, sms-reply, escalate"),
+            "poll" => {
+                let event: serde_json::Value = serde_json::from_slice(&event)
+                    .with_context(|| format!("{} is not JSON", path.display()))?;
+                let summary = self.poll(&event).await?;
+                Ok(serde_json::to_string_pretty(&summary)?)
+            }
+            other => bail!("no function named `{other}`; try: webhook, sms-reply, escalate, poll"),
+        }
+    }
+
+    /// One poll run with the platforms the environment configures, and as
+    /// long as a Lambda run would have.
+    async fn poll(&self, event: &serde_json::Value) -> Result<earshot::poll::PollSummary> {
+        use earshot::poll::setup::{PollSecrets, search_sources};
+        let request = earshot::poll::PollRequest::from_event(event)?;
+        let secrets = match &self.storage {
+            Storage::Aws { sdk, .. } => PollSecrets::resolve(sdk).await?,
+            Storage::Embedded(_) => PollSecrets::from_env(),
+        };
+        let platforms = search_sources(secrets)?;
+        let poller = match &self.storage {
+            Storage::Aws { table, .. } => {
+                Poller::new(&self.deps, table.clone(), platforms, self.clock)
+            }
+            Storage::Embedded(store) => {
+                Poller::new(&self.deps, store.clone(), platforms, self.clock)
+            }
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(50);
+        Ok(poller.run(&request, deadline).await?)
+    }
+
+    pub fn watch_store(&self) -> Arc<dyn WatchStore> {
+        match &self.storage {
+            Storage::Aws { table, .. } => Arc::new(table.clone()),
+            Storage::Embedded(store) => Arc::new(store.clone()),
+        }
+    }
+
+    pub fn source_store(&self) -> Arc<dyn SourceStore> {
+        match &self.storage {
+            Storage::Aws { table, .. } => Arc::new(table.clone()),
+            Storage::Embedded(store) => Arc::new(store.clone()),
         }
     }
 

@@ -6,6 +6,7 @@ mod demo;
 mod events;
 mod show;
 mod triage;
+mod watch;
 
 use std::path::PathBuf;
 
@@ -57,7 +58,7 @@ enum Command {
     /// Run a function's handler in-process on an event file and print its
     /// JSON response.
     Invoke {
-        /// The function: webhook, sms-reply or escalate.
+        /// The function: webhook, sms-reply, escalate or poll.
         function: String,
         event: PathBuf,
     },
@@ -92,6 +93,14 @@ enum Command {
         since: chrono::Duration,
         #[arg(long, default_value_t = 50)]
         limit: usize,
+    },
+    /// Manage the brands Earshot polls for.
+    #[command(subcommand)]
+    Watch(watch::WatchCommand),
+    /// Show each polled source's health.
+    Sources {
+        #[arg(long)]
+        json: bool,
     },
     /// Create the storage: the DynamoDB table with --aws, else the SQLite file.
     Setup,
@@ -230,6 +239,15 @@ async fn run(cli: Cli) -> Result<()> {
             )
             .await?;
             show::report(&report, json)
+        }
+        Command::Watch(command) => {
+            let backend = Backend::open(&global).await?;
+            let now = global.now.unwrap_or_else(Utc::now);
+            watch::run(backend.watch_store().as_ref(), command, now).await
+        }
+        Command::Sources { json } => {
+            let backend = Backend::open(&global).await?;
+            watch::sources(backend.source_store().as_ref(), json).await
         }
         Command::Train(args) => triage::train(args),
         Command::Triage(args) => triage::triage(args),

@@ -1,0 +1,244 @@
+//! Watches, source state and mention revisions on DynamoDB.
+//!
+//! | item         | pk       | sk                            |
+//! |--------------|----------|-------------------------------|
+//! | watch        | `WATCH`  | `BRAND#<brand>`               |
+//! | source state | `SOURCE` | `SOURCE#<brand>#<platform>`   |
+//!
+//! Both lists are read with a Query on their partition. A source's alarm is
+//! a separate attribute, changed only by conditional writes so concurrent
+//! runs cannot send its SMS twice. A mention's revision is the `revision`
+//! attribute of its item.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{DynamoStore, corrupt, is_condition_failure, mention_pk, s, unavailable};
+use crate::domain::MentionId;
+use crate::ports::{MentionRevisions, Revision, SourceStore, StoreError, WatchStore};
+use crate::watch::{Alarm, SourceKey, SourceState, Watch};
+
+const WATCH_PK: &str = "WATCH";
+const SOURCE_PK: &str = "SOURCE";
+
+fn watch_sk(brand: &str) -> String {
+    format!("BRAND#{brand}")
+}
+
+fn source_sk(key: &SourceKey) -> String {
+    format!("SOURCE#{}#{}", key.brand, key.platform)
+}
+
+#[derive(Serialize, Deserialize)]
+struct WatchItem {
+    pk: String,
+    sk: String,
+    watch: Watch,
+}
+
+#[derive(Deserialize)]
+struct SourceItem {
+    state: SourceState,
+    #[serde(default)]
+    alarm: Option<Alarm>,
+}
+
+impl SourceItem {
+    fn into_state(self) -> SourceState {
+        SourceState {
+            alarm: self.alarm,
+            ..self.state
+        }
+    }
+}
+
+#[async_trait]
+impl WatchStore for DynamoStore {
+    async fn put_watch(&self, watch: &Watch) -> Result<(), StoreError> {
+        let item = WatchItem {
+            pk: WATCH_PK.into(),
+            sk: watch_sk(&watch.brand),
+            watch: watch.clone(),
+        };
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn watches(&self) -> Result<Vec<Watch>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :watch")
+            .expression_attribute_values(":watch", s(WATCH_PK))
+            .consistent_read(true);
+        let items: Vec<WatchItem> = self.query_items(query, usize::MAX).await?;
+        Ok(items.into_iter().map(|item| item.watch).collect())
+    }
+
+    async fn watch(&self, brand: &str) -> Result<Option<Watch>, StoreError> {
+        let Some(item) = self.get_item(WATCH_PK.into(), &watch_sk(brand)).await? else {
+            return Ok(None);
+        };
+        let item: WatchItem = serde_dynamo::from_item(item).map_err(corrupt)?;
+        Ok(Some(item.watch))
+    }
+
+    async fn remove_watch(&self, brand: &str) -> Result<bool, StoreError> {
+        let output = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(WATCH_PK))
+            .key("sk", s(watch_sk(brand)))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(output.attributes.is_some_and(|a| !a.is_empty()))
+    }
+}
+
+#[async_trait]
+impl SourceStore for DynamoStore {
+    async fn source(&self, key: &SourceKey) -> Result<Option<SourceState>, StoreError> {
+        let Some(item) = self.get_item(SOURCE_PK.into(), &source_sk(key)).await? else {
+            return Ok(None);
+        };
+        let item: SourceItem = serde_dynamo::from_item(item).map_err(corrupt)?;
+        Ok(Some(item.into_state()))
+    }
+
+    async fn sources(&self) -> Result<Vec<SourceState>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :source")
+            .expression_attribute_values(":source", s(SOURCE_PK))
+            .consistent_read(true);
+        let items: Vec<SourceItem> = self.query_items(query, usize::MAX).await?;
+        Ok(items.into_iter().map(SourceItem::into_state).collect())
+    }
+
+    async fn save_source(&self, state: &SourceState) -> Result<(), StoreError> {
+        let stored = SourceState {
+            alarm: None,
+            ..state.clone()
+        };
+        let value = serde_dynamo::to_attribute_value(stored).map_err(corrupt)?;
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(SOURCE_PK))
+            .key("sk", s(source_sk(&state.key)))
+            .update_expression("SET #state = :state")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":state", value)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn raise_alarm(
+        &self,
+        key: &SourceKey,
+        alarm: Alarm,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let raised = serde_dynamo::to_attribute_value(alarm).map_err(corrupt)?;
+        // A source with no saved state yet still gets its alarm.
+        let blank =
+            serde_dynamo::to_attribute_value(SourceState::new(key.clone())).map_err(corrupt)?;
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(SOURCE_PK))
+            .key("sk", s(source_sk(key)))
+            .update_expression(
+                "SET alarm = :alarm, alarm_at = :at, #state = if_not_exists(#state, :blank)",
+            )
+            .condition_expression("attribute_not_exists(alarm)")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":blank", blank)
+            .expression_attribute_values(":alarm", raised)
+            .expression_attribute_values(":at", s(at.to_rfc3339()))
+            .send()
+            .await;
+        match update {
+            Ok(_) => Ok(true),
+            Err(err) if is_condition_failure(&err) => Ok(false),
+            Err(err) => Err(unavailable(err)),
+        }
+    }
+
+    async fn clear_alarm(&self, key: &SourceKey) -> Result<bool, StoreError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(SOURCE_PK))
+            .key("sk", s(source_sk(key)))
+            .update_expression("REMOVE alarm, alarm_at")
+            .condition_expression("attribute_exists(alarm)")
+            .send()
+            .await;
+        match update {
+            Ok(_) => Ok(true),
+            Err(err) if is_condition_failure(&err) => Ok(false),
+            Err(err) => Err(unavailable(err)),
+        }
+    }
+}
+
+#[async_trait]
+impl MentionRevisions for DynamoStore {
+    async fn revise_mention(
+        &self,
+        id: &MentionId,
+        revision: &Revision,
+    ) -> Result<bool, StoreError> {
+        let value = serde_dynamo::to_attribute_value(revision).map_err(corrupt)?;
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(mention_pk(id)))
+            .key("sk", s("MENTION"))
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":revision", value);
+        let update = match revision {
+            Revision::Edited { text, .. } => update
+                .update_expression("SET revision = :revision, #record.#mention.#text = :text")
+                .expression_attribute_names("#record", "record")
+                .expression_attribute_names("#mention", "mention")
+                .expression_attribute_names("#text", "text")
+                .expression_attribute_values(":text", AttributeValue::S(text.clone())),
+            Revision::Removed { .. } => update.update_expression("SET revision = :revision"),
+        };
+        match update.send().await {
+            Ok(_) => Ok(true),
+            Err(err) if is_condition_failure(&err) => Ok(false),
+            Err(err) => Err(unavailable(err)),
+        }
+    }
+
+    async fn mention_revision(&self, id: &MentionId) -> Result<Option<Revision>, StoreError> {
+        let Some(mut item) = self.get_item(mention_pk(id), "MENTION").await? else {
+            return Ok(None);
+        };
+        item.remove("revision")
+            .map(|value| serde_dynamo::from_attribute_value(value).map_err(corrupt))
+            .transpose()
+    }
+}

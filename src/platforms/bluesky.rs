@@ -1,0 +1,419 @@
+//! Bluesky search (`app.bsky.feed.searchPosts`, newest first), polled by
+//! time: the cursor is the newest post's sort time, read again with a small
+//! overlap because `since` is inclusive and posts are indexed late.
+//! Follower counts come from `app.bsky.actor.getProfiles`, 25 actors a
+//! call, cached for the life of the function instance.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, SecondsFormat, TimeZone, Utc};
+use serde::Deserialize;
+
+use crate::domain::{Author, Mention, MentionId, Platform, Voice};
+use crate::poll::fetch::{self, FetchError, Http, Response};
+use crate::poll::{DEFAULT_BACKOFF, Page, PageRequest, SearchSource};
+use crate::watch::Watch;
+
+pub const DEFAULT_BASE_URL: &str = "https://public.api.bsky.app";
+const SEARCH_PATH: &str = "/xrpc/app.bsky.feed.searchPosts";
+const PROFILES_PATH: &str = "/xrpc/app.bsky.actor.getProfiles";
+/// Actors per `getProfiles` call, the API's maximum.
+pub const PROFILE_BATCH: usize = 25;
+/// Posts indexed a little after their sort time are still found.
+pub const OVERLAP: Duration = Duration::minutes(5);
+/// The follower cache is dropped when it grows past this many accounts.
+const CACHE_LIMIT: usize = 20_000;
+
+pub struct BlueskySearch {
+    http: Http,
+    base_url: String,
+    followers: Mutex<HashMap<String, u64>>,
+}
+
+impl BlueskySearch {
+    pub fn new(http: Http, base_url: impl Into<String>) -> Self {
+        Self {
+            http,
+            base_url: base_url.into(),
+            followers: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn cached(&self) -> std::sync::MutexGuard<'_, HashMap<String, u64>> {
+        self.followers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Fills in follower counts, fetching unknown authors in batches. Best
+    /// effort: a failed lookup leaves the count unknown, never the page.
+    async fn add_followers(&self, mentions: &mut [Mention], request: &PageRequest<'_>) {
+        let mut unknown: Vec<String> = Vec::new();
+        {
+            let cache = self.cached();
+            for mention in mentions.iter() {
+                if !cache.contains_key(&mention.author.id) && !unknown.contains(&mention.author.id)
+                {
+                    unknown.push(mention.author.id.clone());
+                }
+            }
+        }
+        for batch in unknown.chunks(PROFILE_BATCH) {
+            let params: Vec<(&str, &str)> =
+                batch.iter().map(|did| ("actors", did.as_str())).collect();
+            let url = fetch::url(&self.base_url, PROFILES_PATH, &params);
+            let Ok(response) = self.http.get(&url, None, request.timeout).await else {
+                break;
+            };
+            if response.status != 200 {
+                break;
+            }
+            let Ok(profiles) = serde_json::from_slice::<Profiles>(&response.body) else {
+                break;
+            };
+            let mut cache = self.cached();
+            if cache.len() > CACHE_LIMIT {
+                cache.clear();
+            }
+            for profile in profiles.profiles {
+                if let Some(count) = profile.followers_count {
+                    cache.insert(profile.did, count);
+                }
+            }
+        }
+        let cache = self.cached();
+        for mention in mentions.iter_mut() {
+            mention.author.followers = cache.get(&mention.author.id).copied();
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Profiles {
+    #[serde(default)]
+    profiles: Vec<Profile>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Profile {
+    did: String,
+    followers_count: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct SearchResponse {
+    #[serde(default)]
+    posts: Vec<serde_json::Value>,
+    cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PostView {
+    uri: String,
+    author: ProfileView,
+    record: Record,
+    indexed_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ProfileView {
+    did: String,
+    handle: String,
+    display_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Record {
+    #[serde(default)]
+    text: String,
+    created_at: String,
+    reply: Option<Reply>,
+    #[serde(default)]
+    facets: Vec<Facet>,
+    embed: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct Reply {
+    parent: StrongRef,
+}
+
+#[derive(Deserialize)]
+struct StrongRef {
+    uri: String,
+}
+
+#[derive(Deserialize)]
+struct Facet {
+    index: ByteSlice,
+    #[serde(default)]
+    features: Vec<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ByteSlice {
+    byte_start: usize,
+    byte_end: usize,
+}
+
+/// Record times vary (`Z`, `+00:00`, many fractional digits).
+fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(raw.trim())
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// `at://<did>/app.bsky.feed.post/<rkey>` → (`did`, `rkey`).
+fn post_parts(uri: &str) -> Option<(&str, &str)> {
+    let rest = uri.strip_prefix("at://")?;
+    let (did, rest) = rest.split_once('/')?;
+    let rkey = rest.strip_prefix("app.bsky.feed.post/")?;
+    (!did.is_empty() && !rkey.is_empty() && !rkey.contains('/')).then_some((did, rkey))
+}
+
+fn post_id(uri: &str) -> Option<MentionId> {
+    let (did, rkey) = post_parts(uri)?;
+    Some(MentionId::new(Platform::Bluesky, &format!("{did}/{rkey}")))
+}
+
+/// The text with each shortened link shown in full: link facets point at
+/// UTF-8 byte ranges of the text; ranges that do not fall on character
+/// boundaries are left alone.
+fn expand_links(text: &str, facets: &[Facet]) -> String {
+    let mut links: Vec<(usize, usize, &str)> = facets
+        .iter()
+        .filter_map(|facet| {
+            let uri = facet.features.iter().find_map(|f| {
+                (f.get("$type")?.as_str()? == "app.bsky.richtext.facet#link")
+                    .then(|| f.get("uri")?.as_str())
+                    .flatten()
+            })?;
+            let (start, end) = (facet.index.byte_start, facet.index.byte_end);
+            (start < end
+                && end <= text.len()
+                && text.is_char_boundary(start)
+                && text.is_char_boundary(end))
+            .then_some((start, end, uri))
+        })
+        .collect();
+    links.sort_by_key(|(start, _, _)| *start);
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end, uri) in links {
+        if start < at {
+            continue; // Overlapping facets: keep the first.
+        }
+        out.push_str(&text[at..start]);
+        out.push_str(uri);
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// Reads one search response into mentions for `watch`; the page's newest
+/// sort time becomes the cursor candidate.
+pub fn parse_page(
+    body: &[u8],
+    watch: &Watch,
+    received_at: DateTime<Utc>,
+) -> Result<Page, FetchError> {
+    let response: SearchResponse =
+        serde_json::from_slice(body).map_err(|err| FetchError::Payload(err.to_string()))?;
+    let mut page = Page::default();
+    let mut newest: Option<DateTime<Utc>> = None;
+    for raw in &response.posts {
+        let Some((mention, sort_at)) = PostView::deserialize(raw)
+            .ok()
+            .and_then(|post| mention(post, watch, received_at))
+        else {
+            page.rejected += 1;
+            continue;
+        };
+        newest = newest.max(Some(sort_at));
+        page.mentions.push(mention);
+    }
+    page.newest = newest.map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true));
+    page.next = response
+        .cursor
+        .filter(|c| !c.is_empty() && !response.posts.is_empty());
+    Ok(page)
+}
+
+fn mention(
+    post: PostView,
+    watch: &Watch,
+    received_at: DateTime<Utc>,
+) -> Option<(Mention, DateTime<Utc>)> {
+    let id = post_id(&post.uri)?;
+    let (_, rkey) = post_parts(&post.uri)?;
+    let created_at = parse_time(&post.record.created_at)?;
+    let indexed_at = post.indexed_at.as_deref().and_then(parse_time);
+    // The search sorts by the earlier of the two times.
+    let sort_at = indexed_at.map_or(created_at, |i| i.min(created_at));
+    let mut text = expand_links(&post.record.text, &post.record.facets);
+    if text.trim().is_empty() && post.record.embed.is_some() {
+        text = "(image or link post without text)".into();
+    }
+    let voice = if watch.is_own(Platform::Bluesky, &post.author.did, &post.author.handle) {
+        Voice::Brand
+    } else {
+        Voice::Customer
+    };
+    let mention = Mention {
+        url: format!(
+            "https://bsky.app/profile/{}/post/{rkey}",
+            post.author.handle
+        ),
+        id,
+        platform: Platform::Bluesky,
+        author: Author {
+            id: post.author.did,
+            handle: post.author.handle,
+            display_name: post.author.display_name.filter(|n| !n.is_empty()),
+            followers: None,
+        },
+        text,
+        created_at,
+        received_at,
+        in_reply_to: post.record.reply.and_then(|r| post_id(&r.parent.uri)),
+        quotes: None,
+        brand: watch.brand.clone(),
+        voice,
+    };
+    Some((mention, sort_at))
+}
+
+/// `ratelimit-reset` is a Unix time in seconds.
+fn reset_at(response: &Response) -> Option<DateTime<Utc>> {
+    let epoch = response.header("ratelimit-reset")?.trim().parse().ok()?;
+    Utc.timestamp_opt(epoch, 0).single()
+}
+
+#[async_trait]
+impl SearchSource for BlueskySearch {
+    fn platform(&self) -> Platform {
+        Platform::Bluesky
+    }
+
+    async fn fetch(&self, request: &PageRequest<'_>) -> Result<Page, FetchError> {
+        let since = request
+            .cursor
+            .and_then(parse_time)
+            .map_or(request.horizon, |t| t - OVERLAP)
+            .to_rfc3339_opts(SecondsFormat::Millis, true);
+        let mut params = vec![
+            ("q", request.watch.query.as_str()),
+            ("sort", "latest"),
+            ("limit", "100"),
+            ("since", since.as_str()),
+        ];
+        if let Some(cursor) = request.page {
+            params.push(("cursor", cursor));
+        }
+        let url = fetch::url(&self.base_url, SEARCH_PATH, &params);
+        let response = self.http.get(&url, None, request.timeout).await?;
+        if response.status == 429 {
+            return Err(FetchError::RateLimited {
+                until: reset_at(&response).unwrap_or(request.now + DEFAULT_BACKOFF),
+            });
+        }
+        if !(200..300).contains(&response.status) {
+            return Err(fetch::status_error(&response));
+        }
+        let mut page = parse_page(&response.body, request.watch, request.now)?;
+        if response.header("ratelimit-remaining").map(str::trim) == Some("0") {
+            page.exhausted_until = reset_at(&response);
+        }
+        self.add_followers(&mut page.mentions, request).await;
+        Ok(page)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn watch() -> Watch {
+        Watch::new(
+            "Northwind",
+            "northwind",
+            vec![Platform::Bluesky],
+            vec![crate::watch::Account::parse("bluesky:northwind.example").unwrap()],
+            "2026-11-24T00:00:00Z".parse().unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn link_facets_are_byte_ranges() {
+        // "Zoë " is 5 bytes: the link starts at byte 5, not character 4.
+        let text = "Zoë status.example/inc… is down again";
+        let start = "Zoë ".len();
+        let end = start + "status.example/inc…".len();
+        let facets = vec![Facet {
+            index: ByteSlice {
+                byte_start: start,
+                byte_end: end,
+            },
+            features: vec![
+                json!({"$type": "app.bsky.richtext.facet#link", "uri": "https://status.example/incidents/42"}),
+            ],
+        }];
+        assert_eq!(
+            expand_links(text, &facets),
+            "Zoë https://status.example/incidents/42 is down again"
+        );
+        let split_char = vec![Facet {
+            index: ByteSlice {
+                byte_start: 3,
+                byte_end: 9,
+            },
+            features: facets[0].features.clone(),
+        }];
+        assert_eq!(expand_links(text, &split_char), text);
+    }
+
+    #[test]
+    fn posts_become_mentions_and_the_newest_time_is_the_cursor() {
+        let body = json!({
+            "cursor": "1732442400000::bafy",
+            "posts": [
+                {"uri": "at://did:plc:cust1/app.bsky.feed.post/3lbxaaa", "cid": "bafy1",
+                 "author": {"did": "did:plc:cust1", "handle": "zoe.example"},
+                 "record": {"$type": "app.bsky.feed.post", "text": "@northwind.example refund please", "createdAt": "2026-11-24T09:59:00.123456+00:00",
+                    "reply": {"root": {"uri": "at://did:plc:nw/app.bsky.feed.post/3lbroot", "cid": "c"}, "parent": {"uri": "at://did:plc:nw/app.bsky.feed.post/3lbroot", "cid": "c"}}},
+                 "indexedAt": "2026-11-24T09:59:01.000Z"},
+                {"uri": "at://did:plc:nw/app.bsky.feed.post/3lbxbbb", "cid": "bafy2",
+                 "author": {"did": "did:plc:nw", "handle": "northwind.example"},
+                 "record": {"text": "we're on it", "createdAt": "2026-11-24T09:58:00Z"},
+                 "indexedAt": "2026-11-24T09:58:02Z"},
+                {"uri": "not a uri", "author": {"did": "x", "handle": "y"}, "record": {"text": "", "createdAt": "2026-11-24T09:58:00Z"}}
+            ]
+        });
+        let page = parse_page(body.to_string().as_bytes(), &watch(), Utc::now()).unwrap();
+        assert_eq!(page.mentions.len(), 2);
+        assert_eq!(page.rejected, 1);
+        assert_eq!(page.newest.as_deref(), Some("2026-11-24T09:59:00.123Z"));
+        assert_eq!(page.next.as_deref(), Some("1732442400000::bafy"));
+        let first = &page.mentions[0];
+        assert_eq!(first.id.as_str(), "bluesky:did:plc:cust1/3lbxaaa");
+        assert_eq!(
+            first.url,
+            "https://bsky.app/profile/zoe.example/post/3lbxaaa"
+        );
+        assert_eq!(
+            first.in_reply_to.as_ref().map(MentionId::as_str),
+            Some("bluesky:did:plc:nw/3lbroot")
+        );
+        assert_eq!(page.mentions[1].voice, Voice::Brand);
+    }
+}

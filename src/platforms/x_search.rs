@@ -1,0 +1,267 @@
+//! X API v2 recent search, polled: `since_id` stays fixed while paging with
+//! `next_token`, and the first page's `newest_id` becomes the next cursor.
+
+use async_trait::async_trait;
+use chrono::{DateTime, TimeZone, Utc};
+use serde::Deserialize;
+
+use crate::config::Secret;
+use crate::domain::{Author, Mention, MentionId, Platform, Voice};
+use crate::poll::fetch::{self, FetchError, Http, Response};
+use crate::poll::{DEFAULT_BACKOFF, Page, PageRequest, SearchSource};
+use crate::watch::Watch;
+
+pub const DEFAULT_BASE_URL: &str = "https://api.x.com";
+const SEARCH_PATH: &str = "/2/tweets/search/recent";
+
+pub struct XSearch {
+    http: Http,
+    base_url: String,
+    bearer: Option<Secret>,
+}
+
+impl XSearch {
+    pub fn new(http: Http, base_url: impl Into<String>, bearer: Option<Secret>) -> Self {
+        Self {
+            http,
+            base_url: base_url.into(),
+            bearer,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct SearchResponse {
+    #[serde(default)]
+    data: Vec<serde_json::Value>,
+    #[serde(default)]
+    includes: Includes,
+    #[serde(default)]
+    meta: Meta,
+}
+
+#[derive(Deserialize, Default)]
+struct Includes {
+    #[serde(default)]
+    users: Vec<User>,
+}
+
+#[derive(Deserialize, Default)]
+struct Meta {
+    newest_id: Option<String>,
+    next_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Post {
+    id: String,
+    text: String,
+    author_id: String,
+    created_at: Option<DateTime<Utc>>,
+    note_tweet: Option<NoteTweet>,
+    #[serde(default)]
+    referenced_tweets: Vec<Reference>,
+}
+
+#[derive(Deserialize)]
+struct NoteTweet {
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct Reference {
+    #[serde(rename = "type")]
+    kind: String,
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct User {
+    id: String,
+    username: String,
+    name: Option<String>,
+    public_metrics: Option<Metrics>,
+}
+
+#[derive(Deserialize)]
+struct Metrics {
+    followers_count: Option<u64>,
+}
+
+/// Reads one search response into mentions for `watch`.
+pub fn parse_page(
+    body: &[u8],
+    watch: &Watch,
+    received_at: DateTime<Utc>,
+) -> Result<Page, FetchError> {
+    let response: SearchResponse =
+        serde_json::from_slice(body).map_err(|err| FetchError::Payload(err.to_string()))?;
+    let mut page = Page {
+        next: response.meta.next_token,
+        newest: response.meta.newest_id,
+        ..Page::default()
+    };
+    for raw in response.data {
+        match Post::deserialize(&raw) {
+            Ok(post) if is_post_id(&post.id) => {
+                page.mentions
+                    .push(mention(post, &response.includes.users, watch, received_at))
+            }
+            _ => page.rejected += 1,
+        }
+    }
+    Ok(page)
+}
+
+fn is_post_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 19 && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn mention(post: Post, users: &[User], watch: &Watch, received_at: DateTime<Utc>) -> Mention {
+    let author = users.iter().find(|u| u.id == post.author_id);
+    let handle = author.map_or_else(|| post.author_id.clone(), |u| u.username.clone());
+    let referenced = |kind: &str| {
+        post.referenced_tweets
+            .iter()
+            .find(|r| r.kind == kind && is_post_id(&r.id))
+            .map(|r| MentionId::new(Platform::X, &r.id))
+    };
+    let voice = if watch.is_own(Platform::X, &post.author_id, &handle) {
+        Voice::Brand
+    } else {
+        Voice::Customer
+    };
+    Mention {
+        id: MentionId::new(Platform::X, &post.id),
+        platform: Platform::X,
+        url: format!("https://x.com/{handle}/status/{}", post.id),
+        author: Author {
+            id: post.author_id.clone(),
+            handle,
+            display_name: author.and_then(|u| u.name.clone()),
+            followers: author
+                .and_then(|u| u.public_metrics.as_ref())
+                .and_then(|m| m.followers_count),
+        },
+        text: post.note_tweet.map_or(post.text, |note| note.text),
+        created_at: post.created_at.unwrap_or(received_at),
+        received_at,
+        in_reply_to: referenced("replied_to"),
+        quotes: referenced("quoted"),
+        brand: watch.brand.clone(),
+        voice,
+    }
+}
+
+/// `x-rate-limit-reset` is a Unix time in seconds.
+fn reset_at(response: &Response) -> Option<DateTime<Utc>> {
+    let epoch = response.header("x-rate-limit-reset")?.trim().parse().ok()?;
+    Utc.timestamp_opt(epoch, 0).single()
+}
+
+#[async_trait]
+impl SearchSource for XSearch {
+    fn platform(&self) -> Platform {
+        Platform::X
+    }
+
+    async fn fetch(&self, request: &PageRequest<'_>) -> Result<Page, FetchError> {
+        let bearer = self
+            .bearer
+            .as_ref()
+            .ok_or(FetchError::NotConfigured("X_BEARER_TOKEN is not set"))?;
+        let bearer = std::str::from_utf8(bearer.expose()).unwrap_or_default();
+        let start_time = request
+            .horizon
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let mut params = vec![
+            ("query", request.watch.query.as_str()),
+            ("max_results", "100"),
+            ("expansions", "author_id"),
+            ("user.fields", "public_metrics"),
+            ("tweet.fields", "created_at,referenced_tweets,note_tweet"),
+        ];
+        match request.cursor {
+            // The same since_id on every page of one pass.
+            Some(since_id) => params.push(("since_id", since_id)),
+            None => params.push(("start_time", &start_time)),
+        }
+        if let Some(token) = request.page {
+            params.push(("next_token", token));
+        }
+        let url = fetch::url(&self.base_url, SEARCH_PATH, &params);
+        let response = self.http.get(&url, Some(bearer), request.timeout).await?;
+        if response.status == 429 {
+            return Err(FetchError::RateLimited {
+                until: reset_at(&response).unwrap_or(request.now + DEFAULT_BACKOFF),
+            });
+        }
+        if !(200..300).contains(&response.status) {
+            return Err(fetch::status_error(&response));
+        }
+        let mut page = parse_page(&response.body, request.watch, request.now)?;
+        if response.header("x-rate-limit-remaining").map(str::trim) == Some("0") {
+            page.exhausted_until = reset_at(&response);
+        }
+        Ok(page)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::watch::Account;
+    use serde_json::json;
+
+    fn watch() -> Watch {
+        Watch::new(
+            "Northwind",
+            "northwind",
+            vec![Platform::X],
+            vec![Account::parse("x:900").unwrap()],
+            "2026-11-24T00:00:00Z".parse().unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn posts_become_mentions_with_reach_and_voice() {
+        let body = json!({
+            "data": [
+                {"id": "1862000000000000011", "text": "@northwind lost my bag", "author_id": "42",
+                 "created_at": "2026-11-24T09:58:00.000Z",
+                 "referenced_tweets": [{"type": "replied_to", "id": "1862000000000000001"}]},
+                {"id": "1862000000000000010", "text": "@dana sorry, DM us", "author_id": "900"},
+                {"id": "not-an-id", "text": "x", "author_id": "1"}
+            ],
+            "includes": {"users": [
+                {"id": "42", "username": "dana", "name": "Dana", "public_metrics": {"followers_count": 812}},
+                {"id": "900", "username": "northwind"}
+            ]},
+            "meta": {"newest_id": "1862000000000000011", "oldest_id": "1862000000000000010", "result_count": 3, "next_token": "b26v89"}
+        });
+        let now = "2026-11-24T10:00:00Z".parse().unwrap();
+        let page = parse_page(body.to_string().as_bytes(), &watch(), now).unwrap();
+        assert_eq!(page.mentions.len(), 2);
+        assert_eq!(page.rejected, 1);
+        assert_eq!(page.next.as_deref(), Some("b26v89"));
+        assert_eq!(page.newest.as_deref(), Some("1862000000000000011"));
+        let first = &page.mentions[0];
+        assert_eq!(first.author.followers, Some(812));
+        assert_eq!(first.brand, "Northwind");
+        assert_eq!(first.voice, Voice::Customer);
+        assert_eq!(
+            first.in_reply_to.as_ref().map(MentionId::as_str),
+            Some("x:1862000000000000001")
+        );
+        assert_eq!(page.mentions[1].voice, Voice::Brand);
+        assert_eq!(page.mentions[1].created_at, now);
+    }
+
+    #[test]
+    fn an_empty_result_has_no_cursor() {
+        let body = br#"{"meta": {"result_count": 0}}"#;
+        let page = parse_page(body, &watch(), Utc::now()).unwrap();
+        assert!(page.mentions.is_empty() && page.newest.is_none() && page.next.is_none());
+    }
+}
