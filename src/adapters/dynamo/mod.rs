@@ -268,6 +268,49 @@ impl DynamoStore {
         self.query_mentions(query, limit).await
     }
 
+    /// Writes (or overwrites) one item.
+    async fn put<T: Serialize>(&self, item: T) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// Every item of one small partition (the roster, the watches), read
+    /// consistently.
+    async fn partition<T: serde::de::DeserializeOwned>(
+        &self,
+        pk: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(pk))
+            .consistent_read(true);
+        self.query_items(query, usize::MAX).await
+    }
+
+    /// Deletes one item; true if it was there.
+    async fn delete(&self, pk: &str, sk: String) -> Result<bool, StoreError> {
+        let output = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(output.attributes.is_some_and(|a| !a.is_empty()))
+    }
+
     /// Mention records from a query on one of the mention indexes.
     async fn query_mentions(
         &self,
@@ -560,44 +603,20 @@ impl MentionStore for DynamoStore {
 #[async_trait]
 impl RosterStore for DynamoStore {
     async fn put_contact(&self, contact: &OnCallContact) -> Result<(), StoreError> {
-        let item = ContactItem {
+        self.put(ContactItem {
             pk: ROSTER_PK.into(),
             sk: format!("CONTACT#{}", contact.phone),
             contact: contact.clone(),
-        };
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+        })
+        .await
     }
 
     async fn contacts(&self) -> Result<Vec<OnCallContact>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :roster")
-            .expression_attribute_values(":roster", s(ROSTER_PK))
-            .consistent_read(true);
-        let items: Vec<ContactItem> = self.query_items(query, usize::MAX).await?;
+        let items: Vec<ContactItem> = self.partition(ROSTER_PK).await?;
         Ok(items.into_iter().map(|item| item.contact).collect())
     }
 
     async fn remove_contact(&self, phone: &PhoneNumber) -> Result<bool, StoreError> {
-        let output = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(ROSTER_PK))
-            .key("sk", s(format!("CONTACT#{phone}")))
-            .return_values(ReturnValue::AllOld)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(output.attributes.is_some_and(|a| !a.is_empty()))
+        self.delete(ROSTER_PK, format!("CONTACT#{phone}")).await
     }
 }

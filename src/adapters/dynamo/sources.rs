@@ -11,7 +11,7 @@
 //! attribute of its item.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -57,30 +57,16 @@ impl SourceItem {
 #[async_trait]
 impl WatchStore for DynamoStore {
     async fn put_watch(&self, watch: &Watch) -> Result<(), StoreError> {
-        let item = WatchItem {
+        self.put(WatchItem {
             pk: WATCH_PK.into(),
             sk: watch_sk(&watch.brand),
             watch: watch.clone(),
-        };
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+        })
+        .await
     }
 
     async fn watches(&self) -> Result<Vec<Watch>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :watch")
-            .expression_attribute_values(":watch", s(WATCH_PK))
-            .consistent_read(true);
-        let items: Vec<WatchItem> = self.query_items(query, usize::MAX).await?;
+        let items: Vec<WatchItem> = self.partition(WATCH_PK).await?;
         Ok(items.into_iter().map(|item| item.watch).collect())
     }
 
@@ -93,17 +79,7 @@ impl WatchStore for DynamoStore {
     }
 
     async fn remove_watch(&self, brand: &str) -> Result<bool, StoreError> {
-        let output = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(WATCH_PK))
-            .key("sk", s(watch_sk(brand)))
-            .return_values(ReturnValue::AllOld)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(output.attributes.is_some_and(|a| !a.is_empty()))
+        self.delete(WATCH_PK, watch_sk(brand)).await
     }
 }
 
