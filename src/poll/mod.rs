@@ -397,7 +397,11 @@ impl Poller {
         let key = &state.key;
         let text = match (wanted, state.alarm) {
             (Some(alarm), None) => match self.sources.raise_alarm(key, alarm, now).await {
-                Ok(true) => alarm_text(state, alarm),
+                Ok(true) => {
+                    // The deployment counts this line as the source-health metric.
+                    warn!(brand = %key.brand, platform = %key.platform, "source health alarm raised");
+                    alarm_text(state, alarm)
+                }
                 Ok(false) => return 0,
                 Err(err) => {
                     error!(error = %err, "alarm not raised");
@@ -405,10 +409,13 @@ impl Poller {
                 }
             },
             (None, Some(_)) => match self.sources.clear_alarm(key).await {
-                Ok(true) => format!(
-                    "Earshot: {} search for {} is working again.",
-                    key.platform, key.brand
-                ),
+                Ok(true) => {
+                    info!(brand = %key.brand, platform = %key.platform, "source health alarm cleared");
+                    format!(
+                        "Earshot: {} search for {} is working again.",
+                        key.platform, key.brand
+                    )
+                }
                 Ok(false) => return 0,
                 Err(err) => {
                     error!(error = %err, "alarm not cleared");
