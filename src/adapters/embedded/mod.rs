@@ -152,19 +152,19 @@ impl EmbeddedStore {
         until: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<MentionRecord>, StoreError> {
-        self.records(
+        self.json_rows(
             "SELECT record FROM mentions WHERE open_state = ?1 AND open_since <= ?2
                  ORDER BY open_since, id LIMIT ?3",
             params![state, sort_key(until), limit as i64],
         )
     }
 
-    /// Mention records selected by `sql`, whose one column is the record.
-    fn records(
+    /// Rows selected by `sql`, whose one column is a JSON document.
+    pub(super) fn json_rows<T: serde::de::DeserializeOwned>(
         &self,
         sql: &str,
         params: impl rusqlite::Params,
-    ) -> Result<Vec<MentionRecord>, StoreError> {
+    ) -> Result<Vec<T>, StoreError> {
         let conn = self.conn();
         let mut statement = conn.prepare(sql).map_err(unavailable)?;
         let rows = statement
@@ -264,7 +264,7 @@ impl MentionStore for EmbeddedStore {
         until: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<MentionRecord>, StoreError> {
-        self.records(
+        self.json_rows(
             "SELECT record FROM mentions WHERE received_at > ?1 AND received_at <= ?2
                  ORDER BY received_at DESC, id DESC LIMIT ?3",
             params![sort_key(since), sort_key(until), limit as i64],
@@ -277,7 +277,7 @@ impl MentionStore for EmbeddedStore {
         since: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<MentionRecord>, StoreError> {
-        self.records(
+        self.json_rows(
             "SELECT record FROM mentions WHERE author_key = ?1 AND created_at > ?2
                  ORDER BY created_at DESC, id DESC LIMIT ?3",
             params![author.to_string(), sort_key(since), limit as i64],
@@ -432,15 +432,7 @@ impl RosterStore for EmbeddedStore {
     }
 
     async fn contacts(&self) -> Result<Vec<OnCallContact>, StoreError> {
-        let conn = self.conn();
-        let mut statement = conn
-            .prepare("SELECT contact FROM roster ORDER BY phone")
-            .map_err(unavailable)?;
-        let rows = statement
-            .query_map([], |row| row.get::<_, String>(0))
-            .map_err(unavailable)?;
-        rows.map(|json| serde_json::from_str(&json.map_err(unavailable)?).map_err(corrupt))
-            .collect()
+        self.json_rows("SELECT contact FROM roster ORDER BY phone", [])
     }
 
     async fn remove_contact(&self, phone: &PhoneNumber) -> Result<bool, StoreError> {

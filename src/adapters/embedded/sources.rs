@@ -64,15 +64,7 @@ impl WatchStore for EmbeddedStore {
     }
 
     async fn watches(&self) -> Result<Vec<Watch>, StoreError> {
-        let conn = self.conn();
-        let mut statement = conn
-            .prepare("SELECT watch FROM watches ORDER BY brand")
-            .map_err(unavailable)?;
-        let rows = statement
-            .query_map([], |row| row.get::<_, String>(0))
-            .map_err(unavailable)?;
-        rows.map(|json| serde_json::from_str(&json.map_err(unavailable)?).map_err(corrupt))
-            .collect()
+        self.json_rows("SELECT watch FROM watches ORDER BY brand", [])
     }
 
     async fn watch(&self, brand: &str) -> Result<Option<Watch>, StoreError> {
