@@ -62,6 +62,11 @@ pub const MASTODON_BASE_URL_VAR: &str = "MASTODON_BASE_URL";
 pub const REDDIT_API_BASE_URL_VAR: &str = "REDDIT_API_BASE_URL";
 pub const X_BEARER_TOKEN_VAR: &str = "X_BEARER_TOKEN";
 pub const MASTODON_ACCESS_TOKEN_VAR: &str = "MASTODON_ACCESS_TOKEN";
+pub const META_APP_SECRET_VAR: &str = "META_APP_SECRET";
+pub const META_VERIFY_TOKEN_VAR: &str = "META_VERIFY_TOKEN";
+pub const META_ACCESS_TOKEN_VAR: &str = "META_ACCESS_TOKEN";
+pub const META_GRAPH_BASE_URL_VAR: &str = "META_GRAPH_BASE_URL";
+pub const MASTODON_WEBHOOK_SECRET_VAR: &str = "MASTODON_WEBHOOK_SECRET";
 
 /// Secrets may be given directly (local use) or, on Lambda, as the name of
 /// an SSM SecureString parameter in `<NAME>_PARAM`, read once at cold start.
@@ -78,8 +83,15 @@ pub const FUNCTION_ENVIRONMENT: &[FunctionEnvironment] = &[
             RETENTION_VAR,
             SMS_SENDER_ID_VAR,
             SMS_ORIGINATION_VAR,
+            META_GRAPH_BASE_URL_VAR,
         ],
-        secrets: &[X_SECRET_VAR],
+        secrets: &[
+            X_SECRET_VAR,
+            META_APP_SECRET_VAR,
+            META_VERIFY_TOKEN_VAR,
+            META_ACCESS_TOKEN_VAR,
+            MASTODON_WEBHOOK_SECRET_VAR,
+        ],
     },
     FunctionEnvironment {
         function: "poll",

@@ -155,6 +155,16 @@ impl HttpResponse {
         }
     }
 
+    /// A plain-text answer, such as an echoed challenge.
+    pub fn text(status_code: u16, body: impl Into<String>) -> Self {
+        Self {
+            status_code,
+            headers: HashMap::from([("content-type".into(), "text/plain".into())]),
+            body: body.into(),
+            is_base64_encoded: false,
+        }
+    }
+
     /// An error answer: a short message that is safe to show the caller.
     pub fn error(status_code: u16, message: impl Into<String>) -> Self {
         Self::json(status_code, &json!({ "error": message.into() }))

@@ -1,15 +1,25 @@
 //! The webhook function: platform challenges and signed deliveries in,
-//! stored mentions and alerts out.
+//! stored mentions and alerts out. One route per platform: X, Meta
+//! (Facebook Pages and Instagram) and Mastodon.
 
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use tracing::{error, info, warn};
 
-use crate::adapters::secrets;
+use crate::adapters::{Deps, secrets};
 use crate::config::{self, ConfigError, Secret};
+use crate::domain::{Mention, Platform};
 use crate::http::{HttpRequest, HttpResponse};
-use crate::ingest::{IngestError, Ingestor};
-use crate::platforms::{self, PayloadError};
+use crate::ingest::{Clock, IngestError, Ingestor, Outcome};
+use crate::platforms::meta::{self, GraphClient, MetaChange};
+use crate::platforms::{self, PayloadError, RejectedPost, mastodon};
+use crate::poll::fetch::{FetchError, Http};
+use crate::poll::setup::optional_secret;
+use crate::ports::{MentionRevisions, Revision, StoreError, WatchStore};
 use crate::signature;
+use crate::watch::Watch;
 
 /// Larger bodies are refused before any parsing. Real deliveries are a few
 /// kilobytes; this bounds the work an unauthenticated caller can cause.
@@ -17,20 +27,66 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 pub const X_SIGNATURE_HEADER: &str = "x-twitter-webhooks-signature";
 pub const X_PATH: &str = "/webhooks/x";
+pub const META_SIGNATURE_HEADER: &str = "x-hub-signature-256";
+pub const META_PATH: &str = "/webhooks/meta";
+pub const MASTODON_SIGNATURE_HEADER: &str = "x-hub-signature";
+pub const MASTODON_PATH: &str = "/webhooks/mastodon";
 
-/// Secrets the webhook verifies deliveries with.
+/// Secrets the webhook verifies deliveries with. Only X is required; a
+/// platform whose secret is unset answers 404 on its route.
 pub struct WebhookSecrets {
     pub x_consumer_secret: Secret,
+    pub meta_app_secret: Option<Secret>,
+    pub meta_verify_token: Option<Secret>,
+    /// Reads the text of Instagram mentions, which the webhook omits.
+    pub meta_access_token: Option<Secret>,
+    pub mastodon_webhook_secret: Option<Secret>,
 }
 
 pub struct Webhook {
     secrets: WebhookSecrets,
     ingestor: Ingestor,
+    watches: Arc<dyn WatchStore>,
+    revisions: Arc<dyn MentionRevisions>,
+    graph: Option<GraphClient>,
+}
+
+/// What one delivery came to, before it is turned into an answer.
+#[derive(Default)]
+struct Tally {
+    outcomes: Vec<Outcome>,
+    revised: usize,
+    rejected: Vec<RejectedPost>,
+    ignored: Vec<String>,
+    /// The answer for the first failure; the platform will retry.
+    failure: Option<HttpResponse>,
 }
 
 impl Webhook {
-    pub fn new(secrets: WebhookSecrets, ingestor: Ingestor) -> Self {
-        Self { secrets, ingestor }
+    /// Fails only if the HTTP client for Graph API look-ups cannot be built.
+    pub fn new(secrets: WebhookSecrets, deps: &Deps, clock: Clock) -> Result<Self, FetchError> {
+        let graph = match &secrets.meta_access_token {
+            Some(token) => Some(GraphClient::new(
+                Http::new()?,
+                config::optional(config::META_GRAPH_BASE_URL_VAR)
+                    .unwrap_or_else(|| meta::DEFAULT_GRAPH_BASE_URL.to_owned()),
+                token.clone(),
+            )),
+            None => None,
+        };
+        Ok(Self {
+            secrets,
+            ingestor: deps.ingestor(clock),
+            watches: deps.watches.clone(),
+            revisions: deps.revisions.clone(),
+            graph,
+        })
+    }
+
+    /// Reads Instagram mentions through this client instead.
+    pub fn with_graph(mut self, graph: GraphClient) -> Self {
+        self.graph = Some(graph);
+        self
     }
 
     #[tracing::instrument(skip_all, fields(method = %request.method(), path = %request.path()))]
@@ -38,9 +94,15 @@ impl Webhook {
         let response = match (request.path(), request.method()) {
             (X_PATH, "GET") => self.x_challenge(request),
             (X_PATH, "POST") => self.x_delivery(request).await,
-            (X_PATH, _) => {
+            (META_PATH, "GET") => self.meta_challenge(request),
+            (META_PATH, "POST") => self.meta_delivery(request).await,
+            (MASTODON_PATH, "POST") => self.mastodon_delivery(request).await,
+            (X_PATH | META_PATH, _) => {
                 HttpResponse::error(405, "use GET for the challenge or POST for deliveries")
                     .with_header("allow", "GET, POST")
+            }
+            (MASTODON_PATH, _) => {
+                HttpResponse::error(405, "use POST for deliveries").with_header("allow", "POST")
             }
             _ => HttpResponse::error(404, "no webhook at this path"),
         };
@@ -58,66 +120,251 @@ impl Webhook {
     }
 
     async fn x_delivery(&self, request: &HttpRequest) -> HttpResponse {
-        let body = match signed_body(request) {
+        let secret = self.secrets.x_consumer_secret.expose();
+        let body = match verified_body(request, X_SIGNATURE_HEADER, |body, signature| {
+            signature::verify_x(secret, body, signature)
+        }) {
             Ok(body) => body,
             Err(response) => return response,
         };
-        let signature = request.header(X_SIGNATURE_HEADER).unwrap_or_default();
-        if !signature::verify_x(self.secrets.x_consumer_secret.expose(), &body, signature) {
-            warn!(
-                has_header = !signature.is_empty(),
-                "X delivery with a bad signature"
-            );
-            return HttpResponse::error(401, format!("missing or invalid {X_SIGNATURE_HEADER}"));
-        }
         let delivery = match platforms::x::parse_delivery(&body, self.ingestor.clock.now()) {
             Ok(delivery) => delivery,
             Err(err) => return payload_error(&err),
         };
-        self.ingest_all(delivery).await
+        let mut tally = Tally::noting(delivery.rejected, delivery.ignored);
+        for mention in delivery.mentions {
+            self.ingest(mention, &mut tally).await;
+        }
+        tally.answer()
     }
 
-    /// Stores every readable post, even when one fails, then answers 5xx if
-    /// any failed so the platform retries; duplicates are absorbed by then.
-    async fn ingest_all(&self, delivery: platforms::Delivery) -> HttpResponse {
-        for rejected in &delivery.rejected {
-            warn!(index = rejected.index, reason = %rejected.reason, "post rejected");
+    /// Meta's subscription handshake: echo `hub.challenge` when the mode is
+    /// `subscribe` and the token is ours.
+    fn meta_challenge(&self, request: &HttpRequest) -> HttpResponse {
+        let Some(expected) = &self.secrets.meta_verify_token else {
+            return not_configured("Meta", config::META_VERIFY_TOKEN_VAR);
+        };
+        if request.query("hub.mode").as_deref() != Some("subscribe") {
+            return HttpResponse::error(400, "hub.mode must be subscribe");
         }
-        let received = delivery.mentions.len() + delivery.rejected.len();
-        let mut outcomes = Vec::with_capacity(delivery.mentions.len());
-        let mut failure: Option<IngestError> = None;
-        for mention in delivery.mentions {
-            match self.ingestor.ingest(mention).await {
-                Ok(outcome) => outcomes.push(outcome),
-                Err(err) => {
-                    error!(error = %err, "ingest failed");
-                    failure.get_or_insert(err);
+        let Some(challenge) = request.query("hub.challenge").filter(|c| !c.is_empty()) else {
+            return HttpResponse::error(400, "missing hub.challenge query parameter");
+        };
+        let token = request.query("hub.verify_token").unwrap_or_default();
+        if !signature::same_secret(expected.expose(), token.as_bytes()) {
+            warn!("Meta handshake with the wrong verify token");
+            return HttpResponse::error(403, "hub.verify_token does not match");
+        }
+        HttpResponse::text(200, challenge)
+    }
+
+    async fn meta_delivery(&self, request: &HttpRequest) -> HttpResponse {
+        let Some(secret) = &self.secrets.meta_app_secret else {
+            return not_configured("Meta", config::META_APP_SECRET_VAR);
+        };
+        let body = match verified_hex_body(request, META_SIGNATURE_HEADER, secret) {
+            Ok(body) => body,
+            Err(response) => return response,
+        };
+        let watches = match self.watches.watches().await {
+            Ok(watches) => watches,
+            Err(err) => return store_unavailable(&err),
+        };
+        let brand_of = |platform: Platform, account: &str| brand_of(&watches, platform, account);
+        let now = self.ingestor.clock.now();
+        let delivery = match meta::parse_delivery(&body, now, &brand_of) {
+            Ok(delivery) => delivery,
+            Err(err) => return payload_error(&err),
+        };
+        let mut tally = Tally::noting(delivery.rejected, delivery.ignored);
+        for change in delivery.changes {
+            match change {
+                MetaChange::Posted(mention) => self.ingest(mention, &mut tally).await,
+                MetaChange::Edited(mention) => self.edit(mention, &mut tally).await,
+                MetaChange::Removed { id, at } => {
+                    let removed = Revision::Removed { at };
+                    match self.revisions.revise_mention(&id, &removed).await {
+                        Ok(true) => tally.revised += 1,
+                        Ok(false) => tally.ignored.push(format!("removal of unseen {id}")),
+                        Err(err) => tally.failed(store_unavailable(&err)),
+                    }
+                }
+                MetaChange::InstagramMention(mentioned) => {
+                    let brand = brand_of(Platform::Instagram, &mentioned.account);
+                    let mention = match &self.graph {
+                        Some(graph) => match graph.mention(&mentioned, &brand, now).await {
+                            Ok(mention) => mention,
+                            Err(err) => {
+                                // 5xx: Meta retries, and the lookup with it.
+                                warn!(error = %err, id = %mentioned.id(), "Instagram lookup failed");
+                                tally.failed(HttpResponse::error(
+                                    502,
+                                    "could not read an Instagram mention; retry",
+                                ));
+                                continue;
+                            }
+                        },
+                        None => meta_without_text(&mentioned, &brand, now),
+                    };
+                    self.ingest(mention, &mut tally).await;
                 }
             }
         }
-        if let Some(err) = failure {
-            return match err {
-                IngestError::AlertNotDelivered { .. } => {
-                    HttpResponse::error(502, "stored, but the alert SMS was not delivered; retry")
+        tally.answer()
+    }
+
+    async fn mastodon_delivery(&self, request: &HttpRequest) -> HttpResponse {
+        let Some(secret) = &self.secrets.mastodon_webhook_secret else {
+            return not_configured("Mastodon", config::MASTODON_WEBHOOK_SECRET_VAR);
+        };
+        let body = match verified_hex_body(request, MASTODON_SIGNATURE_HEADER, secret) {
+            Ok(body) => body,
+            Err(response) => return response,
+        };
+        let (status, edited) = match mastodon::parse_webhook(&body) {
+            Ok(mastodon::WebhookStatus::Created(status)) => (status, false),
+            Ok(mastodon::WebhookStatus::Updated(status)) => (status, true),
+            Ok(mastodon::WebhookStatus::Other(event)) => {
+                return Tally {
+                    ignored: vec![event],
+                    ..Tally::default()
                 }
-                IngestError::NoFreeCode(_) => {
-                    HttpResponse::error(500, "could not allocate an alert code")
-                }
-                IngestError::Store(_) => HttpResponse::error(503, "storage unavailable; retry"),
-            };
+                .answer();
+            }
+            Err(err) => return payload_error(&err),
+        };
+        let watches = match self.watches.watches().await {
+            Ok(watches) => watches,
+            Err(err) => return store_unavailable(&err),
+        };
+        let mut tally = Tally::default();
+        let Some(watch) = mastodon::watch_for(&status, &watches) else {
+            tally
+                .ignored
+                .push("status mentions no watched brand".into());
+            return tally.answer();
+        };
+        let own = watch.is_own(Platform::Mastodon, &status.account.id, &status.account.acct);
+        let brand = watch.brand.clone();
+        match mastodon::mention(status, &brand, own, self.ingestor.clock.now()) {
+            Some(mention) if edited => self.edit(mention, &mut tally).await,
+            Some(mention) => self.ingest(mention, &mut tally).await,
+            None => tally.ignored.push("reblog".into()),
         }
+        tally.answer()
+    }
+
+    /// Stores the post; a failure is kept for the answer, the rest go on.
+    async fn ingest(&self, mention: Mention, tally: &mut Tally) {
+        match self.ingestor.ingest(mention).await {
+            Ok(outcome) => tally.outcomes.push(outcome),
+            Err(err) => {
+                error!(error = %err, "ingest failed");
+                tally.failed(retry_answer(&err));
+            }
+        }
+    }
+
+    /// Updates the stored post's text, or stores it if this is the first
+    /// Earshot hears of it.
+    async fn edit(&self, mention: Mention, tally: &mut Tally) {
+        let revision = Revision::Edited {
+            text: mention.text.clone(),
+            at: mention.received_at,
+        };
+        match self.revisions.revise_mention(&mention.id, &revision).await {
+            Ok(true) => tally.revised += 1,
+            Ok(false) => self.ingest(mention, tally).await,
+            Err(err) => tally.failed(store_unavailable(&err)),
+        }
+    }
+}
+
+impl Tally {
+    /// Starts with what the parser refused or skipped.
+    fn noting(rejected: Vec<RejectedPost>, ignored: Vec<String>) -> Self {
+        Self {
+            rejected,
+            ignored,
+            ..Self::default()
+        }
+    }
+
+    fn failed(&mut self, answer: HttpResponse) {
+        self.failure.get_or_insert(answer);
+    }
+
+    /// 200 with what happened, or 5xx if anything failed so the platform
+    /// retries; what was stored is absorbed as duplicates by then.
+    fn answer(self) -> HttpResponse {
+        for rejected in &self.rejected {
+            warn!(index = rejected.index, reason = %rejected.reason, "post rejected");
+        }
+        if let Some(answer) = self.failure {
+            return answer;
+        }
+        let outcomes = &self.outcomes;
         HttpResponse::json(
             200,
             &json!({
-                "received": received,
+                "received": outcomes.len() + self.revised + self.rejected.len() + self.ignored.len(),
                 "stored": outcomes.iter().filter(|o| !o.duplicate).count(),
                 "duplicates": outcomes.iter().filter(|o| o.duplicate).count(),
+                "revised": self.revised,
                 "sms_sent": outcomes.iter().map(|o| o.sms_sent).sum::<usize>(),
                 "mentions": outcomes,
-                "rejected": delivery.rejected,
-                "ignored": delivery.ignored,
+                "rejected": self.rejected,
+                "ignored": self.ignored,
             }),
         )
+    }
+}
+
+fn retry_answer(err: &IngestError) -> HttpResponse {
+    match err {
+        IngestError::AlertNotDelivered { .. } => {
+            HttpResponse::error(502, "stored, but the alert SMS was not delivered; retry")
+        }
+        IngestError::NoFreeCode(_) => HttpResponse::error(500, "could not allocate an alert code"),
+        IngestError::Store(_) => HttpResponse::error(503, "storage unavailable; retry"),
+    }
+}
+
+/// The brand that owns a Page or Instagram account, or the account itself
+/// when no watch lists it.
+fn brand_of(watches: &[Watch], platform: Platform, account: &str) -> String {
+    watches
+        .iter()
+        .find(|watch| watch.is_own(platform, account, account))
+        .map(|watch| watch.brand.clone())
+        .unwrap_or_else(|| format!("{platform}:{account}"))
+}
+
+/// An Instagram mention whose words could not be asked for: stored with a
+/// link so nothing is lost, triaged as having no text.
+fn meta_without_text(
+    mentioned: &meta::InstagramMention,
+    brand: &str,
+    now: DateTime<Utc>,
+) -> Mention {
+    warn!(id = %mentioned.id(), "Instagram mention stored without its text: no access token");
+    Mention {
+        id: mentioned.id(),
+        platform: Platform::Instagram,
+        url: format!("https://www.instagram.com/p/{}/", mentioned.media_id),
+        author: crate::domain::Author {
+            id: String::new(),
+            handle: "unknown".into(),
+            display_name: None,
+            followers: None,
+        },
+        text: String::new(),
+        created_at: now,
+        received_at: now,
+        in_reply_to: None,
+        quotes: None,
+        brand: brand.to_owned(),
+        voice: crate::domain::Voice::Customer,
     }
 }
 
@@ -143,11 +390,74 @@ fn payload_error(err: &PayloadError) -> HttpResponse {
     HttpResponse::error(400, err.to_string())
 }
 
+/// The bounded raw body, if `verify` accepts the signature in `header`;
+/// otherwise the 4xx answer.
+fn verified_body(
+    request: &HttpRequest,
+    header: &str,
+    verify: impl Fn(&[u8], &str) -> bool,
+) -> Result<Vec<u8>, HttpResponse> {
+    let body = signed_body(request)?;
+    let signature = request.header(header).unwrap_or_default();
+    if !verify(&body, signature) {
+        warn!(
+            header,
+            has_header = !signature.is_empty(),
+            "delivery with a bad signature"
+        );
+        return Err(HttpResponse::error(
+            401,
+            format!("missing or invalid {header}"),
+        ));
+    }
+    Ok(body)
+}
+
+/// Meta's and Mastodon's `sha256=<hex>` signatures.
+fn verified_hex_body(
+    request: &HttpRequest,
+    header: &str,
+    secret: &Secret,
+) -> Result<Vec<u8>, HttpResponse> {
+    verified_body(request, header, |body, signature| {
+        signature::verify_hex(secret.expose(), body, signature)
+    })
+}
+
+fn not_configured(platform: &str, secret: &str) -> HttpResponse {
+    warn!(platform, secret, "webhook route called but not configured");
+    HttpResponse::error(
+        404,
+        format!("the {platform} webhook is not configured here"),
+    )
+}
+
+fn store_unavailable(err: &StoreError) -> HttpResponse {
+    error!(error = %err, "storage failed");
+    HttpResponse::error(503, "storage unavailable; retry")
+}
+
 impl WebhookSecrets {
+    /// Only X's secret; the other routes stay off.
+    pub fn x_only(x_consumer_secret: Secret) -> Self {
+        Self {
+            x_consumer_secret,
+            meta_app_secret: None,
+            meta_verify_token: None,
+            meta_access_token: None,
+            mastodon_webhook_secret: None,
+        }
+    }
+
     /// From the environment only, for local use.
     pub fn from_env() -> Result<Self, ConfigError> {
+        let optional = |name| config::optional(name).map(Secret::new);
         Ok(Self {
             x_consumer_secret: config::required_secret(config::X_SECRET_VAR)?,
+            meta_app_secret: optional(config::META_APP_SECRET_VAR),
+            meta_verify_token: optional(config::META_VERIFY_TOKEN_VAR),
+            meta_access_token: optional(config::META_ACCESS_TOKEN_VAR),
+            mastodon_webhook_secret: optional(config::MASTODON_WEBHOOK_SECRET_VAR),
         })
     }
 
@@ -155,6 +465,11 @@ impl WebhookSecrets {
     pub async fn resolve(sdk: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
         Ok(Self {
             x_consumer_secret: secrets::resolve(sdk, config::X_SECRET_VAR).await?,
+            meta_app_secret: optional_secret(sdk, config::META_APP_SECRET_VAR).await?,
+            meta_verify_token: optional_secret(sdk, config::META_VERIFY_TOKEN_VAR).await?,
+            meta_access_token: optional_secret(sdk, config::META_ACCESS_TOKEN_VAR).await?,
+            mastodon_webhook_secret: optional_secret(sdk, config::MASTODON_WEBHOOK_SECRET_VAR)
+                .await?,
         })
     }
 }

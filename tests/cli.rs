@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use earshot::http::HttpRequest;
-use earshot::signature::verify_x;
+use earshot::signature::{verify_hex, verify_x};
 
 const DEMO_SECRET: &str = "earshot-demo-secret";
 
@@ -134,10 +134,13 @@ fn phones_are_checked_when_added() {
 }
 
 #[test]
-fn the_demo_pages_for_the_two_urgent_posts_only() {
+fn the_demo_pages_for_the_four_urgent_posts_only() {
     let home = tempfile::tempdir().unwrap();
     let output = ok(earshot(home.path(), &[], &["demo"]));
-    assert!(output.contains("2 SMS in the outbox"), "{output}");
+    // Two on X, one on Facebook, one on Mastodon; the edit, removal and
+    // duplicate page nobody.
+    assert!(output.contains("4 SMS in the outbox"), "{output}");
+    assert!(output.contains("edited or removed in place"), "{output}");
     assert!(
         output.contains("duplicate: already stored, no second SMS"),
         "{output}"
@@ -153,7 +156,7 @@ fn sample_events_are_signed_with_the_demo_secret_over_their_payloads() {
     for entry in std::fs::read_dir(&events).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if !name.starts_with("webhook-x-") {
+        if !name.starts_with("webhook-") {
             continue;
         }
         let request: HttpRequest =
@@ -161,18 +164,24 @@ fn sample_events_are_signed_with_the_demo_secret_over_their_payloads() {
         if request.method() == "GET" {
             continue;
         }
-        let signature = request
-            .header("x-twitter-webhooks-signature")
-            .expect("signed");
-        let valid = verify_x(
-            DEMO_SECRET.as_bytes(),
-            &request.raw_body().unwrap(),
-            signature,
-        );
+        let body = request.raw_body().unwrap();
+        let valid = if name.starts_with("webhook-x-") {
+            let signature = request
+                .header("x-twitter-webhooks-signature")
+                .expect("signed");
+            verify_x(DEMO_SECRET.as_bytes(), &body, signature)
+        } else {
+            // Meta and Mastodon sign the same way, under different headers.
+            let signature = request
+                .header("x-hub-signature-256")
+                .or_else(|| request.header("x-hub-signature"))
+                .expect("signed");
+            verify_hex(DEMO_SECRET.as_bytes(), &body, signature)
+        };
         assert_eq!(valid, !name.contains("bad-signature"), "{name}");
         checked += 1;
     }
-    assert!(checked >= 7, "only {checked} signed events found");
+    assert!(checked >= 15, "only {checked} signed events found");
 }
 
 #[test]

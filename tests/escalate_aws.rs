@@ -56,11 +56,11 @@ impl Stack {
             Some(body),
         );
         let webhook = Webhook::new(
-            WebhookSecrets {
-                x_consumer_secret: Secret::new(SECRET),
-            },
-            deps.ingestor(Clock::Fixed(t0())),
-        );
+            WebhookSecrets::x_only(Secret::new(SECRET)),
+            deps,
+            Clock::Fixed(t0()),
+        )
+        .unwrap();
         webhook.handle(&request).await.status_code
     }
 

@@ -36,11 +36,11 @@ async fn start() -> Loop {
             .unwrap();
     }
     let webhook = Webhook::new(
-        WebhookSecrets {
-            x_consumer_secret: Secret::new(SECRET),
-        },
-        deps.ingestor(Clock::System),
-    );
+        WebhookSecrets::x_only(Secret::new(SECRET)),
+        &deps,
+        Clock::System,
+    )
+    .unwrap();
     let replies = deps.sms_replies(Clock::System).unwrap();
     Loop {
         moto,

@@ -6,12 +6,13 @@ mod support;
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use earshot::adapters::Deps;
 use earshot::adapters::dynamo::DynamoStore;
 use earshot::adapters::sns::SnsSms;
 use earshot::config::Secret;
 use earshot::domain::{AlertState, MentionId, Platform};
 use earshot::http::{HttpRequest, HttpResponse};
-use earshot::ingest::{Clock, Ingestor};
+use earshot::ingest::Clock;
 use earshot::ports::{MentionStore, RosterStore, SmsSender};
 use earshot::signature::x_signature;
 use earshot::webhook::{Webhook, WebhookSecrets, X_PATH, X_SIGNATURE_HEADER};
@@ -42,20 +43,20 @@ impl Stack {
     }
 
     fn webhook_with(&self, sms: Arc<dyn SmsSender>) -> Webhook {
-        let ingestor = Ingestor {
+        let deps = Deps {
             store: Arc::new(self.store.clone()),
             roster: Arc::new(self.store.clone()),
             follow_up: Arc::new(self.store.clone()),
             sms,
-            triage: Arc::new(earshot::triage::ModelTriage::shipped()),
-            clock: Clock::System,
+            watches: Arc::new(self.store.clone()),
+            revisions: Arc::new(self.store.clone()),
         };
         Webhook::new(
-            WebhookSecrets {
-                x_consumer_secret: Secret::new(SECRET),
-            },
-            ingestor,
+            WebhookSecrets::x_only(Secret::new(SECRET)),
+            &deps,
+            Clock::System,
         )
+        .unwrap()
     }
 
     async fn webhook(&self) -> Webhook {

@@ -26,11 +26,11 @@ async fn local() -> Local {
         .await
         .unwrap();
     let webhook = Webhook::new(
-        WebhookSecrets {
-            x_consumer_secret: Secret::new(SECRET),
-        },
-        deps.ingestor(Clock::System),
-    );
+        WebhookSecrets::x_only(Secret::new(SECRET)),
+        &deps,
+        Clock::System,
+    )
+    .unwrap();
     Local {
         _home: home,
         webhook,

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use crate::config::{self, ConfigError};
 use crate::escalate::Escalator;
 use crate::ingest::{Clock, Ingestor};
-use crate::ports::{FollowUpStore, MentionStore, RosterStore, SmsSender};
+use crate::ports::{
+    FollowUpStore, MentionRevisions, MentionStore, RosterStore, SmsSender, WatchStore,
+};
 use crate::sms_reply::SmsReplies;
 use crate::triage::ModelTriage;
 
@@ -30,6 +32,8 @@ pub struct Deps {
     pub roster: Arc<dyn RosterStore>,
     pub follow_up: Arc<dyn FollowUpStore>,
     pub sms: Arc<dyn SmsSender>,
+    pub watches: Arc<dyn WatchStore>,
+    pub revisions: Arc<dyn MentionRevisions>,
 }
 
 impl Deps {
@@ -52,6 +56,8 @@ impl Deps {
             roster: Arc::new(store.clone()),
             follow_up: Arc::new(store.clone()),
             sms: Arc::new(sms),
+            watches: Arc::new(store.clone()),
+            revisions: Arc::new(store.clone()),
         };
         Ok((deps, store))
     }
@@ -68,6 +74,8 @@ impl Deps {
             roster: Arc::new(store.clone()),
             follow_up: Arc::new(store.clone()),
             sms: Arc::new(embedded::OutboxSms::new(store.clone(), echo_sms)),
+            watches: Arc::new(store.clone()),
+            revisions: Arc::new(store.clone()),
         };
         Ok((deps, store))
     }

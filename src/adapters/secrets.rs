@@ -15,7 +15,11 @@ pub async fn resolve(
         return Ok(Secret::new(value));
     }
     let param_var = format!("{name}{SECRET_PARAM_SUFFIX}");
-    let Ok(parameter) = std::env::var(&param_var) else {
+    // An empty parameter name means "not used" (optional platforms).
+    let Some(parameter) = std::env::var(&param_var)
+        .ok()
+        .filter(|p| !p.trim().is_empty())
+    else {
         return Err(ConfigError::Missing(name));
     };
     let output = aws_sdk_ssm::Client::new(sdk)

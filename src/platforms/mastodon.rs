@@ -33,6 +33,16 @@ pub struct Status {
     pub account: Account,
     pub reblog: Option<serde::de::IgnoredAny>,
     pub edited_at: Option<DateTime<Utc>>,
+    /// The accounts the status @mentions.
+    #[serde(default)]
+    pub mentions: Vec<MentionedAccount>,
+}
+
+#[derive(Deserialize)]
+pub struct MentionedAccount {
+    pub id: String,
+    /// `user` for local accounts, `user@server` for remote ones.
+    pub acct: String,
 }
 
 #[derive(Deserialize)]
@@ -91,6 +101,26 @@ pub fn mention(
         quotes: None,
         brand: brand.to_owned(),
         voice: if own { Voice::Brand } else { Voice::Customer },
+    })
+}
+
+/// The watch a webhook status concerns: one whose account it mentions or
+/// wrote it, else one whose search terms it contains. Servers fire
+/// webhooks for every local status, so most concern no watch at all.
+pub fn watch_for<'w>(status: &Status, watches: &'w [Watch]) -> Option<&'w Watch> {
+    let by_account = watches.iter().find(|watch| {
+        is_own(watch, &status.account)
+            || status
+                .mentions
+                .iter()
+                .any(|m| watch.is_own(Platform::Mastodon, &m.id, &m.acct))
+    });
+    by_account.or_else(|| {
+        let text = html::to_text(&status.content).to_lowercase();
+        watches.iter().find(|watch| {
+            let terms = watch.query.trim().trim_start_matches('#').to_lowercase();
+            !terms.is_empty() && text.contains(&terms)
+        })
     })
 }
 

@@ -3,6 +3,7 @@
 pub mod bluesky;
 pub mod html;
 pub mod mastodon;
+pub mod meta;
 pub mod reddit;
 pub mod x;
 pub mod x_search;

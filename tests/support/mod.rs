@@ -110,8 +110,10 @@ impl Moto {
         earshot::adapters::Deps {
             store: std::sync::Arc::new(store.clone()),
             roster: std::sync::Arc::new(store.clone()),
-            follow_up: std::sync::Arc::new(store),
+            follow_up: std::sync::Arc::new(store.clone()),
             sms: std::sync::Arc::new(self.sns().await),
+            watches: std::sync::Arc::new(store.clone()),
+            revisions: std::sync::Arc::new(store),
         }
     }
 

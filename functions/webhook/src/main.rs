@@ -1,4 +1,4 @@
-//! Webhook function: X challenges and deliveries via a Function URL or an
+//! Webhook function: X, Meta and Mastodon challenges and deliveries via a Function URL or an
 //! HTTP API (payload 2.0). All logic lives in `earshot::webhook`.
 
 use earshot::adapters::Deps;
@@ -13,7 +13,7 @@ async fn main() -> Result<(), Error> {
     let sdk = earshot::adapters::aws_sdk_config().await;
     let secrets = WebhookSecrets::resolve(&sdk).await?;
     let (deps, _) = Deps::aws_from_env(&sdk).await?;
-    let webhook = Webhook::new(secrets, deps.ingestor(Clock::System));
+    let webhook = Webhook::new(secrets, &deps, Clock::System)?;
     let webhook = &webhook;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<HttpRequest>| async move {

@@ -85,7 +85,7 @@ impl Backend {
                     Storage::Aws { sdk, .. } => WebhookSecrets::resolve(sdk).await?,
                     Storage::Embedded(_) => WebhookSecrets::from_env()?,
                 };
-                let response = Webhook::new(secrets, self.deps.ingestor(self.clock))
+                let response = Webhook::new(secrets, &self.deps, self.clock)?
                     .handle(&request)
                     .await;
                 Ok(serde_json::to_string_pretty(&response)?)

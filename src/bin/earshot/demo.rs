@@ -8,6 +8,7 @@ use earshot::config::Secret;
 use earshot::domain::{MentionId, OnCallContact, PhoneNumber};
 use earshot::http::HttpRequest;
 use earshot::ingest::Clock;
+use earshot::watch::{Account, Watch};
 use earshot::webhook::{Webhook, WebhookSecrets};
 use serde_json::Value;
 
@@ -18,6 +19,25 @@ use crate::backend::Backend;
 /// nothing: it exists so the samples verify like real deliveries.
 pub const DEMO_SECRET: &str = "earshot-demo-secret";
 const DEMO_PHONE: &str = "+15555550100";
+/// The sample brand's accounts, as the sample payloads name them.
+const DEMO_ACCOUNTS: [&str; 4] = [
+    "x:1597000000000000001",
+    "facebook:104200000000777",
+    "instagram:17841400000000777",
+    "mastodon:NorthwindAir",
+];
+
+/// Every webhook secret set to the demo secret (no Graph API token: the
+/// Instagram mention sample is stored without its text).
+fn demo_secrets() -> WebhookSecrets {
+    let demo = || Some(Secret::new(DEMO_SECRET));
+    WebhookSecrets {
+        meta_app_secret: demo(),
+        meta_verify_token: demo(),
+        mastodon_webhook_secret: demo(),
+        ..WebhookSecrets::x_only(Secret::new(DEMO_SECRET))
+    }
+}
 
 pub async fn run(global: &GlobalArgs, events_dir: &Path) -> Result<()> {
     if global.aws {
@@ -50,12 +70,15 @@ pub async fn run(global: &GlobalArgs, events_dir: &Path) -> Result<()> {
         events_dir.display()
     );
 
-    let webhook = Webhook::new(
-        WebhookSecrets {
-            x_consumer_secret: Secret::new(DEMO_SECRET),
-        },
-        backend.deps.ingestor(clock),
-    );
+    // The brand's own accounts, so Meta and Mastodon deliveries find it.
+    let accounts = DEMO_ACCOUNTS
+        .iter()
+        .map(|raw| Account::parse(raw))
+        .collect::<Result<Vec<_>, _>>()?;
+    let watch = Watch::new("NorthwindAir", "northwind", vec![], accounts, Utc::now())?;
+    backend.deps.watches.put_watch(&watch).await?;
+
+    let webhook = Webhook::new(demo_secrets(), &backend.deps, clock)?;
     let mut files: Vec<_> = std::fs::read_dir(events_dir)
         .with_context(|| format!("cannot read {}", events_dir.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -76,6 +99,13 @@ pub async fn run(global: &GlobalArgs, events_dir: &Path) -> Result<()> {
         let body: Value = serde_json::from_str(&response.body).unwrap_or(Value::Null);
         if let Some(error) = body.get("error").and_then(Value::as_str) {
             println!("     {error}");
+        }
+        if let Some(revised) = body
+            .get("revised")
+            .and_then(Value::as_u64)
+            .filter(|&n| n > 0)
+        {
+            println!("     {revised} stored mention(s) edited or removed in place");
         }
         for outcome in body
             .get("mentions")

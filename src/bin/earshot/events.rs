@@ -8,7 +8,10 @@ use clap::Subcommand;
 use earshot::config::{self, Secret};
 use earshot::http::HttpRequest;
 use earshot::signature;
-use earshot::webhook::{X_PATH, X_SIGNATURE_HEADER};
+use earshot::webhook::{
+    MASTODON_PATH, MASTODON_SIGNATURE_HEADER, META_PATH, META_SIGNATURE_HEADER, X_PATH,
+    X_SIGNATURE_HEADER,
+};
 
 #[derive(Subcommand)]
 pub enum EventCommand {
@@ -16,6 +19,14 @@ pub enum EventCommand {
     X { payload: PathBuf },
     /// GET /webhooks/x?crc_token=TOKEN: X's challenge.
     XCrc { token: String },
+    /// POST /webhooks/meta carrying the payload, signed with META_APP_SECRET.
+    Meta { payload: PathBuf },
+    /// GET /webhooks/meta: Meta's subscription handshake with
+    /// META_VERIFY_TOKEN and the given challenge.
+    MetaVerify { challenge: String },
+    /// POST /webhooks/mastodon carrying the payload, signed with
+    /// MASTODON_WEBHOOK_SECRET.
+    Mastodon { payload: PathBuf },
 }
 
 pub fn run(command: EventCommand) -> Result<()> {
@@ -25,6 +36,28 @@ pub fn run(command: EventCommand) -> Result<()> {
             signed_x_delivery(&secret, String::from_utf8(crate::read_file(&payload)?)?)
         }
         EventCommand::XCrc { token } => x_challenge(&token),
+        EventCommand::Meta { payload } => {
+            let secret = config::required_secret(config::META_APP_SECRET_VAR)?;
+            signed_hex_delivery(
+                META_PATH,
+                META_SIGNATURE_HEADER,
+                &secret,
+                String::from_utf8(crate::read_file(&payload)?)?,
+            )
+        }
+        EventCommand::MetaVerify { challenge } => {
+            let token = config::required(config::META_VERIFY_TOKEN_VAR)?;
+            meta_verification(&token, &challenge)
+        }
+        EventCommand::Mastodon { payload } => {
+            let secret = config::required_secret(config::MASTODON_WEBHOOK_SECRET_VAR)?;
+            signed_hex_delivery(
+                MASTODON_PATH,
+                MASTODON_SIGNATURE_HEADER,
+                &secret,
+                String::from_utf8(crate::read_file(&payload)?)?,
+            )
+        }
     };
     println!("{}", serde_json::to_string_pretty(&event)?);
     Ok(())
@@ -49,4 +82,25 @@ pub fn x_challenge(token: &str) -> HttpRequest {
         .append_pair("crc_token", token)
         .finish();
     HttpRequest::new("GET", X_PATH, &query, &[], None)
+}
+
+/// A delivery signed the way Meta and Mastodon sign: `sha256=<hex>`.
+pub fn signed_hex_delivery(path: &str, header: &str, secret: &Secret, body: String) -> HttpRequest {
+    let signature = signature::hex_signature(secret.expose(), body.as_bytes());
+    HttpRequest::new(
+        "POST",
+        path,
+        "",
+        &[("content-type", "application/json"), (header, &signature)],
+        Some(body),
+    )
+}
+
+pub fn meta_verification(token: &str, challenge: &str) -> HttpRequest {
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("hub.mode", "subscribe")
+        .append_pair("hub.challenge", challenge)
+        .append_pair("hub.verify_token", token)
+        .finish();
+    HttpRequest::new("GET", META_PATH, &query, &[], None)
 }
