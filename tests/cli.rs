@@ -311,3 +311,89 @@ fn the_report_times_each_step_from_the_customers_post() {
         "{table}"
     );
 }
+
+/// `earshot invoke poll` against a Reddit search replayed by a local
+/// server: the first run stores both posts, the second finds them again
+/// and stores nothing, on the embedded store and with `--aws` on moto.
+#[tokio::test(flavor = "multi_thread")]
+async fn invoke_poll_stores_each_post_once_on_both_backends() {
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let reddit = MockServer::start().await;
+    let post = |id: &str, minute: u32| {
+        serde_json::json!({"kind": "t3", "data": {
+            "id": id, "name": format!("t3_{id}"), "author": "stranded_in_oslo",
+            "title": "Northwind cancelled our flight and nobody answers the phone",
+            "selftext": "Two kids, no hotel, desk closed.", "subreddit": "travel",
+            "permalink": format!("/r/travel/comments/{id}/northwind/"),
+            "url": format!("https://www.reddit.com/r/travel/comments/{id}/northwind/"),
+            "created_utc": 1_795_513_200.0 + f64::from(minute) * 60.0
+        }})
+    };
+    Mock::given(method("GET"))
+        .and(path("/search.json"))
+        .and(query_param("q", "northwind"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "kind": "Listing",
+            "data": {"after": null, "before": null, "children": [post("p2", 5), post("p1", 2)]}
+        })))
+        .mount(&reddit)
+        .await;
+
+    let moto = support::Moto::start();
+    let aws_env = moto.cli_env(&support::unique_table("clipoll"));
+    for env in [Vec::new(), aws_env] {
+        let home = tempfile::tempdir().unwrap();
+        let home = home.path();
+        let mut env = env;
+        env.push(("REDDIT_API_BASE_URL", reddit.uri()));
+        if env.iter().any(|(k, _)| *k == "EARSHOT_BACKEND") {
+            ok(earshot(home, &env, &["setup"]));
+        }
+        ok(earshot(
+            home,
+            &env,
+            &[
+                "watch",
+                "add",
+                "Northwind",
+                "--query",
+                "northwind",
+                "--platforms",
+                "reddit",
+            ],
+        ));
+        let event = support::repo_path("events/poll-schedule.json");
+        let run = |minute: &str| {
+            let now = format!("2026-11-24T09:{minute}:00Z");
+            let output = ok(earshot(
+                home,
+                &env,
+                &["invoke", "poll", event.to_str().unwrap(), "--now", &now],
+            ));
+            let summary: serde_json::Value = serde_json::from_str(&output).unwrap();
+            let source = &summary["sources"][0];
+            assert_eq!(source["platform"], "reddit", "{output}");
+            (
+                source["stored"].as_u64().unwrap(),
+                source["duplicates"].as_u64().unwrap(),
+            )
+        };
+        assert_eq!(run("50"), (2, 0));
+        let (stored, _) = run("51");
+        assert_eq!(stored, 0, "the second run stores nothing new");
+
+        let mentions = ok(earshot(
+            home,
+            &env,
+            &["mentions", "--json", "--since", "3650d"],
+        ));
+        assert_eq!(mentions.lines().count(), 2, "{mentions}");
+        let sources = ok(earshot(home, &env, &["sources", "--json"]));
+        let source: serde_json::Value =
+            serde_json::from_str(sources.lines().next().unwrap()).unwrap();
+        assert_eq!(source["consecutive_failures"], 0, "{sources}");
+        assert!(source["last_success"].is_string(), "{sources}");
+    }
+}
