@@ -36,6 +36,9 @@ pub struct Status {
     /// The accounts the status @mentions.
     #[serde(default)]
     pub mentions: Vec<MentionedAccount>,
+    /// The parent's id on the server that sent this status.
+    pub in_reply_to_id: Option<String>,
+    pub in_reply_to_account_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -66,6 +69,33 @@ pub fn status_id(uri: &str) -> Option<MentionId> {
     native_id(uri).map(|native| MentionId::new(Platform::Mastodon, &native))
 }
 
+/// The parent of a reply, when it can be named by its `uri`. Statuses give
+/// only the parent's server-local id; when the reply and its parent were
+/// both written on the reply's own server, Mastodon's URI scheme
+/// (`https://server/users/<name>/statuses/<id>`) names the parent.
+fn reply_target(status: &Status) -> Option<MentionId> {
+    let parent_id = status.in_reply_to_id.as_deref()?;
+    let parent_account = status.in_reply_to_account_id.as_deref()?;
+    let parent_acct = if parent_account == status.account.id {
+        status.account.acct.as_str()
+    } else {
+        status
+            .mentions
+            .iter()
+            .find(|m| m.id == parent_account)?
+            .acct
+            .as_str()
+    };
+    if parent_acct.contains('@') || status.account.acct.contains('@') {
+        return None;
+    }
+    let rest = status.uri.split_once("://")?.1;
+    let server = rest.split('/').next().filter(|s| !s.is_empty())?;
+    status_id(&format!(
+        "https://{server}/users/{parent_acct}/statuses/{parent_id}"
+    ))
+}
+
 /// A status as a mention of `brand`; `None` for reblogs and unusable ids.
 pub fn mention(
     status: Status,
@@ -77,6 +107,7 @@ pub fn mention(
         return None;
     }
     let id = status_id(&status.uri)?;
+    let in_reply_to = reply_target(&status);
     let body = html::to_text(&status.content);
     // A content warning is part of what the author said.
     let text = if status.spoiler_text.trim().is_empty() {
@@ -97,7 +128,7 @@ pub fn mention(
         text,
         created_at: status.created_at,
         received_at,
-        in_reply_to: None,
+        in_reply_to,
         quotes: None,
         brand: brand.to_owned(),
         voice: if own { Voice::Brand } else { Voice::Customer },
@@ -351,5 +382,48 @@ mod tests {
     fn ids_compare_as_numbers() {
         assert!(newer("113500000000000010", "99999999999999999"));
         assert!(!newer("113500000000000009", "113500000000000010"));
+    }
+
+    fn reply(acct: &str, uri: &str, parent: (&str, &str), mentions: &str) -> Status {
+        serde_json::from_str(&format!(
+            r#"{{"id":"2","uri":"{uri}","url":null,"created_at":"2026-11-24T10:00:00Z",
+                "content":"<p>We are on it, DM us</p>","account":{{"id":"900","acct":"{acct}"}},
+                "reblog":null,"edited_at":null,"in_reply_to_id":"{}","in_reply_to_account_id":"{}",
+                "mentions":{mentions}}}"#,
+            parent.0, parent.1
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_local_reply_names_its_local_parent() {
+        let status = reply(
+            "NorthwindAir",
+            "https://social.example/users/NorthwindAir/statuses/2",
+            ("113540000000000123", "42"),
+            r#"[{"id":"42","acct":"ana"}]"#,
+        );
+        assert_eq!(
+            reply_target(&status).as_ref().map(MentionId::as_str),
+            Some("mastodon:social.example/users/ana/statuses/113540000000000123")
+        );
+    }
+
+    #[test]
+    fn a_parent_on_another_server_cannot_be_named() {
+        let status = reply(
+            "NorthwindAir",
+            "https://social.example/users/NorthwindAir/statuses/2",
+            ("113540000000000123", "42"),
+            r#"[{"id":"42","acct":"ana@elsewhere.example"}]"#,
+        );
+        assert_eq!(reply_target(&status), None);
+        let unknown_parent = reply(
+            "NorthwindAir",
+            "https://social.example/users/NorthwindAir/statuses/2",
+            ("1", "43"),
+            "[]",
+        );
+        assert_eq!(reply_target(&unknown_parent), None);
     }
 }
