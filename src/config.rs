@@ -55,6 +55,8 @@ pub const SMS_SENDER_ID_VAR: &str = "EARSHOT_SMS_SENDER_ID";
 pub const SMS_ORIGINATION_VAR: &str = "EARSHOT_SMS_ORIGINATION_NUMBER";
 pub const ESCALATE_AFTER_VAR: &str = "EARSHOT_ESCALATE_AFTER_MINUTES";
 pub const REMIND_AFTER_VAR: &str = "EARSHOT_REMIND_AFTER_HOURS";
+pub const SMS_PER_PHONE_HOURLY_VAR: &str = "EARSHOT_SMS_PER_PHONE_HOURLY";
+pub const SMS_DAILY_CAP_VAR: &str = "EARSHOT_SMS_DAILY_CAP";
 // Polling: where each platform's API lives and the tokens it needs.
 pub const X_API_BASE_URL_VAR: &str = "X_API_BASE_URL";
 pub const BLUESKY_API_BASE_URL_VAR: &str = "BLUESKY_API_BASE_URL";
@@ -83,6 +85,8 @@ pub const FUNCTION_ENVIRONMENT: &[FunctionEnvironment] = &[
             RETENTION_VAR,
             SMS_SENDER_ID_VAR,
             SMS_ORIGINATION_VAR,
+            SMS_PER_PHONE_HOURLY_VAR,
+            SMS_DAILY_CAP_VAR,
             META_GRAPH_BASE_URL_VAR,
         ],
         secrets: &[
@@ -100,6 +104,8 @@ pub const FUNCTION_ENVIRONMENT: &[FunctionEnvironment] = &[
             RETENTION_VAR,
             SMS_SENDER_ID_VAR,
             SMS_ORIGINATION_VAR,
+            SMS_PER_PHONE_HOURLY_VAR,
+            SMS_DAILY_CAP_VAR,
             X_API_BASE_URL_VAR,
             BLUESKY_API_BASE_URL_VAR,
             MASTODON_BASE_URL_VAR,
@@ -125,6 +131,8 @@ pub const FUNCTION_ENVIRONMENT: &[FunctionEnvironment] = &[
             RETENTION_VAR,
             SMS_SENDER_ID_VAR,
             SMS_ORIGINATION_VAR,
+            SMS_PER_PHONE_HOURLY_VAR,
+            SMS_DAILY_CAP_VAR,
             ESCALATE_AFTER_VAR,
             REMIND_AFTER_VAR,
         ],
@@ -185,4 +193,29 @@ pub fn remind_after() -> Result<Duration, ConfigError> {
             reason: format!("{raw:?} is not a number of hours from 1 to 72"),
         }),
     }
+}
+
+/// SMS to one phone in one clock hour, by default: enough for a busy hour,
+/// few enough that a flood cannot bury someone's phone.
+pub const DEFAULT_SMS_PER_PHONE_HOURLY: u32 = 10;
+/// SMS from the whole deployment in one UTC day, by default.
+pub const DEFAULT_SMS_DAILY_CAP: u32 = 200;
+
+/// The SMS caps, from `EARSHOT_SMS_PER_PHONE_HOURLY` and
+/// `EARSHOT_SMS_DAILY_CAP`.
+pub fn sms_limits() -> Result<crate::ports::SmsLimits, ConfigError> {
+    let read = |name: &'static str, default: u32| match optional(name) {
+        None => Ok(default),
+        Some(raw) => match raw.trim().parse::<u32>() {
+            Ok(n) if (1..=100_000).contains(&n) => Ok(n),
+            _ => Err(ConfigError::Invalid {
+                name,
+                reason: format!("{raw:?} is not a number of SMS from 1 to 100000"),
+            }),
+        },
+    };
+    Ok(crate::ports::SmsLimits {
+        per_phone_hourly: read(SMS_PER_PHONE_HOURLY_VAR, DEFAULT_SMS_PER_PHONE_HOURLY)?,
+        daily: read(SMS_DAILY_CAP_VAR, DEFAULT_SMS_DAILY_CAP)?,
+    })
 }

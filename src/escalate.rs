@@ -3,13 +3,17 @@
 //! outage between storing and sending) are sent again. Claims per phone keep
 //! every run from sending anything twice.
 
+use std::collections::BTreeMap;
+
 use chrono::Duration;
 use serde::Serialize;
 use tracing::{info, warn};
 
-use crate::domain::alert::{fit_one_sms, to_gsm7};
+use crate::domain::PhoneNumber;
+use crate::domain::alert::{SMS_SEGMENT, fit_one_sms, to_gsm7};
 use crate::domain::roster::FIRST_TIER;
 use crate::ingest::{IngestError, Ingestor};
+use crate::ports::HeldAlert;
 
 /// How many open alerts one run looks at; more wait for the next minute.
 const BATCH: usize = 200;
@@ -38,6 +42,8 @@ pub struct EscalationSummary {
     pub given_up: usize,
     pub failed: usize,
     pub reminders: usize,
+    /// Summaries of held-back alerts sent (end of quiet hours, caps lifted).
+    pub summaries: usize,
 }
 
 impl Escalator {
@@ -75,7 +81,56 @@ impl Escalator {
             }
         }
         summary.reminders = self.remind_owners().await?;
+        summary.summaries = self.send_held_summaries().await?;
         Ok(summary)
+    }
+
+    /// One SMS per phone listing what was held back from it, once its
+    /// quiet hours are over and the caps allow one more SMS. Alerts closed
+    /// meanwhile are left out; a phone with nothing left open gets nothing.
+    async fn send_held_summaries(&self) -> Result<usize, IngestError> {
+        let ingestor = &self.ingestor;
+        let now = ingestor.clock.now();
+        let mut by_phone: BTreeMap<PhoneNumber, Vec<HeldAlert>> = BTreeMap::new();
+        for held in ingestor.budget.held().await? {
+            by_phone.entry(held.phone.clone()).or_default().push(held);
+        }
+        if by_phone.is_empty() {
+            return Ok(0);
+        }
+        let contacts = ingestor.roster.contacts().await?;
+        let mut sent = 0;
+        for (phone, held) in by_phone {
+            let contact = contacts.iter().find(|c| c.phone == phone);
+            if contact.is_some_and(|c| !c.opted_out && c.is_quiet_at(now)) {
+                continue;
+            }
+            let mut open = Vec::new();
+            for alert in &held {
+                if ingestor.follow_up.closed(&alert.mention).await?.is_none() {
+                    open.push(alert.clone());
+                }
+            }
+            if contact.is_none_or(|c| c.opted_out) || open.is_empty() {
+                ingestor.budget.release(&held).await?;
+                continue;
+            }
+            if ingestor.spend(&phone).await?.is_some() {
+                continue;
+            }
+            let body = held_summary(&open);
+            match ingestor.sms.send(&phone, &body).await {
+                Ok(_) => {
+                    info!(phone = %phone.masked(), held = open.len(), "held alerts summarised");
+                    ingestor.budget.release(&held).await?;
+                    sent += 1;
+                }
+                Err(err) => {
+                    warn!(phone = %phone.masked(), reason = %err.reason, "summary SMS failed; kept for the next run")
+                }
+            }
+        }
+        Ok(sent)
     }
 
     /// Owners of acknowledged alerts still open get a nudge.
@@ -97,8 +152,11 @@ impl Escalator {
             }
             let contacts = ingestor.roster.contacts().await?;
             let owner_contact = contacts.iter().find(|c| c.phone == owner.phone);
-            if owner_contact.is_some_and(|c| c.opted_out || c.is_quiet_at(now)) {
-                // A reminder can wait for the end of quiet hours.
+            if owner_contact.is_some_and(|c| c.opted_out || c.is_quiet_at(now))
+                || ingestor.spend(&owner.phone).await?.is_some()
+            {
+                // A reminder can wait for the end of quiet hours, or for
+                // room under the SMS caps.
                 ingestor.store.own_alert(id, now + QUIET_RETRY).await?;
                 continue;
             }
@@ -123,5 +181,112 @@ impl Escalator {
                 .await?;
         }
         Ok(sent)
+    }
+}
+
+/// One SMS: how many alerts were held and why, then as many of them as fit,
+/// most urgent first, e.g.
+/// `Held for you (quiet hours): 3 alerts. P1 K3JD @dana_rivers; P1 7PLE
+/// @priya; P2 QFWJ @tom. Reply WHO <code> or ACK <code>.`
+pub fn held_summary(held: &[HeldAlert]) -> String {
+    let mut reasons: Vec<&str> = Vec::new();
+    for alert in held {
+        let label = alert.reason.label();
+        if !reasons.contains(&label) {
+            reasons.push(label);
+        }
+    }
+    let mut alerts: Vec<&HeldAlert> = held.iter().collect();
+    alerts.sort_by_key(|a| (a.priority, a.at));
+    let count = alerts.len();
+    let plural = if count == 1 { "alert" } else { "alerts" };
+    let head = format!("Held for you ({}): {count} {plural}.", reasons.join(", "));
+    let tail = " Reply WHO <code> or ACK <code>.";
+    let mut body = head;
+    let mut listed = 0;
+    for alert in &alerts {
+        let entry = format!(
+            " {} {} @{};",
+            alert.priority,
+            alert.code,
+            to_gsm7(&alert.handle)
+        );
+        let more = count - listed - 1;
+        let reserve = tail.len()
+            + if more > 0 {
+                format!(" +{more} more.").len()
+            } else {
+                0
+            };
+        if body.len() + entry.len() + reserve > SMS_SEGMENT {
+            break;
+        }
+        body.push_str(&entry);
+        listed += 1;
+    }
+    if body.ends_with(';') {
+        body.pop();
+        body.push('.');
+    }
+    if listed < count {
+        body.push_str(&format!(" +{} more.", count - listed));
+    }
+    body.push_str(tail);
+    fit_one_sms(&body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AlertCode, MentionId, Platform, Priority};
+    use crate::ports::HoldReason;
+
+    fn held(code: &str, priority: Priority, handle: &str, reason: HoldReason) -> HeldAlert {
+        HeldAlert {
+            phone: PhoneNumber::parse("+15555550100").unwrap(),
+            mention: MentionId::new(Platform::X, code),
+            code: AlertCode::parse(code).unwrap(),
+            priority,
+            handle: handle.into(),
+            reason,
+            at: "2026-11-24T03:00:00Z".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_summary_lists_the_most_urgent_first_in_one_sms() {
+        let body = held_summary(&[
+            held("QFWJ", Priority::P2, "tom", HoldReason::QuietHours),
+            held("K3JD", Priority::P1, "dana_rivers", HoldReason::QuietHours),
+        ]);
+        assert_eq!(
+            body,
+            "Held for you (quiet hours): 2 alerts. P1 K3JD @dana_rivers; P2 QFWJ @tom. Reply WHO <code> or ACK <code>."
+        );
+    }
+
+    #[test]
+    fn a_long_summary_counts_what_does_not_fit() {
+        let many: Vec<_> = [
+            "AAAA", "KKKK", "CCCC", "DDDD", "EEEE", "FFFF", "LLLL", "HHHH", "JJJJ",
+        ]
+        .iter()
+        .map(|code| {
+            held(
+                code,
+                Priority::P1,
+                "a_rather_long_handle",
+                HoldReason::PhoneCap,
+            )
+        })
+        .collect();
+        let body = held_summary(&many);
+        assert!(body.chars().count() <= SMS_SEGMENT, "{body}");
+        assert!(
+            body.starts_with("Held for you (hourly SMS cap): 9 alerts. P1 AAAA"),
+            "{body}"
+        );
+        assert!(body.contains(" more."), "{body}");
+        assert!(body.ends_with("Reply WHO <code> or ACK <code>."), "{body}");
     }
 }

@@ -12,9 +12,10 @@ use crate::domain::roster::FIRST_TIER;
 use crate::domain::{
     AlertCode, AlertState, Mention, MentionRecord, Priority, Triage, TriageContext, Voice,
 };
+use crate::domain::{OnCallContact, PhoneNumber};
 use crate::ports::{
-    AuthorKey, Claim, Delivery, FollowUpStore, Inserted, MentionStore, RosterStore, SmsSender,
-    StoreError,
+    AuthorKey, Claim, Delivery, FollowUpStore, HeldAlert, HoldReason, Inserted, MentionStore,
+    RosterStore, SmsBudget, SmsLimits, SmsSender, Spend, StoreError,
 };
 
 /// How long a claim to send one SMS holds before another attempt may take
@@ -113,6 +114,9 @@ pub struct Ingestor {
     pub roster: Arc<dyn RosterStore>,
     pub follow_up: Arc<dyn FollowUpStore>,
     pub sms: Arc<dyn SmsSender>,
+    /// Counts SMS against the caps and keeps what they hold back.
+    pub budget: Arc<dyn SmsBudget>,
+    pub limits: SmsLimits,
     pub triage: Arc<dyn Triage>,
     pub clock: Clock,
 }
@@ -224,18 +228,16 @@ impl Ingestor {
         history: &[MentionRecord],
     ) {
         let mention = &record.mention;
-        for earlier in history.iter().filter(|r| r.alert_code.is_some()) {
+        for earlier in history {
+            let Some(code) = &earlier.alert_code else {
+                continue;
+            };
             let (Ok(Some(owner)), Ok(None)) = (
                 self.follow_up.owner(&earlier.mention.id).await,
                 self.follow_up.closed(&earlier.mention.id).await,
             ) else {
                 continue;
             };
-            let code = earlier
-                .alert_code
-                .as_ref()
-                .map(AlertCode::as_str)
-                .unwrap_or_default();
             let text = format!(
                 "@{} posted again (re {code}): \"{}\" {}",
                 mention.author.handle,
@@ -243,6 +245,32 @@ impl Ingestor {
                 short_link(mention)
             );
             let body = fit_one_sms(&to_gsm7(&text));
+            match self.spend(&owner.phone).await {
+                Ok(None) => {}
+                Ok(Some(reason)) => {
+                    // Over the cap: the new post waits in the owner's summary.
+                    let held = HeldAlert {
+                        phone: owner.phone.clone(),
+                        mention: mention.id.clone(),
+                        code: code.clone(),
+                        priority: record
+                            .assessment
+                            .as_ref()
+                            .map_or(Priority::P3, |a| a.priority),
+                        handle: mention.author.handle.clone(),
+                        reason,
+                        at: self.clock.now(),
+                    };
+                    if let Err(err) = self.budget.hold(&held).await {
+                        warn!(error = %err, "could not hold the posted-again SMS");
+                    }
+                    return;
+                }
+                Err(err) => {
+                    warn!(error = %err, "SMS budget unavailable; posted-again SMS not sent");
+                    return;
+                }
+            }
             match self.sms.send(&owner.phone, &body).await {
                 Ok(_) => {
                     info!(owner = %owner.phone.masked(), %code, "owner told the author posted again")
@@ -296,9 +324,67 @@ impl Ingestor {
         Ok(self.deliver(record, Some(max_tier)).await?.1)
     }
 
+    /// Counts one SMS to `phone` against the caps; the reason it may not
+    /// go, if any.
+    pub async fn spend(&self, phone: &PhoneNumber) -> Result<Option<HoldReason>, StoreError> {
+        Ok(
+            match self
+                .budget
+                .spend(phone, self.clock.now(), self.limits)
+                .await?
+            {
+                Spend::Granted => None,
+                Spend::PhoneCap => Some(HoldReason::PhoneCap),
+                Spend::DailyCap => Some(HoldReason::DailyCap),
+            },
+        )
+    }
+
+    /// Keeps the alert back from `contact` for their summary, unless they
+    /// already have it; from then on it is never sent to them on its own.
+    async fn hold(
+        &self,
+        record: &MentionRecord,
+        code: &AlertCode,
+        contact: &OnCallContact,
+        reason: HoldReason,
+        claimed: bool,
+    ) -> Result<(), StoreError> {
+        let id = &record.mention.id;
+        let now = self.clock.now();
+        if !claimed
+            && self
+                .store
+                .claim_delivery(id, &contact.phone, now, now + DELIVERY_LEASE)
+                .await?
+                != Claim::Granted
+        {
+            return Ok(());
+        }
+        info!(phone = %contact.phone.masked(), reason = reason.label(), "alert held for the summary");
+        self.budget
+            .hold(&HeldAlert {
+                phone: contact.phone.clone(),
+                mention: id.clone(),
+                code: code.clone(),
+                priority: record
+                    .assessment
+                    .as_ref()
+                    .map_or(Priority::P1, |a| a.priority),
+                handle: record.mention.author.handle.clone(),
+                reason,
+                at: now,
+            })
+            .await?;
+        self.store
+            .record_delivery(id, &contact.phone, &Delivery::Held { reason }, now)
+            .await
+    }
+
     /// Sends the alert to every on-call phone up to `max_tier` (by default
     /// the first tier anyone is on) that has not had it yet, and returns the
-    /// alert's new state with the number of SMS sent now.
+    /// alert's new state with the number of SMS sent now. Phones in quiet
+    /// hours, or over an SMS cap, get it in a summary instead.
     async fn deliver(
         &self,
         record: &MentionRecord,
@@ -309,32 +395,37 @@ impl Ingestor {
             return Ok((record.alert.clone(), 0));
         };
         let now = self.clock.now();
+        let roster = self.roster.contacts().await?;
         // Opted out, or in quiet hours and holding urgent alerts: the next
         // tier answers in their place.
-        let mut contacts: Vec<_> = self
-            .roster
-            .contacts()
-            .await?
-            .into_iter()
-            .filter(|c| c.takes_p1_at(now))
-            .collect();
+        let mut contacts: Vec<_> = roster.iter().filter(|c| c.takes_p1_at(now)).collect();
         let first_tier = contacts.iter().map(|c| c.tier).min().unwrap_or(FIRST_TIER);
         let max_tier = max_tier.unwrap_or(first_tier).max(first_tier);
         contacts.retain(|c| c.tier <= max_tier);
+        // Those resting through their quiet hours hear of it when they end.
+        for resting in roster
+            .iter()
+            .filter(|c| !c.opted_out && c.tier <= max_tier && !c.takes_p1_at(now))
+        {
+            self.hold(record, code, resting, HoldReason::QuietHours, false)
+                .await?;
+        }
         if contacts.is_empty() {
             // Retrying cannot help until someone is on call, so this is not
             // an error for the platform; the state says why nobody was paged.
-            warn!("urgent mention but the on-call roster is empty");
+            warn!("urgent mention but nobody on the roster can be paged now");
             let state = AlertState::Failed {
                 at: self.clock.now(),
-                reason: "on-call roster is empty".into(),
+                reason: "nobody on the on-call roster can be paged now".into(),
             };
             self.store.set_alert_state(id, &state).await?;
             return Ok((state, 0));
         }
 
         let body = compose_sms(&record.mention, assessment, code);
+        let mut reached = 0;
         let mut sent_now = 0;
+        let mut held = 0;
         let mut in_flight = 0;
         let mut failures = Vec::new();
         for contact in &contacts {
@@ -344,12 +435,24 @@ impl Ingestor {
                 .claim_delivery(id, &contact.phone, now, now + DELIVERY_LEASE)
                 .await?
             {
-                Claim::AlreadySent => continue,
+                Claim::AlreadySent => {
+                    reached += 1;
+                    continue;
+                }
+                Claim::Held => {
+                    held += 1;
+                    continue;
+                }
                 Claim::InFlight => {
                     in_flight += 1;
                     continue;
                 }
                 Claim::Granted => {}
+            }
+            if let Some(reason) = self.spend(&contact.phone).await? {
+                self.hold(record, code, contact, reason, true).await?;
+                held += 1;
+                continue;
             }
             let outcome = match self.sms.send(&contact.phone, &body).await {
                 Ok(message_id) => {
@@ -389,9 +492,15 @@ impl Ingestor {
             // and will record the final state itself.
             return Ok((record.alert.clone(), sent_now));
         }
+        if reached + sent_now == 0 {
+            // Everyone was held back by a cap: the alert stays open, so the
+            // next tier is paged when its turn comes.
+            info!(held, "alert held for every phone of its tier");
+            return Ok((record.alert.clone(), 0));
+        }
         let state = AlertState::Sent {
             at: self.clock.now(),
-            recipients: contacts.len() as u32,
+            recipients: (reached + sent_now) as u32,
         };
         self.store.set_alert_state(id, &state).await?;
         Ok((state, sent_now))

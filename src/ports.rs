@@ -57,6 +57,8 @@ pub enum Claim {
     Granted,
     /// Already sent: sending again would double the SMS.
     AlreadySent,
+    /// Held back for the phone's summary; not to be sent on its own.
+    Held,
     /// Another caller is sending right now.
     InFlight,
 }
@@ -64,8 +66,17 @@ pub enum Claim {
 /// What became of one SMS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
-    Sent { message_id: String },
-    Failed { reason: String },
+    Sent {
+        message_id: String,
+    },
+    Failed {
+        reason: String,
+    },
+    /// Not sent, and never to be sent on its own: it waits in the phone's
+    /// summary of held alerts.
+    Held {
+        reason: HoldReason,
+    },
 }
 
 #[async_trait]
@@ -232,5 +243,7 @@ pub trait FollowUpStore: Send + Sync {
     -> Result<bool, StoreError>;
 }
 
+pub mod budget;
 pub mod sources;
+pub use budget::{HeldAlert, HoldReason, SmsBudget, SmsLimits, Spend};
 pub use sources::{MentionRevisions, Revision, SourceStore, WatchStore};

@@ -84,6 +84,15 @@ impl Stack {
             .count()
     }
 
+    fn summaries_to(&self, phone: &str) -> Vec<String> {
+        self.moto
+            .sms_sent()
+            .into_iter()
+            .filter(|(to, body)| to == phone && body.starts_with("Held for you"))
+            .map(|(_, body)| body)
+            .collect()
+    }
+
     fn pages(&self) -> [usize; 3] {
         [
             self.alerts_to(SAM),
@@ -289,4 +298,94 @@ async fn someone_in_quiet_hours_who_holds_urgent_alerts_is_skipped_for_the_next_
         [0, 1, 0],
         "tier 2 answers while tier 1 sleeps"
     );
+
+    // 06:30 in New York: still quiet, nothing for Sam.
+    assert_eq!(stack.escalate_at(90).await.summaries, 0);
+    assert!(stack.summaries_to(SAM).is_empty());
+    // 07:00: Sam's quiet hours are over; one summary, and only one.
+    let run = stack.escalate_at(120).await;
+    assert_eq!(run.summaries, 1);
+    assert_eq!(stack.escalate_at(121).await.summaries, 0);
+    let summaries = stack.summaries_to(SAM);
+    assert_eq!(summaries.len(), 1);
+    assert!(
+        summaries[0].starts_with("Held for you (quiet hours): 1 alert. P1 "),
+        "{}",
+        summaries[0]
+    );
+    assert!(summaries[0].contains("@dana_rivers"), "{}", summaries[0]);
+    assert_eq!(
+        stack.pages(),
+        [0, 1, 0],
+        "the alert itself never reaches Sam"
+    );
+}
+
+#[tokio::test]
+async fn a_phone_over_its_hourly_cap_gets_a_summary_next_hour_and_nothing_twice() {
+    let stack = start().await;
+    let capped = Deps {
+        limits: earshot::ports::SmsLimits {
+            per_phone_hourly: 1,
+            daily: 100,
+        },
+        ..stack.deps.clone()
+    };
+    assert_eq!(
+        stack.deliver_with(&capped, "x-urgent-complaint.json").await,
+        200
+    );
+    assert_eq!(
+        stack.deliver_with(&capped, "x-activity-mention.json").await,
+        200
+    );
+    assert_eq!(stack.pages(), [1, 0, 0], "Sam's hour holds one SMS");
+
+    // Nobody took the second alert, so the next tier is paged in its turn.
+    let escalator = |minutes: i64| Escalator {
+        ingestor: capped.ingestor(Clock::Fixed(t0() + Duration::minutes(minutes))),
+        step: Duration::minutes(5),
+        give_up_after: Duration::minutes(120),
+        remind_after: Duration::hours(4),
+    };
+    escalator(5).run().await.unwrap();
+    // Kim's hour holds one too: the other alert waits for Kim's summary.
+    assert_eq!(stack.pages(), [1, 1, 0]);
+    assert!(
+        stack.summaries_to(SAM).is_empty(),
+        "Sam's hour is still spent"
+    );
+
+    // 11:00 UTC: a new hour, one summary each for Sam and Kim.
+    let run = escalator(60).run().await.unwrap();
+    assert_eq!(run.summaries, 2);
+    let summaries = stack.summaries_to(SAM);
+    assert_eq!(summaries.len(), 1);
+    assert!(
+        summaries[0].starts_with("Held for you (hourly SMS cap): 1 alert."),
+        "{}",
+        summaries[0]
+    );
+    escalator(61).run().await.unwrap();
+    assert_eq!(stack.summaries_to(SAM).len(), 1, "summarised once");
+    assert_eq!(
+        stack.alerts_to(SAM),
+        1,
+        "the held alert is never sent on its own"
+    );
+}
+
+#[tokio::test]
+async fn the_daily_cap_holds_everything_back() {
+    let stack = start().await;
+    let capped = Deps {
+        limits: earshot::ports::SmsLimits {
+            per_phone_hourly: 10,
+            daily: 1,
+        },
+        ..stack.deps.clone()
+    };
+    stack.deliver_with(&capped, "x-urgent-complaint.json").await;
+    stack.deliver_with(&capped, "x-activity-mention.json").await;
+    assert_eq!(stack.moto.sms_sent().len(), 1, "one SMS a day");
 }

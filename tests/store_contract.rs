@@ -503,14 +503,6 @@ macro_rules! all_cases {
     };
 }
 
-all_cases!(embedded, {
-    let home = tempfile::tempdir().expect("temp dir");
-    let store = earshot::adapters::embedded::EmbeddedStore::open(home.path()).expect("store");
-    (home, store)
-});
+all_cases!(embedded, support::embedded_store());
 
-all_cases!(dynamodb, {
-    let moto = support::Moto::start();
-    let store = moto.dynamo_store(&support::unique_table("contract")).await;
-    (moto, store)
-});
+all_cases!(dynamodb, support::moto_store("contract").await);

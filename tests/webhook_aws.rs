@@ -50,6 +50,8 @@ impl Stack {
             sms,
             watches: Arc::new(self.store.clone()),
             revisions: Arc::new(self.store.clone()),
+            budget: Arc::new(self.store.clone()),
+            limits: earshot::ports::SmsLimits::default(),
         };
         Webhook::new(
             WebhookSecrets::x_only(Secret::new(SECRET)),

@@ -12,7 +12,8 @@ use crate::config::{self, ConfigError};
 use crate::escalate::Escalator;
 use crate::ingest::{Clock, Ingestor};
 use crate::ports::{
-    FollowUpStore, MentionRevisions, MentionStore, RosterStore, SmsSender, WatchStore,
+    FollowUpStore, MentionRevisions, MentionStore, RosterStore, SmsBudget, SmsLimits, SmsSender,
+    WatchStore,
 };
 use crate::sms_reply::SmsReplies;
 use crate::triage::ModelTriage;
@@ -34,6 +35,8 @@ pub struct Deps {
     pub sms: Arc<dyn SmsSender>,
     pub watches: Arc<dyn WatchStore>,
     pub revisions: Arc<dyn MentionRevisions>,
+    pub budget: Arc<dyn SmsBudget>,
+    pub limits: SmsLimits,
 }
 
 impl Deps {
@@ -58,11 +61,14 @@ impl Deps {
             sms: Arc::new(sms),
             watches: Arc::new(store.clone()),
             revisions: Arc::new(store.clone()),
+            budget: Arc::new(store.clone()),
+            limits: config::sms_limits()?,
         };
         Ok((deps, store))
     }
 
-    /// SQLite under `home` and the local SMS outbox.
+    /// SQLite under `home` and the local SMS outbox, with the default SMS
+    /// caps (the CLI applies the environment's).
     #[cfg(feature = "embedded")]
     pub fn embedded(
         home: &std::path::Path,
@@ -76,6 +82,8 @@ impl Deps {
             sms: Arc::new(embedded::OutboxSms::new(store.clone(), echo_sms)),
             watches: Arc::new(store.clone()),
             revisions: Arc::new(store.clone()),
+            budget: Arc::new(store.clone()),
+            limits: SmsLimits::default(),
         };
         Ok((deps, store))
     }
@@ -86,6 +94,8 @@ impl Deps {
             roster: self.roster.clone(),
             follow_up: self.follow_up.clone(),
             sms: self.sms.clone(),
+            budget: self.budget.clone(),
+            limits: self.limits,
             triage: Arc::new(ModelTriage::shipped()),
             clock,
         }

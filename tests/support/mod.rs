@@ -113,7 +113,9 @@ impl Moto {
             follow_up: std::sync::Arc::new(store.clone()),
             sms: std::sync::Arc::new(self.sns().await),
             watches: std::sync::Arc::new(store.clone()),
-            revisions: std::sync::Arc::new(store),
+            revisions: std::sync::Arc::new(store.clone()),
+            budget: std::sync::Arc::new(store),
+            limits: earshot::ports::SmsLimits::default(),
         }
     }
 
@@ -225,6 +227,23 @@ pub fn repo_path(relative: &str) -> PathBuf {
 
 pub fn payload(name: &str) -> String {
     std::fs::read_to_string(repo_path(&format!("events/payloads/{name}"))).expect("sample payload")
+}
+
+/// A fresh embedded store in a temporary folder (kept while the guard is).
+pub fn embedded_store() -> (
+    tempfile::TempDir,
+    earshot::adapters::embedded::EmbeddedStore,
+) {
+    let home = tempfile::tempdir().expect("temp dir");
+    let store = earshot::adapters::embedded::EmbeddedStore::open(home.path()).expect("store");
+    (home, store)
+}
+
+/// A fresh table on a new moto server (kept while the server is).
+pub async fn moto_store(table_prefix: &str) -> (Moto, DynamoStore) {
+    let moto = Moto::start();
+    let store = moto.dynamo_store(&unique_table(table_prefix)).await;
+    (moto, store)
 }
 
 /// A table name no other test uses.

@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{AlertCode, AlertState, MentionId, MentionRecord, OnCallContact, PhoneNumber};
 use crate::ports::{AuthorKey, Claim, Delivery, Inserted, MentionStore, RosterStore, StoreError};
 
+mod budget;
 mod followup;
 mod sources;
 
@@ -278,6 +279,23 @@ impl DynamoStore {
             .await
             .map_err(unavailable)?;
         Ok(())
+    }
+
+    /// Writes the item unless one with its key exists; false if it did.
+    async fn put_new<T: Serialize>(&self, item: T) -> Result<bool, StoreError> {
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(true),
+            Err(err) if is_condition_failure(&err) => Ok(false),
+            Err(err) => Err(unavailable(err)),
+        }
     }
 
     /// Every item of one small partition (the roster, the watches), read
@@ -556,15 +574,14 @@ impl MentionStore for DynamoStore {
             Ok(_) => Ok(Claim::Granted),
             Err(err) if is_condition_failure(&err) => {
                 let item = self.get_item(mention_pk(mention), &sk).await?;
-                let sent = item
+                let status = item
                     .as_ref()
                     .and_then(|i| i.get("status"))
-                    .and_then(|v| v.as_s().ok())
-                    .is_some_and(|status| status == "sent");
-                Ok(if sent {
-                    Claim::AlreadySent
-                } else {
-                    Claim::InFlight
+                    .and_then(|v| v.as_s().ok());
+                Ok(match status.map(String::as_str) {
+                    Some("sent") => Claim::AlreadySent,
+                    Some("held") => Claim::Held,
+                    _ => Claim::InFlight,
                 })
             }
             Err(err) => Err(unavailable(err)),
@@ -579,8 +596,9 @@ impl MentionStore for DynamoStore {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let (status, detail_name, detail) = match outcome {
-            Delivery::Sent { message_id } => ("sent", "message_id", message_id),
-            Delivery::Failed { reason } => ("failed", "error", reason),
+            Delivery::Sent { message_id } => ("sent", "message_id", message_id.as_str()),
+            Delivery::Failed { reason } => ("failed", "error", reason.as_str()),
+            Delivery::Held { reason } => ("held", "held_for", reason.label()),
         };
         self.client
             .update_item()
@@ -591,7 +609,7 @@ impl MentionStore for DynamoStore {
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#detail", detail_name)
             .expression_attribute_values(":status", s(status))
-            .expression_attribute_values(":detail", s(detail.as_str()))
+            .expression_attribute_values(":detail", s(detail))
             .expression_attribute_values(":at", s(at.to_rfc3339()))
             .send()
             .await

@@ -3,6 +3,7 @@
 //! same promises as the DynamoDB adapter (conditional writes, claims with
 //! leases), checked by the shared contract tests.
 
+mod budget;
 mod followup;
 mod sources;
 
@@ -131,6 +132,7 @@ impl EmbeddedStore {
         }
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
         conn.execute_batch(sources::SCHEMA).map_err(unavailable)?;
+        conn.execute_batch(budget::SCHEMA).map_err(unavailable)?;
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(unavailable)?;
         Ok(Self {
@@ -379,6 +381,7 @@ impl MentionStore for EmbeddedStore {
             .map_err(unavailable)?;
         let claim = match current {
             Some((status, _)) if status == "sent" => Claim::AlreadySent,
+            Some((status, _)) if status == "held" => Claim::Held,
             Some((status, lease)) if status == "sending" && lease >= now.timestamp() => {
                 Claim::InFlight
             }
@@ -404,8 +407,9 @@ impl MentionStore for EmbeddedStore {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let (status, detail) = match outcome {
-            Delivery::Sent { message_id } => ("sent", message_id),
-            Delivery::Failed { reason } => ("failed", reason),
+            Delivery::Sent { message_id } => ("sent", message_id.as_str()),
+            Delivery::Failed { reason } => ("failed", reason.as_str()),
+            Delivery::Held { reason } => ("held", reason.label()),
         };
         self.conn()
             .execute(

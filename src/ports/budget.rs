@@ -1,0 +1,93 @@
+//! The SMS budget: caps per phone per hour and per deployment per day, and
+//! the alerts held back (by a cap or by someone's quiet hours) until they
+//! can be summarised in one SMS.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::StoreError;
+use crate::domain::{AlertCode, MentionId, PhoneNumber, Priority};
+
+/// How many SMS may go out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SmsLimits {
+    /// To one phone in one clock hour (UTC).
+    pub per_phone_hourly: u32,
+    /// From the whole deployment in one UTC day.
+    pub daily: u32,
+}
+
+impl Default for SmsLimits {
+    fn default() -> Self {
+        Self {
+            per_phone_hourly: crate::config::DEFAULT_SMS_PER_PHONE_HOURLY,
+            daily: crate::config::DEFAULT_SMS_DAILY_CAP,
+        }
+    }
+}
+
+/// The answer to "may one more SMS go to this phone now?".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spend {
+    /// Counted; send it.
+    Granted,
+    /// This phone has had its hourly share.
+    PhoneCap,
+    /// The deployment has sent its daily share.
+    DailyCap,
+}
+
+/// Why an alert did not go to a phone when it was due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldReason {
+    QuietHours,
+    PhoneCap,
+    DailyCap,
+}
+
+impl HoldReason {
+    pub fn label(self) -> &'static str {
+        match self {
+            HoldReason::QuietHours => "quiet hours",
+            HoldReason::PhoneCap => "hourly SMS cap",
+            HoldReason::DailyCap => "daily SMS cap",
+        }
+    }
+}
+
+/// An alert one phone did not receive, kept for that phone's summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldAlert {
+    pub phone: PhoneNumber,
+    pub mention: MentionId,
+    pub code: AlertCode,
+    pub priority: Priority,
+    /// The author's handle, for the summary line.
+    pub handle: String,
+    pub reason: HoldReason,
+    pub at: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait SmsBudget: Send + Sync {
+    /// Counts one SMS to `phone` at `now`, unless that would pass a cap; a
+    /// refused SMS counts against nothing.
+    async fn spend(
+        &self,
+        phone: &PhoneNumber,
+        now: DateTime<Utc>,
+        limits: SmsLimits,
+    ) -> Result<Spend, StoreError>;
+
+    /// Keeps an alert back for its phone; holding the same alert for the
+    /// same phone again changes nothing.
+    async fn hold(&self, held: &HeldAlert) -> Result<(), StoreError>;
+
+    /// Every alert held back, for every phone, oldest first.
+    async fn held(&self) -> Result<Vec<HeldAlert>, StoreError>;
+
+    /// Forgets alerts once their summary is sent.
+    async fn release(&self, held: &[HeldAlert]) -> Result<(), StoreError>;
+}
