@@ -1,6 +1,7 @@
 //! The one path every mention takes, whatever brought it in: triage, store
 //! once, and page the on-call roster for urgent complaints, exactly once.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -8,11 +9,14 @@ use thiserror::Error;
 use tracing::{info, warn};
 
 use crate::domain::alert::{compose_sms, fit_one_sms, short_link, to_gsm7};
+use crate::domain::incident::{
+    Burst, INCIDENT_WINDOW, classify, compose_incident_sms, similar, topic_words,
+};
 use crate::domain::roster::FIRST_TIER;
 use crate::domain::{
     AlertCode, AlertState, Mention, MentionRecord, Priority, Triage, TriageContext, Voice,
 };
-use crate::domain::{OnCallContact, PhoneNumber};
+use crate::domain::{MentionId, OnCallContact, PhoneNumber};
 use crate::ports::{
     AuthorKey, Claim, Delivery, FollowUpStore, HeldAlert, HoldReason, Inserted, MentionStore,
     RosterStore, SmsBudget, SmsLimits, SmsSender, Spend, StoreError,
@@ -26,6 +30,9 @@ const AUTHOR_WINDOW: Duration = Duration::hours(1);
 /// How long after an alert a new post by its author reaches the owner.
 const FOLLOW_UP_WINDOW: Duration = Duration::hours(48);
 const HISTORY_LIMIT: usize = 20;
+/// Recent mentions read to spot a burst; a busier window is an incident
+/// already, whatever its exact count.
+const BURST_LIMIT: usize = 500;
 /// Phrases by which a brand's reply promises to come back to the customer.
 const PROMISES: &[&str] = &[
     "be in touch",
@@ -155,24 +162,80 @@ impl Ingestor {
                 assessment: None,
                 alert: AlertState::None,
                 alert_code: None,
+                incident: None,
             });
         }
         let context = triage_context(&mention, history);
         let assessment = self.triage.assess(&mention, &context);
-        let (alert, alert_code) = if assessment.priority == Priority::P1 {
-            (
+        let burst = if assessment.priority == Priority::P1 {
+            self.burst_of(&mention, &assessment.reasons).await?
+        } else {
+            Burst::Alone
+        };
+        let (alert, alert_code, incident) = match (assessment.priority, burst) {
+            (Priority::P1, Burst::Alone) => (
                 AlertState::Pending,
                 Some(self.reserve_code(&mention).await?),
-            )
-        } else {
-            (AlertState::None, None)
+                None,
+            ),
+            (Priority::P1, Burst::Page(incident)) => (
+                AlertState::Pending,
+                Some(self.reserve_code(&mention).await?),
+                Some(incident),
+            ),
+            (_, Burst::Fold(incident)) => {
+                info!(lead = %incident.lead, posts = incident.posts, "folded into an incident");
+                (AlertState::None, None, Some(incident))
+            }
+            _ => (AlertState::None, None, None),
         };
         Ok(MentionRecord {
             mention,
             assessment: Some(assessment),
             alert,
             alert_code,
+            incident,
         })
+    }
+
+    /// Where an urgent post stands among the brand's recent similar urgent
+    /// posts: alone, the one that makes (or updates) an incident, or one
+    /// more folded into it.
+    async fn burst_of(&self, mention: &Mention, reasons: &[String]) -> Result<Burst, StoreError> {
+        let now = self.clock.now();
+        let recent = self
+            .store
+            .recent_mentions(now - INCIDENT_WINDOW, now, BURST_LIMIT)
+            .await?;
+        let words = topic_words(&mention.text, &mention.brand);
+        let mut shared: Option<BTreeSet<String>> = None;
+        let mut earlier: Vec<(&MentionId, DateTime<Utc>)> = Vec::new();
+        for record in &recent {
+            let Some(assessment) = &record.assessment else {
+                continue;
+            };
+            let other = &record.mention;
+            if other.id == mention.id
+                || other.brand != mention.brand
+                || assessment.priority != Priority::P1
+            {
+                continue;
+            }
+            let other_words = topic_words(&other.text, &other.brand);
+            if similar(&words, reasons, &other_words, &assessment.reasons) {
+                let common: BTreeSet<String> = words.intersection(&other_words).cloned().collect();
+                shared = Some(match shared {
+                    Some(so_far) => so_far.intersection(&common).cloned().collect(),
+                    None => common,
+                });
+                earlier.push((&other.id, other.received_at));
+            }
+        }
+        earlier.sort_by_key(|(_, at)| *at);
+        Ok(classify(
+            &earlier,
+            shared.unwrap_or_default().into_iter().collect(),
+        ))
     }
 
     /// How often the author has posted about the brand lately: the third
@@ -308,7 +371,12 @@ impl Ingestor {
             id: record.mention.id.to_string(),
             duplicate,
             priority: record.assessment.as_ref().map(|a| a.priority),
-            alert: alert.label(),
+            // Part of an incident that pages on its own.
+            alert: if record.incident.is_some() && record.alert_code.is_none() {
+                "folded"
+            } else {
+                alert.label()
+            },
             sms_sent,
         })
     }
@@ -422,7 +490,10 @@ impl Ingestor {
             return Ok((state, 0));
         }
 
-        let body = compose_sms(&record.mention, assessment, code);
+        let body = match &record.incident {
+            Some(incident) => compose_incident_sms(&record.mention, incident, code, now),
+            None => compose_sms(&record.mention, assessment, code),
+        };
         let mut reached = 0;
         let mut sent_now = 0;
         let mut held = 0;

@@ -155,6 +155,7 @@ fn facebook_record(native: &str) -> MentionRecord {
         assessment: None,
         alert: AlertState::None,
         alert_code: None,
+        incident: None,
     }
 }
 

@@ -50,6 +50,7 @@ fn record(native_id: &str, author_id: &str, received: &str) -> MentionRecord {
         }),
         alert: AlertState::Pending,
         alert_code: Some(AlertCode::candidate(native_id, 0)),
+        incident: None,
     }
 }
 

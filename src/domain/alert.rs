@@ -159,7 +159,7 @@ fn collapse_spaces(text: &str) -> String {
 }
 
 /// Cuts GSM-7 text to at most `budget` septets, marking the cut with `...`.
-fn clip(text: &str, budget: usize) -> String {
+pub(crate) fn clip(text: &str, budget: usize) -> String {
     if gsm_septets(text).is_some_and(|n| n <= budget) {
         return text.to_owned();
     }
@@ -192,7 +192,7 @@ const WORD_SLACK: usize = 12;
 
 /// A reply starts with the handles it answers (`@brand @agent ...`); in an
 /// SMS about that brand they only take room from the words that matter.
-fn without_leading_mentions(text: &str) -> &str {
+pub(crate) fn without_leading_mentions(text: &str) -> &str {
     let mut rest = text.trim_start();
     while let Some(after_at) = rest.strip_prefix('@') {
         let end = after_at.find(char::is_whitespace).unwrap_or(after_at.len());

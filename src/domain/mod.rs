@@ -1,6 +1,7 @@
 //! Earshot's vocabulary, free of any platform or AWS type.
 
 pub mod alert;
+pub mod incident;
 pub mod mention;
 pub mod reply;
 pub mod roster;
@@ -22,4 +23,7 @@ pub struct MentionRecord {
     pub alert: AlertState,
     /// The code staff reply with; set whenever an alert is due.
     pub alert_code: Option<AlertCode>,
+    /// The burst of similar complaints this post belongs to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<incident::Incident>,
 }
