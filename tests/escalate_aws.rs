@@ -11,11 +11,9 @@ use earshot::adapters::sns::SnsSms;
 use earshot::config::Secret;
 use earshot::domain::PhoneNumber;
 use earshot::escalate::{EscalationSummary, Escalator};
-use earshot::http::HttpRequest;
 use earshot::ingest::Clock;
-use earshot::signature::x_signature;
 use earshot::sms_reply::inbound_event;
-use earshot::webhook::{Webhook, WebhookSecrets, X_PATH, X_SIGNATURE_HEADER};
+use earshot::webhook::{Webhook, WebhookSecrets};
 use support::Moto;
 
 const SECRET: &str = "escalate-secret";
@@ -47,14 +45,7 @@ async fn start() -> Stack {
 impl Stack {
     async fn deliver_with(&self, deps: &Deps, payload: &str) -> u16 {
         let body = support::payload(payload);
-        let signature = x_signature(SECRET.as_bytes(), body.as_bytes());
-        let request = HttpRequest::new(
-            "POST",
-            X_PATH,
-            "",
-            &[(X_SIGNATURE_HEADER, &signature)],
-            Some(body),
-        );
+        let request = support::signed_x_delivery(SECRET, body);
         let webhook = Webhook::new(
             WebhookSecrets::x_only(Secret::new(SECRET)),
             deps,

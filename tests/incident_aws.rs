@@ -7,10 +7,8 @@ mod support;
 use chrono::{DateTime, Duration, Utc};
 use earshot::config::Secret;
 use earshot::domain::MentionId;
-use earshot::http::HttpRequest;
 use earshot::ingest::Clock;
-use earshot::signature::x_signature;
-use earshot::webhook::{Webhook, WebhookSecrets, X_PATH, X_SIGNATURE_HEADER};
+use earshot::webhook::{Webhook, WebhookSecrets};
 use serde_json::Value;
 use support::Moto;
 
@@ -30,14 +28,7 @@ fn passenger_post(n: u32) -> String {
 }
 
 async fn deliver(moto_deps: &earshot::adapters::Deps, body: String, minute: i64) -> Value {
-    let signature = x_signature(SECRET.as_bytes(), body.as_bytes());
-    let request = HttpRequest::new(
-        "POST",
-        X_PATH,
-        "",
-        &[(X_SIGNATURE_HEADER, &signature)],
-        Some(body),
-    );
+    let request = support::signed_x_delivery(SECRET, body);
     let webhook = Webhook::new(
         WebhookSecrets::x_only(Secret::new(SECRET)),
         moto_deps,

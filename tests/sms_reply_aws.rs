@@ -6,13 +6,11 @@ mod support;
 use earshot::adapters::Deps;
 use earshot::config::Secret;
 use earshot::domain::PhoneNumber;
-use earshot::http::HttpRequest;
 use earshot::ingest::Clock;
-use earshot::signature::x_signature;
 use earshot::sms_reply::{
     ReplySummary, SmsReplies, SnsEvent, SnsMessage, SnsRecord, inbound_event,
 };
-use earshot::webhook::{Webhook, WebhookSecrets, X_PATH, X_SIGNATURE_HEADER};
+use earshot::webhook::{Webhook, WebhookSecrets};
 use support::Moto;
 
 const SECRET: &str = "loop-secret";
@@ -68,14 +66,7 @@ impl Loop {
     }
 
     async fn deliver_body(&self, body: String) {
-        let signature = x_signature(SECRET.as_bytes(), body.as_bytes());
-        let request = HttpRequest::new(
-            "POST",
-            X_PATH,
-            "",
-            &[(X_SIGNATURE_HEADER, &signature)],
-            Some(body),
-        );
+        let request = support::signed_x_delivery(SECRET, body);
         let response = self.webhook.handle(&request).await;
         assert_eq!(response.status_code, 200, "{}", response.body);
     }

@@ -8,7 +8,7 @@ use earshot::config::Secret;
 use earshot::http::HttpRequest;
 use earshot::ingest::Clock;
 use earshot::signature::x_signature;
-use earshot::webhook::{MAX_BODY_BYTES, Webhook, WebhookSecrets, X_PATH, X_SIGNATURE_HEADER};
+use earshot::webhook::{MAX_BODY_BYTES, Webhook, WebhookSecrets, X_PATH};
 
 const SECRET: &str = "http-test-secret";
 
@@ -39,14 +39,7 @@ async fn local() -> Local {
 }
 
 fn signed(body: &str) -> HttpRequest {
-    let signature = x_signature(SECRET.as_bytes(), body.as_bytes());
-    HttpRequest::new(
-        "POST",
-        X_PATH,
-        "",
-        &[(X_SIGNATURE_HEADER, &signature)],
-        Some(body.to_owned()),
-    )
+    support::signed_x_delivery(SECRET, body.to_owned())
 }
 
 fn error_of(body: &str) -> String {

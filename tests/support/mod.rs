@@ -246,6 +246,18 @@ pub async fn moto_store(table_prefix: &str) -> (Moto, DynamoStore) {
     (moto, store)
 }
 
+/// A POST to the X route, signed with `secret` as X signs deliveries.
+pub fn signed_x_delivery(secret: &str, body: String) -> earshot::http::HttpRequest {
+    let signature = earshot::signature::x_signature(secret.as_bytes(), body.as_bytes());
+    earshot::http::HttpRequest::new(
+        "POST",
+        earshot::webhook::X_PATH,
+        "",
+        &[(earshot::webhook::X_SIGNATURE_HEADER, &signature)],
+        Some(body),
+    )
+}
+
 /// A table name no other test uses.
 pub fn unique_table(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
