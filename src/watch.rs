@@ -86,10 +86,10 @@ pub struct Watch {
     pub platforms: Vec<Platform>,
     pub accounts: Vec<Account>,
     pub created_at: DateTime<Utc>,
-    /// Per-watch triage settings, kept as written and read by triage; the
-    /// poller does not interpret them.
+    /// The brand's own triage settings (urgent terms, VIP authors, reach
+    /// and P1 thresholds); the defaults without them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub triage: Option<serde_json::Value>,
+    pub triage: Option<crate::domain::triage::TriageSettings>,
 }
 
 impl Watch {

@@ -127,10 +127,25 @@ impl Webhook {
             Ok(body) => body,
             Err(response) => return response,
         };
-        let delivery = match platforms::x::parse_delivery(&body, self.ingestor.clock.now()) {
+        let mut delivery = match platforms::x::parse_delivery(&body, self.ingestor.clock.now()) {
             Ok(delivery) => delivery,
             Err(err) => return payload_error(&err),
         };
+        // X names the account by handle (or id); a watch that lists the
+        // account gives the brand its own name and settings.
+        let watches = match self.watches.watches().await {
+            Ok(watches) => watches,
+            Err(err) => return store_unavailable(&err),
+        };
+        for mention in &mut delivery.mentions {
+            let account = mention.brand.strip_prefix("x:").unwrap_or(&mention.brand);
+            if let Some(watch) = watches
+                .iter()
+                .find(|w| w.is_own(Platform::X, account, account))
+            {
+                mention.brand = watch.brand.clone();
+            }
+        }
         let mut tally = Tally::noting(delivery.rejected, delivery.ignored);
         for mention in delivery.mentions {
             self.ingest(mention, &mut tally).await;

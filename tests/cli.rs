@@ -397,3 +397,81 @@ async fn invoke_poll_stores_each_post_once_on_both_backends() {
         assert!(source["last_success"].is_string(), "{sources}");
     }
 }
+
+/// A watch's triage settings reach the webhook: the brand's VIP pages for
+/// a complaint that would otherwise wait for the day, and the mention is
+/// filed under the watch that lists the X account.
+#[test]
+fn a_watchs_vip_pages_where_others_would_not() {
+    let secret = [("X_CONSUMER_SECRET", "vip-secret".to_owned())];
+    let replay = |vip: Option<&str>| {
+        let home = tempfile::tempdir().unwrap();
+        let home = home.path();
+        ok(earshot(
+            home,
+            &[],
+            &["roster", "add", "--name", "Sam", "--phone", "+15555550123"],
+        ));
+        ok(earshot(
+            home,
+            &[],
+            &[
+                "watch",
+                "add",
+                "Northwind",
+                "--query",
+                "northwind",
+                "--platforms",
+                "reddit",
+                "--account",
+                "x:NorthwindAir",
+            ],
+        ));
+        if let Some(vip) = vip {
+            let tuned = ok(earshot(
+                home,
+                &[],
+                &[
+                    "watch",
+                    "triage",
+                    "Northwind",
+                    "--vip",
+                    vip,
+                    "--reach",
+                    "500",
+                ],
+            ));
+            assert!(
+                tuned.contains("\"vip_authors\":[\"priya_travels\"]"),
+                "{tuned}"
+            );
+            let listed = ok(earshot(home, &[], &["watch", "list", "--json"]));
+            assert!(listed.contains("\"reach_threshold\":500"), "{listed}");
+        }
+        let event = signed_event(home, "x-mild-complaint.json", "vip-secret");
+        let response = ok(earshot(
+            home,
+            &secret,
+            &["invoke", "webhook", event.to_str().unwrap()],
+        ));
+        let json: serde_json::Value = serde_json::from_str(&response).unwrap();
+        let body: serde_json::Value = serde_json::from_str(json["body"].as_str().unwrap()).unwrap();
+        let mentions = ok(earshot(
+            home,
+            &[],
+            &["mentions", "--json", "--since", "3650d"],
+        ));
+        assert!(mentions.contains("\"brand\":\"Northwind\""), "{mentions}");
+        let outbox = ok(earshot(home, &[], &["outbox", "--json"]));
+        (body["mentions"][0].clone(), outbox)
+    };
+
+    let (plain, outbox) = replay(None);
+    assert_eq!(plain["priority"], "P2", "{plain}");
+    assert!(outbox.trim().is_empty(), "{outbox}");
+
+    let (tuned, outbox) = replay(Some("@priya_travels"));
+    assert_eq!(tuned["priority"], "P1", "{tuned}");
+    assert_eq!(tuned["sms_sent"], 1);
+    assert!(outbox.contains("VIP"), "{outbox}");
+}

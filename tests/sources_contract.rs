@@ -43,7 +43,11 @@ async fn watches_are_added_replaced_listed_and_removed<S: WatchStore>(store: &S)
         .await
         .unwrap();
     let mut replaced = watch("Northwind", "\"northwind air\" OR #northwind");
-    replaced.triage = Some(serde_json::json!({"threshold": 0.7}));
+    replaced.triage = Some(earshot::triage::TriageSettings {
+        p1_threshold: 0.7,
+        vip_authors: vec!["MayorOfLeeds".into()],
+        ..earshot::triage::TriageSettings::default()
+    });
     store.put_watch(&replaced).await.unwrap();
 
     let listed = store.watches().await.unwrap();

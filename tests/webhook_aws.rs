@@ -52,6 +52,9 @@ impl Stack {
             revisions: Arc::new(self.store.clone()),
             budget: Arc::new(self.store.clone()),
             limits: earshot::ports::SmsLimits::default(),
+            watch_settings: Arc::new(earshot::ingest::WatchSettings::new(Arc::new(
+                self.store.clone(),
+            ))),
         };
         Webhook::new(
             WebhookSecrets::x_only(Secret::new(SECRET)),

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::config::{self, ConfigError};
 use crate::escalate::Escalator;
-use crate::ingest::{Clock, Ingestor};
+use crate::ingest::{Clock, Ingestor, WatchSettings};
 use crate::ports::{
     FollowUpStore, MentionRevisions, MentionStore, RosterStore, SmsBudget, SmsLimits, SmsSender,
     WatchStore,
@@ -37,6 +37,8 @@ pub struct Deps {
     pub revisions: Arc<dyn MentionRevisions>,
     pub budget: Arc<dyn SmsBudget>,
     pub limits: SmsLimits,
+    /// Shared by every ingestor built from these deps, with its cache.
+    pub watch_settings: Arc<WatchSettings>,
 }
 
 impl Deps {
@@ -63,6 +65,7 @@ impl Deps {
             revisions: Arc::new(store.clone()),
             budget: Arc::new(store.clone()),
             limits: config::sms_limits()?,
+            watch_settings: Arc::new(WatchSettings::new(Arc::new(store.clone()))),
         };
         Ok((deps, store))
     }
@@ -84,6 +87,7 @@ impl Deps {
             revisions: Arc::new(store.clone()),
             budget: Arc::new(store.clone()),
             limits: SmsLimits::default(),
+            watch_settings: Arc::new(WatchSettings::new(Arc::new(store.clone()))),
         };
         Ok((deps, store))
     }
@@ -97,6 +101,7 @@ impl Deps {
             budget: self.budget.clone(),
             limits: self.limits,
             triage: Arc::new(ModelTriage::shipped()),
+            watch_settings: self.watch_settings.clone(),
             clock,
         }
     }

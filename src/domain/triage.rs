@@ -66,13 +66,44 @@ pub struct Assessment {
 
 pub const MAX_REASONS: usize = 3;
 
+/// What one brand's watch may tune.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TriageSettings {
+    /// Extra phrases that make a complaint urgent for this brand
+    /// ("gate closed", "no power").
+    pub urgent_terms: Vec<String>,
+    /// Handles (without `@`) whose complaints always page.
+    pub vip_authors: Vec<String>,
+    /// Followers from which an author's reach counts as a reason.
+    pub reach_threshold: u64,
+    /// Urgency from which a complaint pages someone (P1).
+    pub p1_threshold: f32,
+    /// Model probability from which a post counts as a complaint.
+    pub complaint_threshold: f32,
+}
+
+impl Default for TriageSettings {
+    fn default() -> Self {
+        Self {
+            urgent_terms: Vec::new(),
+            vip_authors: Vec::new(),
+            reach_threshold: 10_000,
+            p1_threshold: 0.6,
+            complaint_threshold: 0.5,
+        }
+    }
+}
+
 /// What the store knows around a mention, beyond its text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TriageContext {
     /// The author's earlier posts about the brand within the window.
     pub recent_posts: usize,
     pub window_minutes: i64,
     pub author_handle: Option<String>,
+    /// The brand's watch settings; the triage's own defaults without them.
+    pub settings: Option<TriageSettings>,
 }
 
 impl Default for TriageContext {
@@ -81,6 +112,7 @@ impl Default for TriageContext {
             recent_posts: 0,
             window_minutes: 60,
             author_handle: None,
+            settings: None,
         }
     }
 }

@@ -4,8 +4,7 @@
 pub mod model;
 pub mod signals;
 
-use serde::{Deserialize, Serialize};
-
+pub use crate::domain::triage::TriageSettings;
 use crate::domain::triage::{
     Assessment, Intent, MAX_REASONS, Priority, Triage, TriageContext, followers_reason,
 };
@@ -19,35 +18,6 @@ const SHIPPED_MODEL: &[u8] = include_bytes!("../../models/complaint.bin");
 
 /// Model confidence a plain question needs to count as a complaint.
 const QUESTION_COMPLAINT_THRESHOLD: f32 = 0.75;
-
-/// What one brand's watch may tune.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct TriageSettings {
-    /// Extra phrases that make a complaint urgent for this brand
-    /// ("gate closed", "no power").
-    pub urgent_terms: Vec<String>,
-    /// Handles (without `@`) whose complaints always page.
-    pub vip_authors: Vec<String>,
-    /// Followers from which an author's reach counts as a reason.
-    pub reach_threshold: u64,
-    /// Urgency from which a complaint pages someone (P1).
-    pub p1_threshold: f32,
-    /// Model probability from which a post counts as a complaint.
-    pub complaint_threshold: f32,
-}
-
-impl Default for TriageSettings {
-    fn default() -> Self {
-        Self {
-            urgent_terms: Vec::new(),
-            vip_authors: Vec::new(),
-            reach_threshold: 10_000,
-            p1_threshold: 0.6,
-            complaint_threshold: 0.5,
-        }
-    }
-}
 
 /// The model plus signals, behind the domain's [`Triage`] interface.
 #[derive(Debug, Clone)]
@@ -90,7 +60,8 @@ impl ModelTriage {
     ) -> Assessment {
         let lowered = text.to_lowercase();
         let found = self.signals.find(&lowered);
-        let settings = &self.settings;
+        // The watch's own settings, where it has them.
+        let settings = context.settings.as_ref().unwrap_or(&self.settings);
         let probability = self.model.probability_of_lowered(&lowered);
 
         let urgent_term = settings
@@ -307,6 +278,7 @@ mod tests {
             recent_posts: 2,
             window_minutes: 40,
             author_handle: Some("dana".into()),
+            settings: None,
         };
         let verdict = triage().assess_text(
             "@skyways stuck at gate 12 for an hour, nobody answers",
@@ -345,6 +317,49 @@ mod tests {
             &vip,
         );
         assert_eq!(verdict.priority, Priority::P1, "{verdict:?}");
+    }
+
+    #[test]
+    fn a_watchs_settings_in_the_context_override_the_defaults() {
+        let text = "@skyways my bag never arrived and nobody answers";
+        let plain = triage().assess_text(text, Some(2_000), &TriageContext::default());
+        assert_ne!(plain.priority, Priority::P1, "{plain:?}");
+        let context = TriageContext {
+            author_handle: Some("dana".into()),
+            settings: Some(TriageSettings {
+                vip_authors: vec!["dana".into()],
+                reach_threshold: 1_000,
+                ..TriageSettings::default()
+            }),
+            ..TriageContext::default()
+        };
+        let tuned = triage().assess_text(text, Some(2_000), &context);
+        assert_eq!(tuned.priority, Priority::P1, "{tuned:?}");
+        assert!(tuned.reasons.contains(&"VIP".to_owned()), "{tuned:?}");
+        assert!(
+            tuned.reasons.contains(&"2k followers".to_owned()),
+            "{tuned:?}"
+        );
+
+        // A watch that pages only for the most urgent raises the bar.
+        let strict = TriageContext {
+            settings: Some(TriageSettings {
+                p1_threshold: 0.9,
+                ..TriageSettings::default()
+            }),
+            ..TriageContext::default()
+        };
+        let urgent = "@skyways stuck at gate 12 for an hour, nobody answers, this is a disgrace";
+        assert_eq!(
+            triage()
+                .assess_text(urgent, None, &TriageContext::default())
+                .priority,
+            Priority::P1
+        );
+        assert_eq!(
+            triage().assess_text(urgent, None, &strict).priority,
+            Priority::P2
+        );
     }
 
     #[test]

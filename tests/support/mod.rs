@@ -114,8 +114,11 @@ impl Moto {
             sms: std::sync::Arc::new(self.sns().await),
             watches: std::sync::Arc::new(store.clone()),
             revisions: std::sync::Arc::new(store.clone()),
-            budget: std::sync::Arc::new(store),
+            budget: std::sync::Arc::new(store.clone()),
             limits: earshot::ports::SmsLimits::default(),
+            watch_settings: std::sync::Arc::new(earshot::ingest::WatchSettings::new(
+                std::sync::Arc::new(store),
+            )),
         }
     }
 

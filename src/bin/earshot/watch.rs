@@ -1,11 +1,12 @@
 //! `earshot watch` and `earshot sources`: the brands Earshot polls for and
 //! how each of their sources is doing.
 
-use anyhow::{Result, ensure};
+use anyhow::{Result, bail, ensure};
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
 use earshot::domain::Platform;
 use earshot::ports::{SourceStore, WatchStore};
+use earshot::triage::TriageSettings;
 use earshot::watch::{Account, POLLED_PLATFORMS, Watch, parse_platform};
 
 #[derive(Subcommand)]
@@ -25,6 +26,27 @@ pub enum WatchCommand {
         #[arg(long = "account", value_parser = parse_account)]
         accounts: Vec<Account>,
     },
+    /// Tune triage for one brand; unset options keep their value.
+    Triage {
+        brand: String,
+        /// A phrase that makes a complaint urgent for this brand; repeat for
+        /// each (replaces the list).
+        #[arg(long = "urgent-term")]
+        urgent_terms: Vec<String>,
+        /// An author whose complaints always page (handle, without @);
+        /// repeat for each (replaces the list).
+        #[arg(long = "vip")]
+        vip_authors: Vec<String>,
+        /// Followers from which an author's reach counts as a reason.
+        #[arg(long)]
+        reach: Option<u64>,
+        /// Urgency (0 to 1) from which a complaint pages someone.
+        #[arg(long, value_parser = parse_unit)]
+        p1_threshold: Option<f32>,
+        /// Back to the defaults.
+        #[arg(long, conflicts_with_all = ["urgent_terms", "vip_authors", "reach", "p1_threshold"])]
+        reset: bool,
+    },
     /// List the watches.
     List {
         #[arg(long)]
@@ -38,6 +60,13 @@ fn parse_polled(raw: &str) -> Result<Platform, String> {
     parse_platform(raw)
         .filter(|p| POLLED_PLATFORMS.contains(p))
         .ok_or_else(|| format!("`{raw}` is not one of x, bluesky, mastodon, reddit"))
+}
+
+fn parse_unit(raw: &str) -> Result<f32, String> {
+    raw.parse::<f32>()
+        .ok()
+        .filter(|v| (0.0..=1.0).contains(v))
+        .ok_or_else(|| format!("`{raw}` is not a number from 0 to 1"))
 }
 
 fn parse_account(raw: &str) -> Result<Account, String> {
@@ -84,6 +113,41 @@ pub async fn run(store: &dyn WatchStore, command: WatchCommand, now: DateTime<Ut
                     );
                 }
             }
+        }
+        WatchCommand::Triage {
+            brand,
+            urgent_terms,
+            vip_authors,
+            reach,
+            p1_threshold,
+            reset,
+        } => {
+            let Some(mut watch) = store.watch(&brand).await? else {
+                bail!("no watch named {brand:?}; add it first with `earshot watch add`");
+            };
+            let mut settings = if reset {
+                TriageSettings::default()
+            } else {
+                watch.triage.clone().unwrap_or_default()
+            };
+            if !urgent_terms.is_empty() {
+                settings.urgent_terms = urgent_terms;
+            }
+            if !vip_authors.is_empty() {
+                settings.vip_authors = vip_authors
+                    .iter()
+                    .map(|h| h.trim_start_matches('@').to_owned())
+                    .collect();
+            }
+            if let Some(reach) = reach {
+                settings.reach_threshold = reach;
+            }
+            if let Some(threshold) = p1_threshold {
+                settings.p1_threshold = threshold;
+            }
+            println!("{brand}: {}", serde_json::to_string(&settings)?);
+            watch.triage = (settings != TriageSettings::default()).then_some(settings);
+            store.put_watch(&watch).await?;
         }
         WatchCommand::Remove { brand } => {
             ensure!(
