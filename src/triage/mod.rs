@@ -68,8 +68,9 @@ impl ModelTriage {
             .urgent_terms
             .iter()
             .find(|term| !term.is_empty() && lowered.contains(&term.to_lowercase()));
-        // The model decides, but named failures or sarcasm are complaints
-        // whatever it says, and plain praise is not.
+        // The model decides, but a named failure ("never arrived", "charged
+        // twice") or sarcasm is a complaint whatever it says, and plain
+        // praise is not.
         // A question naming no failure or time pressure ("can I bring a
         // pushchair for my baby?") needs a confident model to count as a
         // complaint, and is never paged.
@@ -84,8 +85,7 @@ impl ModelTriage {
         };
         let complaint = (probability >= model_threshold
             || found.sarcasm
-            || found.complaint.count() >= 2
-            || (!found.complaint.is_empty() && !found.pressure.is_empty()))
+            || !found.complaint.is_empty())
             && !found.praise;
         let intent = if complaint {
             Intent::Complaint
@@ -263,6 +263,15 @@ mod tests {
     fn sarcasm_is_a_complaint() {
         let verdict = assess("Great job @metrorail, three hours late again. Love it");
         assert!(verdict.complaint, "{verdict:?}");
+    }
+
+    #[test]
+    fn one_named_failure_is_a_complaint() {
+        let verdict = assess("@parcelpoint my parcel never arrived");
+        assert!(verdict.complaint, "{verdict:?}");
+        assert_eq!(verdict.reasons, vec!["lost"]);
+        let verdict = assess("@parcelpoint do you deliver on sundays?");
+        assert!(!verdict.complaint, "{verdict:?}");
     }
 
     #[test]
