@@ -83,6 +83,27 @@ pub const COMPLAINT: &[Signal] = &[
         ],
     },
     Signal {
+        // Customers ask "why" and "where is my" about what went wrong.
+        reason: "asks why",
+        phrases: &[
+            "why is ",
+            "why does ",
+            "why has ",
+            "why have ",
+            "why did ",
+            "why can't ",
+            "why cant ",
+            "why won't ",
+            "why isn't ",
+            "why hasn't ",
+            "why am i ",
+            "where is my ",
+            "where's my ",
+            "wheres my ",
+            "how much longer",
+        ],
+    },
+    Signal {
         reason: "angry",
         phrases: &[
             "worst",
