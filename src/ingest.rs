@@ -49,8 +49,47 @@ const PROMISES: &[&str] = &[
     "look into",
     "follow up",
 ];
-/// How long a promise of contact may stay unkept before the owner hears.
+/// How long a promise of contact may stay unkept before the owner hears,
+/// when the reply names no time of its own.
 const PROMISE_WINDOW: Duration = Duration::hours(2);
+
+/// The window a reply promises, if it names one: "within 24 hours", "in
+/// the next 30 minutes", "in two working days", "by tomorrow".
+fn promised_within(lowered: &str) -> Option<Duration> {
+    if lowered.contains("tomorrow") {
+        return Some(Duration::hours(24));
+    }
+    let words: Vec<&str> = lowered
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    (0..words.len()).find_map(|i| {
+        let amount = match words[i] {
+            "a" | "an" | "one" => 1,
+            "two" => 2,
+            "three" => 3,
+            "four" => 4,
+            "five" => 5,
+            "six" => 6,
+            "twelve" => 12,
+            digits => digits
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))?,
+        };
+        // "2 working days": the unit may follow one qualifying word.
+        let mut unit = *words.get(i + 1)?;
+        if matches!(unit, "working" | "business" | "more") {
+            unit = words.get(i + 2)?;
+        }
+        match unit {
+            "min" | "mins" | "minute" | "minutes" => Some(Duration::minutes(amount)),
+            "hr" | "hrs" | "hour" | "hours" => Some(Duration::hours(amount)),
+            "day" | "days" => Some(Duration::days(amount)),
+            _ => None,
+        }
+    })
+}
 
 fn triage_context(
     mention: &Mention,
@@ -332,7 +371,7 @@ impl Ingestor {
         {
             return Ok(());
         }
-        let due = reply.created_at + PROMISE_WINDOW;
+        let due = reply.created_at + promised_within(&text).unwrap_or(PROMISE_WINDOW);
         info!(mention = %parent, %due, "the brand promised contact; reminder brought forward");
         self.store.own_alert(parent, due).await?;
         Ok(())
@@ -631,5 +670,37 @@ impl Ingestor {
         };
         self.store.set_alert_state(id, &state).await?;
         Ok((state, sent_now))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_may_name_its_own_window() {
+        let within = |text: &str| promised_within(&text.to_lowercase());
+        assert_eq!(
+            within("Sorry! We'll call you within 30 minutes"),
+            Some(Duration::minutes(30))
+        );
+        assert_eq!(
+            within("DM us, we will get back to you in the next 24 hours."),
+            Some(Duration::hours(24))
+        );
+        assert_eq!(
+            within("Looking into it, expect an answer in two working days"),
+            Some(Duration::days(2))
+        );
+        assert_eq!(
+            within("We'll be in touch by tomorrow"),
+            Some(Duration::hours(24))
+        );
+        assert_eq!(
+            within("We'll be in touch within an hour"),
+            Some(Duration::hours(1))
+        );
+        assert_eq!(within("DM us your booking reference"), None);
+        assert_eq!(within("Flight NW418 is 2 gates away"), None);
     }
 }

@@ -475,3 +475,85 @@ fn a_watchs_vip_pages_where_others_would_not() {
     assert_eq!(tuned["sms_sent"], 1);
     assert!(outbox.contains("VIP"), "{outbox}");
 }
+
+/// The sample Meta and Mastodon events through `earshot invoke webhook`,
+/// on the embedded store and with `--aws` on moto: each stored once, the
+/// edit applied in place, and the same SMS count on both.
+#[test]
+fn meta_and_mastodon_samples_replay_alike_on_both_backends() {
+    let moto = support::Moto::start();
+    let aws_env = moto.cli_env(&support::unique_table("clihooks"));
+    let events = [
+        "webhook-meta-01-verify.json",
+        "webhook-meta-02-page-comment.json",
+        "webhook-meta-04-comment-edited.json",
+        "webhook-mastodon-01-status-created.json",
+        "webhook-mastodon-02-status-updated.json",
+    ];
+    let mut answers = Vec::new();
+    for mut env in [Vec::new(), aws_env] {
+        let home = tempfile::tempdir().unwrap();
+        let home = home.path();
+        if env.iter().any(|(k, _)| *k == "EARSHOT_BACKEND") {
+            ok(earshot(home, &env, &["setup"]));
+        }
+        for secret in [
+            "X_CONSUMER_SECRET",
+            "META_APP_SECRET",
+            "META_VERIFY_TOKEN",
+            "MASTODON_WEBHOOK_SECRET",
+        ] {
+            env.push((secret, DEMO_SECRET.into()));
+        }
+        ok(earshot(
+            home,
+            &env,
+            &["roster", "add", "--name", "Sam", "--phone", "+15555550123"],
+        ));
+        ok(earshot(
+            home,
+            &env,
+            &[
+                "watch",
+                "add",
+                "NorthwindAir",
+                "--query",
+                "northwind",
+                "--platforms",
+                "reddit",
+                "--account",
+                "facebook:104200000000777",
+                "--account",
+                "mastodon:NorthwindAir",
+            ],
+        ));
+        let mut statuses = Vec::new();
+        for event in events {
+            let path = support::repo_path(&format!("events/{event}"));
+            let response = ok(earshot(
+                home,
+                &env,
+                &["invoke", "webhook", path.to_str().unwrap()],
+            ));
+            statuses.push(status_of(&response));
+            if event.contains("verify") {
+                assert!(response.contains("1158201444"), "{response}");
+            }
+        }
+        let mentions = ok(earshot(
+            home,
+            &env,
+            &["mentions", "--json", "--since", "3650d"],
+        ));
+        assert_eq!(mentions.lines().count(), 2, "{mentions}");
+        assert!(
+            mentions.contains("3 hours now."),
+            "the edit is stored: {mentions}"
+        );
+        assert!(mentions.contains("She is having a reaction."), "{mentions}");
+        answers.push(statuses);
+    }
+    assert_eq!(answers[0], vec![200; 5]);
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(moto.sms_sent().len(), 2, "{:?}", moto.sms_sent());
+}

@@ -83,10 +83,9 @@ impl ModelTriage {
         } else {
             settings.complaint_threshold
         };
-        let complaint = (probability >= model_threshold
-            || found.sarcasm
-            || !found.complaint.is_empty())
-            && !found.praise;
+        let complaint =
+            (probability >= model_threshold || found.sarcasm || !found.complaint.is_empty())
+                && !found.praise;
         let intent = if complaint {
             Intent::Complaint
         } else if found.praise {
