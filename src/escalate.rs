@@ -119,14 +119,19 @@ impl Escalator {
                 continue;
             }
             let body = held_summary(&open);
+            // Forgotten before sending: a crash after the send must not
+            // repeat the summary; a failed send holds them again.
+            ingestor.budget.release(&held).await?;
             match ingestor.sms.send(&phone, &body).await {
                 Ok(_) => {
                     info!(phone = %phone.masked(), held = open.len(), "held alerts summarised");
-                    ingestor.budget.release(&held).await?;
                     sent += 1;
                 }
                 Err(err) => {
-                    warn!(phone = %phone.masked(), reason = %err.reason, "summary SMS failed; kept for the next run")
+                    warn!(phone = %phone.masked(), reason = %err.reason, "summary SMS failed; held for the next run");
+                    for alert in &open {
+                        ingestor.budget.hold(alert).await?;
+                    }
                 }
             }
         }

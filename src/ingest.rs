@@ -372,8 +372,9 @@ impl Ingestor {
             return Ok(());
         }
         let due = reply.created_at + promised_within(&text).unwrap_or(PROMISE_WINDOW);
-        info!(mention = %parent, %due, "the brand promised contact; reminder brought forward");
-        self.store.own_alert(parent, due).await?;
+        if self.store.remind_by(parent, due).await? {
+            info!(mention = %parent, %due, "the brand promised contact; reminder brought forward");
+        }
         Ok(())
     }
 

@@ -117,6 +117,11 @@ pub trait MentionStore: Send + Sync {
     /// list, due at `remind_at`.
     async fn own_alert(&self, id: &MentionId, remind_at: DateTime<Utc>) -> Result<(), StoreError>;
 
+    /// Brings an owned alert's reminder forward to `remind_at`, unless it is
+    /// already due sooner; true if it moved.
+    async fn remind_by(&self, id: &MentionId, remind_at: DateTime<Utc>)
+    -> Result<bool, StoreError>;
+
     /// Acknowledged alerts whose reminder is due at or before `now`,
     /// oldest first.
     async fn reminders_due(

@@ -520,7 +520,7 @@ fn meta_and_mastodon_samples_replay_alike_on_both_backends() {
                 "--query",
                 "northwind",
                 "--platforms",
-                "reddit",
+                "none",
                 "--account",
                 "facebook:104200000000777",
                 "--account",

@@ -293,7 +293,28 @@ async fn someone_in_quiet_hours_who_holds_urgent_alerts_is_skipped_for_the_next_
     // 06:30 in New York: still quiet, nothing for Sam.
     assert_eq!(stack.escalate_at(90).await.summaries, 0);
     assert!(stack.summaries_to(SAM).is_empty());
-    // 07:00: Sam's quiet hours are over; one summary, and only one.
+    // 07:00 with SNS unreachable: the summary fails and waits.
+    let broken = Deps {
+        sms: Arc::new(SnsSms::new(
+            aws_sdk_sns::Client::new(&support::unreachable_sdk_config().await),
+            None,
+            None,
+        )),
+        ..stack.deps.clone()
+    };
+    let failed = Escalator {
+        ingestor: broken.ingestor(Clock::Fixed(t0() + Duration::minutes(120))),
+        step: Duration::minutes(5),
+        give_up_after: Duration::minutes(60),
+        remind_after: Duration::hours(4),
+    };
+    assert_eq!(failed.run().await.unwrap().summaries, 0);
+    assert_eq!(
+        stack.deps.budget.held().await.unwrap().len(),
+        1,
+        "still held"
+    );
+    // Then SNS is back: one summary, and only one.
     let run = stack.escalate_at(120).await;
     assert_eq!(run.summaries, 1);
     assert_eq!(stack.escalate_at(121).await.summaries, 0);

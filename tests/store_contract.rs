@@ -470,6 +470,33 @@ async fn open_alerts_are_listed_oldest_first_until_settled<S: MentionStore>(stor
         .await
         .unwrap();
     assert_eq!(ids(due), ["x:701"]);
+
+    // A promise can bring the reminder forward, never push it back.
+    assert!(
+        !store
+            .remind_by(&id, at("2026-11-25T13:00:00Z"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .remind_by(&id, at("2026-11-24T11:30:00Z"))
+            .await
+            .unwrap()
+    );
+    let due = store
+        .reminders_due(at("2026-11-24T11:30:00Z"), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(due), ["x:701"]);
+    let not_owned = MentionId::new(Platform::X, "703");
+    assert!(
+        !store
+            .remind_by(&not_owned, at("2026-11-24T11:00:00Z"))
+            .await
+            .unwrap(),
+        "only an owned alert has a reminder"
+    );
     store.settle_alert(&id).await.unwrap();
     assert!(
         store

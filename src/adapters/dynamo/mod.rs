@@ -490,6 +490,30 @@ impl MentionStore for DynamoStore {
         Ok(())
     }
 
+    async fn remind_by(
+        &self,
+        id: &MentionId,
+        remind_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(mention_pk(id)))
+            .key("sk", s("MENTION"))
+            .update_expression("SET open_since = :remind")
+            .condition_expression("open_alert = :owned AND open_since > :remind")
+            .expression_attribute_values(":owned", s(OWNED))
+            .expression_attribute_values(":remind", s(format!("{}#{id}", sort_key(remind_at))))
+            .send()
+            .await;
+        match update {
+            Ok(_) => Ok(true),
+            Err(err) if is_condition_failure(&err) => Ok(false),
+            Err(err) => Err(unavailable(err)),
+        }
+    }
+
     async fn reminders_due(
         &self,
         now: DateTime<Utc>,

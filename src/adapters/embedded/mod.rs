@@ -319,6 +319,22 @@ impl MentionStore for EmbeddedStore {
         Ok(())
     }
 
+    async fn remind_by(
+        &self,
+        id: &MentionId,
+        remind_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let moved = self
+            .conn()
+            .execute(
+                "UPDATE mentions SET open_since = ?2
+                 WHERE id = ?1 AND open_state = 'OWNED' AND open_since > ?2",
+                params![id.as_str(), sort_key(remind_at)],
+            )
+            .map_err(unavailable)?;
+        Ok(moved == 1)
+    }
+
     async fn reminders_due(
         &self,
         now: DateTime<Utc>,

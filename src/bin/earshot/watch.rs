@@ -18,9 +18,10 @@ pub enum WatchCommand {
         /// single #hashtag reads that tag's Mastodon timeline.
         #[arg(long)]
         query: String,
-        /// Comma-separated: x, bluesky, mastodon, reddit.
+        /// Comma-separated: x, bluesky, mastodon, reddit; `none` for a brand
+        /// heard by webhooks only (Meta, Mastodon, X).
         #[arg(long, value_delimiter = ',', value_parser = parse_polled, default_value = "x,bluesky,mastodon,reddit")]
-        platforms: Vec<Platform>,
+        platforms: Vec<Option<Platform>>,
         /// One of the brand's own accounts, <platform>:<id or handle>;
         /// repeat for each (e.g. --account x:2244994945).
         #[arg(long = "account", value_parser = parse_account)]
@@ -56,10 +57,15 @@ pub enum WatchCommand {
     Remove { brand: String },
 }
 
-fn parse_polled(raw: &str) -> Result<Platform, String> {
+/// A polled platform, or `None` for `none`.
+fn parse_polled(raw: &str) -> Result<Option<Platform>, String> {
+    if raw.trim().eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
     parse_platform(raw)
         .filter(|p| POLLED_PLATFORMS.contains(p))
-        .ok_or_else(|| format!("`{raw}` is not one of x, bluesky, mastodon, reddit"))
+        .map(Some)
+        .ok_or_else(|| format!("`{raw}` is not one of x, bluesky, mastodon, reddit, none"))
 }
 
 fn parse_unit(raw: &str) -> Result<f32, String> {
@@ -81,6 +87,7 @@ pub async fn run(store: &dyn WatchStore, command: WatchCommand, now: DateTime<Ut
             platforms,
             accounts,
         } => {
+            let platforms = platforms.into_iter().flatten().collect();
             let mut watch = Watch::new(&brand, &query, platforms, accounts, now)?;
             // Triage settings set elsewhere survive a re-add.
             if let Some(existing) = store.watch(&watch.brand).await? {
@@ -161,6 +168,9 @@ pub async fn run(store: &dyn WatchStore, command: WatchCommand, now: DateTime<Ut
 }
 
 fn platform_list(platforms: &[Platform]) -> String {
+    if platforms.is_empty() {
+        return "webhooks only".into();
+    }
     platforms
         .iter()
         .map(|p| p.key())
