@@ -16,7 +16,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{DynamoStore, is_condition_failure, s, unavailable};
+use super::{DynamoStore, s, unavailable, written};
 use crate::domain::PhoneNumber;
 use crate::ports::{HeldAlert, SmsBudget, SmsLimits, Spend, StoreError};
 
@@ -51,27 +51,23 @@ impl DynamoStore {
         cap: u32,
         expires: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(pk))
-            .key("sk", s(COUNT_SK))
-            .update_expression("ADD sent :one SET expires_at = :expires")
-            .condition_expression("attribute_not_exists(sent) OR sent < :cap")
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .expression_attribute_values(":cap", AttributeValue::N(cap.to_string()))
-            .expression_attribute_values(
-                ":expires",
-                AttributeValue::N(expires.timestamp().to_string()),
-            )
-            .send()
-            .await;
-        match update {
-            Ok(_) => Ok(true),
-            Err(err) if is_condition_failure(&err) => Ok(false),
-            Err(err) => Err(unavailable(err)),
-        }
+        written(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", s(pk))
+                .key("sk", s(COUNT_SK))
+                .update_expression("ADD sent :one SET expires_at = :expires")
+                .condition_expression("attribute_not_exists(sent) OR sent < :cap")
+                .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                .expression_attribute_values(":cap", AttributeValue::N(cap.to_string()))
+                .expression_attribute_values(
+                    ":expires",
+                    AttributeValue::N(expires.timestamp().to_string()),
+                )
+                .send()
+                .await,
+        )
     }
 
     async fn decrement(&self, pk: String) -> Result<(), StoreError> {

@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::{
     DynamoStore, ROSTER_PK, TTL_ATTRIBUTE, corrupt, is_condition_failure, mention_pk, s,
-    unavailable,
+    unavailable, written,
 };
 use crate::domain::{AlertCode, MentionId, PhoneNumber};
 use crate::ports::{Acknowledged, FollowUpStore, Ownership, StoreError};
@@ -116,24 +116,20 @@ impl FollowUpStore for DynamoStore {
         message_id: &str,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(format!("INBOUND#{message_id}")))
-            .item("sk", s("INBOUND"))
-            .item(
-                TTL_ATTRIBUTE,
-                AttributeValue::N((at + INBOUND_MEMORY).timestamp().to_string()),
-            )
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match put {
-            Ok(_) => Ok(true),
-            Err(err) if is_condition_failure(&err) => Ok(false),
-            Err(err) => Err(unavailable(err)),
-        }
+        written(
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .item("pk", s(format!("INBOUND#{message_id}")))
+                .item("sk", s("INBOUND"))
+                .item(
+                    TTL_ATTRIBUTE,
+                    AttributeValue::N((at + INBOUND_MEMORY).timestamp().to_string()),
+                )
+                .condition_expression("attribute_not_exists(pk)")
+                .send()
+                .await,
+        )
     }
 
     async fn acknowledge(
@@ -179,21 +175,17 @@ impl FollowUpStore for DynamoStore {
         phone: &PhoneNumber,
         opted_out: bool,
     ) -> Result<bool, StoreError> {
-        let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(ROSTER_PK))
-            .key("sk", s(format!("CONTACT#{phone}")))
-            .update_expression("SET opted_out = :opted_out")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":opted_out", AttributeValue::Bool(opted_out))
-            .send()
-            .await;
-        match update {
-            Ok(_) => Ok(true),
-            Err(err) if is_condition_failure(&err) => Ok(false),
-            Err(err) => Err(unavailable(err)),
-        }
+        written(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", s(ROSTER_PK))
+                .key("sk", s(format!("CONTACT#{phone}")))
+                .update_expression("SET opted_out = :opted_out")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":opted_out", AttributeValue::Bool(opted_out))
+                .send()
+                .await,
+        )
     }
 }

@@ -283,19 +283,15 @@ impl DynamoStore {
 
     /// Writes the item unless one with its key exists; false if it did.
     async fn put_new<T: Serialize>(&self, item: T) -> Result<bool, StoreError> {
-        let put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match put {
-            Ok(_) => Ok(true),
-            Err(err) if is_condition_failure(&err) => Ok(false),
-            Err(err) => Err(unavailable(err)),
-        }
+        written(
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
+                .condition_expression("attribute_not_exists(pk)")
+                .send()
+                .await,
+        )
     }
 
     /// Every item of one small partition (the roster, the watches), read
@@ -355,6 +351,20 @@ impl DynamoStore {
             .await
             .map_err(unavailable)?;
         Ok(output.item)
+    }
+}
+
+/// A conditional write's outcome: true if written, false if its condition
+/// did not hold.
+fn written<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<bool, StoreError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(err) if is_condition_failure(&err) => Ok(false),
+        Err(err) => Err(unavailable(err)),
     }
 }
 
@@ -495,23 +505,19 @@ impl MentionStore for DynamoStore {
         id: &MentionId,
         remind_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(mention_pk(id)))
-            .key("sk", s("MENTION"))
-            .update_expression("SET open_since = :remind")
-            .condition_expression("open_alert = :owned AND open_since > :remind")
-            .expression_attribute_values(":owned", s(OWNED))
-            .expression_attribute_values(":remind", s(format!("{}#{id}", sort_key(remind_at))))
-            .send()
-            .await;
-        match update {
-            Ok(_) => Ok(true),
-            Err(err) if is_condition_failure(&err) => Ok(false),
-            Err(err) => Err(unavailable(err)),
-        }
+        written(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", s(mention_pk(id)))
+                .key("sk", s("MENTION"))
+                .update_expression("SET open_since = :remind")
+                .condition_expression("open_alert = :owned AND open_since > :remind")
+                .expression_attribute_values(":owned", s(OWNED))
+                .expression_attribute_values(":remind", s(format!("{}#{id}", sort_key(remind_at))))
+                .send()
+                .await,
+        )
     }
 
     async fn reminders_due(
@@ -541,28 +547,24 @@ impl MentionStore for DynamoStore {
         code: &AlertCode,
         mention: &MentionId,
     ) -> Result<bool, StoreError> {
-        let put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(format!("CODE#{code}")))
-            .item("sk", s("CODE"))
-            .item("mention_id", s(mention.as_str()))
-            // Codes are few (24^4); expiring them with their mention keeps
-            // the space from filling up.
-            .item(
-                TTL_ATTRIBUTE,
-                AttributeValue::N((Utc::now() + self.retention).timestamp().to_string()),
-            )
-            .condition_expression("attribute_not_exists(pk) OR mention_id = :mention")
-            .expression_attribute_values(":mention", s(mention.as_str()))
-            .send()
-            .await;
-        match put {
-            Ok(_) => Ok(true),
-            Err(err) if is_condition_failure(&err) => Ok(false),
-            Err(err) => Err(unavailable(err)),
-        }
+        written(
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .item("pk", s(format!("CODE#{code}")))
+                .item("sk", s("CODE"))
+                .item("mention_id", s(mention.as_str()))
+                // Codes are few (24^4); expiring them with their mention keeps
+                // the space from filling up.
+                .item(
+                    TTL_ATTRIBUTE,
+                    AttributeValue::N((Utc::now() + self.retention).timestamp().to_string()),
+                )
+                .condition_expression("attribute_not_exists(pk) OR mention_id = :mention")
+                .expression_attribute_values(":mention", s(mention.as_str()))
+                .send()
+                .await,
+        )
     }
 
     async fn claim_delivery(

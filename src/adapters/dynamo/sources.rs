@@ -15,7 +15,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{DynamoStore, corrupt, is_condition_failure, mention_pk, s, unavailable};
+use super::{DynamoStore, corrupt, mention_pk, s, unavailable, written};
 use crate::domain::MentionId;
 use crate::ports::{MentionRevisions, Revision, SourceStore, StoreError, WatchStore};
 use crate::watch::{Alarm, SourceKey, SourceState, Watch};
@@ -135,45 +135,37 @@ impl SourceStore for DynamoStore {
         // A source with no saved state yet still gets its alarm.
         let blank =
             serde_dynamo::to_attribute_value(SourceState::new(key.clone())).map_err(corrupt)?;
-        let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(SOURCE_PK))
-            .key("sk", s(source_sk(key)))
-            .update_expression(
-                "SET alarm = :alarm, alarm_at = :at, #state = if_not_exists(#state, :blank)",
-            )
-            .condition_expression("attribute_not_exists(alarm)")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":blank", blank)
-            .expression_attribute_values(":alarm", raised)
-            .expression_attribute_values(":at", s(at.to_rfc3339()))
-            .send()
-            .await;
-        match update {
-            Ok(_) => Ok(true),
-            Err(err) if is_condition_failure(&err) => Ok(false),
-            Err(err) => Err(unavailable(err)),
-        }
+        written(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", s(SOURCE_PK))
+                .key("sk", s(source_sk(key)))
+                .update_expression(
+                    "SET alarm = :alarm, alarm_at = :at, #state = if_not_exists(#state, :blank)",
+                )
+                .condition_expression("attribute_not_exists(alarm)")
+                .expression_attribute_names("#state", "state")
+                .expression_attribute_values(":blank", blank)
+                .expression_attribute_values(":alarm", raised)
+                .expression_attribute_values(":at", s(at.to_rfc3339()))
+                .send()
+                .await,
+        )
     }
 
     async fn clear_alarm(&self, key: &SourceKey) -> Result<bool, StoreError> {
-        let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(SOURCE_PK))
-            .key("sk", s(source_sk(key)))
-            .update_expression("REMOVE alarm, alarm_at")
-            .condition_expression("attribute_exists(alarm)")
-            .send()
-            .await;
-        match update {
-            Ok(_) => Ok(true),
-            Err(err) if is_condition_failure(&err) => Ok(false),
-            Err(err) => Err(unavailable(err)),
-        }
+        written(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", s(SOURCE_PK))
+                .key("sk", s(source_sk(key)))
+                .update_expression("REMOVE alarm, alarm_at")
+                .condition_expression("attribute_exists(alarm)")
+                .send()
+                .await,
+        )
     }
 }
 
@@ -202,11 +194,7 @@ impl MentionRevisions for DynamoStore {
                 .expression_attribute_values(":text", AttributeValue::S(text.clone())),
             Revision::Removed { .. } => update.update_expression("SET revision = :revision"),
         };
-        match update.send().await {
-            Ok(_) => Ok(true),
-            Err(err) if is_condition_failure(&err) => Ok(false),
-            Err(err) => Err(unavailable(err)),
-        }
+        written(update.send().await)
     }
 
     async fn mention_revision(&self, id: &MentionId) -> Result<Option<Revision>, StoreError> {
