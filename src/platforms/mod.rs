@@ -7,6 +7,7 @@ pub mod meta;
 pub mod reddit;
 pub mod x;
 pub mod x_search;
+pub mod x_v2;
 
 use thiserror::Error;
 

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::x_v2::{self, Post as V2Post, User as V2User};
 use super::{Delivery, PayloadError, RejectedPost};
 use crate::domain::{Author, Mention, MentionId, Platform, Voice};
 
@@ -204,42 +205,6 @@ struct ActivityIncludes {
     users: Vec<Value>,
 }
 
-#[derive(Deserialize)]
-struct V2Post {
-    id: String,
-    text: String,
-    author_id: String,
-    created_at: Option<DateTime<Utc>>,
-    note_tweet: Option<NoteTweet>,
-    #[serde(default)]
-    referenced_tweets: Vec<ReferencedPost>,
-}
-
-#[derive(Deserialize)]
-struct NoteTweet {
-    text: String,
-}
-
-#[derive(Deserialize)]
-struct ReferencedPost {
-    #[serde(rename = "type")]
-    kind: String,
-    id: String,
-}
-
-#[derive(Deserialize)]
-struct V2User {
-    id: String,
-    username: String,
-    name: Option<String>,
-    public_metrics: Option<PublicMetrics>,
-}
-
-#[derive(Deserialize)]
-struct PublicMetrics {
-    followers_count: Option<u64>,
-}
-
 /// Mentions of the watched account, and the account's own posts.
 const MENTION_EVENT: &str = "post.mention.create";
 const OWN_POST_EVENT: &str = "post.create";
@@ -283,46 +248,20 @@ fn v2_mention(
     received_at: DateTime<Utc>,
 ) -> Result<Mention, String> {
     let post = V2Post::deserialize(payload).map_err(|err| err.to_string())?;
-    if post.id.is_empty() || !post.id.bytes().all(|b| b.is_ascii_digit()) {
+    if !x_v2::is_post_id(&post.id) {
         return Err(format!("`id` {:?} is not a post id", post.id));
     }
-    let author = users.iter().find(|u| u.id == post.author_id);
-    let handle = author.map_or_else(|| post.author_id.clone(), |u| u.username.clone());
     let brand = users
         .iter()
         .find(|u| u.id == watched)
         .map_or_else(|| format!("x:{watched}"), |u| u.username.clone());
-    let referenced = |kind: &str| {
-        post.referenced_tweets
-            .iter()
-            .find(|r| r.kind == kind)
-            .map(|r| MentionId::new(Platform::X, &r.id))
-    };
-    Ok(Mention {
-        id: MentionId::new(Platform::X, &post.id),
-        platform: Platform::X,
-        url: format!("https://x.com/{handle}/status/{}", post.id),
-        author: Author {
-            id: post.author_id.clone(),
-            handle,
-            display_name: author.and_then(|u| u.name.clone()),
-            followers: author
-                .and_then(|u| u.public_metrics.as_ref())
-                .and_then(|m| m.followers_count),
-        },
-        // Long posts carry their full text in `note_tweet`.
-        text: post.note_tweet.map_or(post.text, |note| note.text),
-        created_at: post.created_at.unwrap_or(received_at),
-        received_at,
-        in_reply_to: referenced("replied_to"),
-        quotes: referenced("quoted"),
+    Ok(x_v2::mention(
+        post,
+        users,
         brand,
-        voice: if post.author_id == watched {
-            Voice::Brand
-        } else {
-            Voice::Customer
-        },
-    })
+        |author_id, _| author_id == watched,
+        received_at,
+    ))
 }
 
 #[cfg(test)]

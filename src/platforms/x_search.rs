@@ -5,8 +5,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
 
+use super::x_v2::{self, Post, User};
 use crate::config::Secret;
-use crate::domain::{Author, Mention, MentionId, Platform, Voice};
+use crate::domain::Platform;
 use crate::poll::fetch::{self, FetchError, Http, Response};
 use crate::poll::{DEFAULT_BACKOFF, Page, PageRequest, SearchSource};
 use crate::watch::Watch;
@@ -52,42 +53,6 @@ struct Meta {
     next_token: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct Post {
-    id: String,
-    text: String,
-    author_id: String,
-    created_at: Option<DateTime<Utc>>,
-    note_tweet: Option<NoteTweet>,
-    #[serde(default)]
-    referenced_tweets: Vec<Reference>,
-}
-
-#[derive(Deserialize)]
-struct NoteTweet {
-    text: String,
-}
-
-#[derive(Deserialize)]
-struct Reference {
-    #[serde(rename = "type")]
-    kind: String,
-    id: String,
-}
-
-#[derive(Deserialize)]
-struct User {
-    id: String,
-    username: String,
-    name: Option<String>,
-    public_metrics: Option<Metrics>,
-}
-
-#[derive(Deserialize)]
-struct Metrics {
-    followers_count: Option<u64>,
-}
-
 /// Reads one search response into mentions for `watch`.
 pub fn parse_page(
     body: &[u8],
@@ -103,54 +68,17 @@ pub fn parse_page(
     };
     for raw in response.data {
         match Post::deserialize(&raw) {
-            Ok(post) if is_post_id(&post.id) => {
-                page.mentions
-                    .push(mention(post, &response.includes.users, watch, received_at))
-            }
+            Ok(post) if x_v2::is_post_id(&post.id) => page.mentions.push(x_v2::mention(
+                post,
+                &response.includes.users,
+                watch.brand.clone(),
+                |id, handle| watch.is_own(Platform::X, id, handle),
+                received_at,
+            )),
             _ => page.rejected += 1,
         }
     }
     Ok(page)
-}
-
-fn is_post_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 19 && id.bytes().all(|b| b.is_ascii_digit())
-}
-
-fn mention(post: Post, users: &[User], watch: &Watch, received_at: DateTime<Utc>) -> Mention {
-    let author = users.iter().find(|u| u.id == post.author_id);
-    let handle = author.map_or_else(|| post.author_id.clone(), |u| u.username.clone());
-    let referenced = |kind: &str| {
-        post.referenced_tweets
-            .iter()
-            .find(|r| r.kind == kind && is_post_id(&r.id))
-            .map(|r| MentionId::new(Platform::X, &r.id))
-    };
-    let voice = if watch.is_own(Platform::X, &post.author_id, &handle) {
-        Voice::Brand
-    } else {
-        Voice::Customer
-    };
-    Mention {
-        id: MentionId::new(Platform::X, &post.id),
-        platform: Platform::X,
-        url: format!("https://x.com/{handle}/status/{}", post.id),
-        author: Author {
-            id: post.author_id.clone(),
-            handle,
-            display_name: author.and_then(|u| u.name.clone()),
-            followers: author
-                .and_then(|u| u.public_metrics.as_ref())
-                .and_then(|m| m.followers_count),
-        },
-        text: post.note_tweet.map_or(post.text, |note| note.text),
-        created_at: post.created_at.unwrap_or(received_at),
-        received_at,
-        in_reply_to: referenced("replied_to"),
-        quotes: referenced("quoted"),
-        brand: watch.brand.clone(),
-        voice,
-    }
 }
 
 /// `x-rate-limit-reset` is a Unix time in seconds.
@@ -210,6 +138,7 @@ impl SearchSource for XSearch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{MentionId, Voice};
     use crate::watch::Account;
     use serde_json::json;
 

@@ -43,8 +43,16 @@ pub struct Moto {
 
 const INSTALL_HINT: &str = "install it with: python3 -m pip install -r tests/requirements.txt";
 
-fn moto_command() -> String {
-    std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".into())
+/// `MOTO_SERVER` if set, else moto's server run one request at a time by
+/// `tests/moto_serial.py` (see there for why).
+fn moto_command() -> (String, Vec<String>) {
+    match std::env::var("MOTO_SERVER") {
+        Ok(server) => (server, Vec::new()),
+        Err(_) => (
+            "python3".into(),
+            vec![repo_path("tests/moto_serial.py").display().to_string()],
+        ),
+    }
 }
 
 fn free_port() -> u16 {
@@ -60,14 +68,14 @@ impl Moto {
         // bind; a second port fixes that rare case.
         for _ in 0..3 {
             let port = free_port();
-            let mut child = Command::new(moto_command())
+            let (program, script) = moto_command();
+            let mut child = Command::new(&program)
+                .args(&script)
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
-                .unwrap_or_else(|err| {
-                    panic!("cannot start {}: {err}; {INSTALL_HINT}", moto_command())
-                });
+                .unwrap_or_else(|err| panic!("cannot start {program}: {err}; {INSTALL_HINT}"));
             let addr: SocketAddr = ([127, 0, 0, 1], port).into();
             let deadline = Instant::now() + Duration::from_secs(30);
             while Instant::now() < deadline {
