@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::domain::{Author, Mention, MentionId, Platform, Voice};
 use crate::poll::fetch::{self, FetchError, Http, Response};
-use crate::poll::{DEFAULT_BACKOFF, Page, PageRequest, SearchSource};
+use crate::poll::{Page, PageRequest, SearchSource};
 use crate::watch::Watch;
 
 pub const DEFAULT_BASE_URL: &str = "https://public.api.bsky.app";
@@ -320,17 +320,11 @@ impl SearchSource for BlueskySearch {
         }
         let url = fetch::url(&self.base_url, SEARCH_PATH, &params);
         let response = self.http.get(&url, None, request.timeout).await?;
-        if response.status == 429 {
-            return Err(FetchError::RateLimited {
-                until: reset_at(&response).unwrap_or(request.now + DEFAULT_BACKOFF),
-            });
-        }
-        if !(200..300).contains(&response.status) {
-            return Err(fetch::status_error(&response));
-        }
+        let reset = reset_at(&response);
+        fetch::check_status(&response, reset, request.now)?;
         let mut page = parse_page(&response.body, request.watch, request.now)?;
-        if response.header("ratelimit-remaining").map(str::trim) == Some("0") {
-            page.exhausted_until = reset_at(&response);
+        if fetch::quota_spent(&response, "ratelimit-remaining") {
+            page.exhausted_until = reset;
         }
         self.add_followers(&mut page.mentions, request).await;
         Ok(page)

@@ -13,7 +13,7 @@ use super::{PayloadError, html};
 use crate::config::Secret;
 use crate::domain::{Author, Mention, MentionId, Platform, Voice};
 use crate::poll::fetch::{self, FetchError, Http, Response};
-use crate::poll::{DEFAULT_BACKOFF, Page, PageRequest, SearchSource};
+use crate::poll::{Page, PageRequest, SearchSource};
 use crate::watch::Watch;
 
 pub const DEFAULT_BASE_URL: &str = "https://mastodon.social";
@@ -294,14 +294,8 @@ impl SearchSource for MastodonSearch {
             }
         };
         let response = self.http.get(&url, token, request.timeout).await?;
-        if response.status == 429 {
-            return Err(FetchError::RateLimited {
-                until: reset_at(&response).unwrap_or(request.now + DEFAULT_BACKOFF),
-            });
-        }
-        if !(200..300).contains(&response.status) {
-            return Err(fetch::status_error(&response));
-        }
+        let reset = reset_at(&response);
+        fetch::check_status(&response, reset, request.now)?;
         let payload = |err: serde_json::Error| FetchError::Payload(err.to_string());
         let statuses = match hashtag(query) {
             Some(_) => {
@@ -318,8 +312,8 @@ impl SearchSource for MastodonSearch {
         if hashtag(query).is_some() && page.next.is_some() {
             page.next = response.header("link").and_then(next_max_id);
         }
-        if response.header("x-ratelimit-remaining").map(str::trim) == Some("0") {
-            page.exhausted_until = reset_at(&response);
+        if fetch::quota_spent(&response, "x-ratelimit-remaining") {
+            page.exhausted_until = reset;
         }
         Ok(page)
     }

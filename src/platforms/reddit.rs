@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::domain::{Author, Mention, MentionId, Platform, Voice};
 use crate::poll::fetch::{self, FetchError, Http, Response};
-use crate::poll::{DEFAULT_BACKOFF, Page, PageRequest, SearchSource};
+use crate::poll::{Page, PageRequest, SearchSource};
 use crate::watch::Watch;
 
 pub const DEFAULT_BASE_URL: &str = "https://www.reddit.com";
@@ -172,21 +172,11 @@ impl SearchSource for RedditSearch {
         }
         let url = fetch::url(&self.base_url, "/search.json", &params);
         let response = self.http.get(&url, None, request.timeout).await?;
-        if response.status == 429 {
-            return Err(FetchError::RateLimited {
-                until: reset_at(&response, request.now).unwrap_or(request.now + DEFAULT_BACKOFF),
-            });
-        }
-        if !(200..300).contains(&response.status) {
-            return Err(fetch::status_error(&response));
-        }
+        let reset = reset_at(&response, request.now);
+        fetch::check_status(&response, reset, request.now)?;
         let mut page = parse_page(&response.body, request)?;
-        // `remaining` is a float ("0.0"); CDN-cached answers have no headers.
-        let remaining = response
-            .header("x-ratelimit-remaining")
-            .and_then(|r| r.trim().parse::<f64>().ok());
-        if remaining.is_some_and(|r| r < 1.0) {
-            page.exhausted_until = reset_at(&response, request.now);
+        if fetch::quota_spent(&response, "x-ratelimit-remaining") {
+            page.exhausted_until = reset;
         }
         Ok(page)
     }

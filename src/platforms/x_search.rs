@@ -9,7 +9,7 @@ use super::x_v2::{self, Post, User};
 use crate::config::Secret;
 use crate::domain::Platform;
 use crate::poll::fetch::{self, FetchError, Http, Response};
-use crate::poll::{DEFAULT_BACKOFF, Page, PageRequest, SearchSource};
+use crate::poll::{Page, PageRequest, SearchSource};
 use crate::watch::Watch;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.x.com";
@@ -119,17 +119,11 @@ impl SearchSource for XSearch {
         }
         let url = fetch::url(&self.base_url, SEARCH_PATH, &params);
         let response = self.http.get(&url, Some(bearer), request.timeout).await?;
-        if response.status == 429 {
-            return Err(FetchError::RateLimited {
-                until: reset_at(&response).unwrap_or(request.now + DEFAULT_BACKOFF),
-            });
-        }
-        if !(200..300).contains(&response.status) {
-            return Err(fetch::status_error(&response));
-        }
+        let reset = reset_at(&response);
+        fetch::check_status(&response, reset, request.now)?;
         let mut page = parse_page(&response.body, request.watch, request.now)?;
-        if response.header("x-rate-limit-remaining").map(str::trim) == Some("0") {
-            page.exhausted_until = reset_at(&response);
+        if fetch::quota_spent(&response, "x-rate-limit-remaining") {
+            page.exhausted_until = reset;
         }
         Ok(page)
     }

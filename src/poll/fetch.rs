@@ -103,6 +103,33 @@ fn classify(err: reqwest::Error) -> FetchError {
     }
 }
 
+/// A 2xx answer passes; a 429 waits until the platform's `reset` (or a
+/// default back-off when it gives none); anything else is an error.
+pub fn check_status(
+    response: &Response,
+    reset: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(), FetchError> {
+    if response.status == 429 {
+        return Err(FetchError::RateLimited {
+            until: reset.unwrap_or(now + super::DEFAULT_BACKOFF),
+        });
+    }
+    if !(200..300).contains(&response.status) {
+        return Err(status_error(response));
+    }
+    Ok(())
+}
+
+/// Whether the remaining-requests header says the quota is spent. Reddit
+/// sends a float (`0.0`); cached answers may send no header at all.
+pub fn quota_spent(response: &Response, remaining_header: &str) -> bool {
+    response
+        .header(remaining_header)
+        .and_then(|r| r.trim().parse::<f64>().ok())
+        .is_some_and(|remaining| remaining < 1.0)
+}
+
 /// A short, safe description of an error body: the first line, trimmed.
 pub fn status_error(response: &Response) -> FetchError {
     let text = String::from_utf8_lossy(&response.body);
@@ -129,5 +156,60 @@ pub fn url(base: &str, path: &str, params: &[(&str, &str)]) -> String {
         format!("{base}{path}")
     } else {
         format!("{base}{path}?{query}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16, headers: &[(&'static str, &'static str)]) -> Response {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(*name, value.parse().unwrap());
+        }
+        Response {
+            status,
+            headers: map,
+            body: br#"{"error":"slow down"}"#.to_vec(),
+        }
+    }
+
+    #[test]
+    fn the_quota_is_spent_at_zero_whatever_the_number_format() {
+        assert!(quota_spent(
+            &response(200, &[("x-ratelimit-remaining", "0.0")]),
+            "x-ratelimit-remaining"
+        ));
+        assert!(quota_spent(
+            &response(200, &[("x-rate-limit-remaining", " 0 ")]),
+            "x-rate-limit-remaining"
+        ));
+        assert!(!quota_spent(
+            &response(200, &[("x-ratelimit-remaining", "597.0")]),
+            "x-ratelimit-remaining"
+        ));
+        assert!(
+            !quota_spent(&response(200, &[]), "x-ratelimit-remaining"),
+            "cached: no header"
+        );
+    }
+
+    #[test]
+    fn a_429_waits_for_the_reset_or_the_default_back_off() {
+        let now: DateTime<Utc> = "2026-11-24T10:00:00Z".parse().unwrap();
+        let reset: DateTime<Utc> = "2026-11-24T10:05:00Z".parse().unwrap();
+        let limited = check_status(&response(429, &[]), Some(reset), now);
+        assert!(matches!(limited, Err(FetchError::RateLimited { until }) if until == reset));
+        let limited = check_status(&response(429, &[]), None, now);
+        assert!(
+            matches!(limited, Err(FetchError::RateLimited { until }) if until == now + crate::poll::DEFAULT_BACKOFF)
+        );
+        let failed = check_status(&response(503, &[]), None, now);
+        assert!(matches!(
+            failed,
+            Err(FetchError::Status { status: 503, .. })
+        ));
+        assert!(check_status(&response(204, &[]), None, now).is_ok());
     }
 }
