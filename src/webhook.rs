@@ -10,7 +10,7 @@ use tracing::{error, info, warn};
 
 use crate::adapters::{Deps, secrets};
 use crate::config::{self, ConfigError, Secret};
-use crate::domain::{Mention, Platform};
+use crate::domain::{Author, Mention, Platform, Voice};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::ingest::{Clock, IngestError, Ingestor, Outcome};
 use crate::platforms::meta::{self, GraphClient, MetaChange};
@@ -219,7 +219,7 @@ impl Webhook {
                                 continue;
                             }
                         },
-                        None => meta_without_text(&mentioned, &brand, now),
+                        None => instagram_mention_by_ids(&mentioned, &brand, now),
                     };
                     self.ingest(mention, &mut tally).await;
                 }
@@ -357,7 +357,7 @@ fn brand_of(watches: &[Watch], platform: Platform, account: &str) -> String {
 
 /// An Instagram mention whose words could not be asked for: stored with a
 /// link so nothing is lost, triaged as having no text.
-fn meta_without_text(
+fn instagram_mention_by_ids(
     mentioned: &meta::InstagramMention,
     brand: &str,
     now: DateTime<Utc>,
@@ -367,7 +367,7 @@ fn meta_without_text(
         id: mentioned.id(),
         platform: Platform::Instagram,
         url: format!("https://www.instagram.com/p/{}/", mentioned.media_id),
-        author: crate::domain::Author {
+        author: Author {
             id: String::new(),
             handle: "unknown".into(),
             display_name: None,
@@ -379,7 +379,7 @@ fn meta_without_text(
         in_reply_to: None,
         quotes: None,
         brand: brand.to_owned(),
-        voice: crate::domain::Voice::Customer,
+        voice: Voice::Customer,
     }
 }
 
