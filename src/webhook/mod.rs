@@ -2,19 +2,22 @@
 //! stored mentions and alerts out. One route per platform: X, Meta
 //! (Facebook Pages and Instagram) and Mastodon.
 
+mod mastodon;
+mod meta;
+mod x;
+
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use serde_json::json;
 use tracing::{error, info, warn};
 
 use crate::adapters::{Deps, secrets};
 use crate::config::{self, ConfigError, Secret};
-use crate::domain::{Author, Mention, Platform, Voice};
+use crate::domain::{Mention, Platform};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::ingest::{Clock, IngestError, Ingestor, Outcome};
-use crate::platforms::meta::{self, GraphClient, MetaChange};
-use crate::platforms::{self, PayloadError, RejectedPost, mastodon};
+use crate::platforms::meta::{DEFAULT_GRAPH_BASE_URL, GraphClient};
+use crate::platforms::{PayloadError, RejectedPost};
 use crate::poll::fetch::{FetchError, Http};
 use crate::poll::setup::optional_secret;
 use crate::ports::{MentionRevisions, Revision, StoreError, WatchStore};
@@ -69,7 +72,7 @@ impl Webhook {
             Some(token) => Some(GraphClient::new(
                 Http::new()?,
                 config::optional(config::META_GRAPH_BASE_URL_VAR)
-                    .unwrap_or_else(|| meta::DEFAULT_GRAPH_BASE_URL.to_owned()),
+                    .unwrap_or_else(|| DEFAULT_GRAPH_BASE_URL.to_owned()),
                 token.clone(),
             )),
             None => None,
@@ -108,165 +111,6 @@ impl Webhook {
         };
         info!(status = response.status_code, "webhook answered");
         response
-    }
-
-    fn x_challenge(&self, request: &HttpRequest) -> HttpResponse {
-        let Some(token) = request.query("crc_token").filter(|t| !t.is_empty()) else {
-            return HttpResponse::error(400, "missing crc_token query parameter");
-        };
-        let response_token =
-            signature::x_signature(self.secrets.x_consumer_secret.expose(), token.as_bytes());
-        HttpResponse::json(200, &json!({ "response_token": response_token }))
-    }
-
-    async fn x_delivery(&self, request: &HttpRequest) -> HttpResponse {
-        let secret = self.secrets.x_consumer_secret.expose();
-        let body = match verified_body(request, X_SIGNATURE_HEADER, |body, signature| {
-            signature::verify_x(secret, body, signature)
-        }) {
-            Ok(body) => body,
-            Err(response) => return response,
-        };
-        let mut delivery = match platforms::x::parse_delivery(&body, self.ingestor.clock.now()) {
-            Ok(delivery) => delivery,
-            Err(err) => return payload_error(&err),
-        };
-        // X names the account by handle (or id); a watch that lists the
-        // account gives the brand its own name and settings.
-        let watches = match self.watches.watches().await {
-            Ok(watches) => watches,
-            Err(err) => return store_unavailable(&err),
-        };
-        for mention in &mut delivery.mentions {
-            let account = mention.brand.strip_prefix("x:").unwrap_or(&mention.brand);
-            if let Some(watch) = watches
-                .iter()
-                .find(|w| w.is_own(Platform::X, account, account))
-            {
-                mention.brand = watch.brand.clone();
-            }
-        }
-        let mut tally = Tally::noting(delivery.rejected, delivery.ignored);
-        for mention in delivery.mentions {
-            self.ingest(mention, &mut tally).await;
-        }
-        tally.answer()
-    }
-
-    /// Meta's subscription handshake: echo `hub.challenge` when the mode is
-    /// `subscribe` and the token is ours.
-    fn meta_challenge(&self, request: &HttpRequest) -> HttpResponse {
-        let Some(expected) = &self.secrets.meta_verify_token else {
-            return not_configured("Meta", config::META_VERIFY_TOKEN_VAR);
-        };
-        if request.query("hub.mode").as_deref() != Some("subscribe") {
-            return HttpResponse::error(400, "hub.mode must be subscribe");
-        }
-        let Some(challenge) = request.query("hub.challenge").filter(|c| !c.is_empty()) else {
-            return HttpResponse::error(400, "missing hub.challenge query parameter");
-        };
-        let token = request.query("hub.verify_token").unwrap_or_default();
-        if !signature::same_secret(expected.expose(), token.as_bytes()) {
-            warn!("Meta handshake with the wrong verify token");
-            return HttpResponse::error(403, "hub.verify_token does not match");
-        }
-        HttpResponse::text(200, challenge)
-    }
-
-    async fn meta_delivery(&self, request: &HttpRequest) -> HttpResponse {
-        let Some(secret) = &self.secrets.meta_app_secret else {
-            return not_configured("Meta", config::META_APP_SECRET_VAR);
-        };
-        let body = match verified_hex_body(request, META_SIGNATURE_HEADER, secret) {
-            Ok(body) => body,
-            Err(response) => return response,
-        };
-        let watches = match self.watches.watches().await {
-            Ok(watches) => watches,
-            Err(err) => return store_unavailable(&err),
-        };
-        let brand_of = |platform: Platform, account: &str| brand_of(&watches, platform, account);
-        let now = self.ingestor.clock.now();
-        let delivery = match meta::parse_delivery(&body, now, &brand_of) {
-            Ok(delivery) => delivery,
-            Err(err) => return payload_error(&err),
-        };
-        let mut tally = Tally::noting(delivery.rejected, delivery.ignored);
-        for change in delivery.changes {
-            match change {
-                MetaChange::Posted(mention) => self.ingest(mention, &mut tally).await,
-                MetaChange::Edited(mention) => self.edit(mention, &mut tally).await,
-                MetaChange::Removed { id, at } => {
-                    let removed = Revision::Removed { at };
-                    match self.revisions.revise_mention(&id, &removed).await {
-                        Ok(true) => tally.revised += 1,
-                        Ok(false) => tally.ignored.push(format!("removal of unseen {id}")),
-                        Err(err) => tally.failed(store_unavailable(&err)),
-                    }
-                }
-                MetaChange::InstagramMention(mentioned) => {
-                    let brand = brand_of(Platform::Instagram, &mentioned.account);
-                    let mention = match &self.graph {
-                        Some(graph) => match graph.mention(&mentioned, &brand, now).await {
-                            Ok(mention) => mention,
-                            Err(err) => {
-                                // 5xx: Meta retries, and the lookup with it.
-                                warn!(error = %err, id = %mentioned.id(), "Instagram lookup failed");
-                                tally.failed(HttpResponse::error(
-                                    502,
-                                    "could not read an Instagram mention; retry",
-                                ));
-                                continue;
-                            }
-                        },
-                        None => instagram_mention_by_ids(&mentioned, &brand, now),
-                    };
-                    self.ingest(mention, &mut tally).await;
-                }
-            }
-        }
-        tally.answer()
-    }
-
-    async fn mastodon_delivery(&self, request: &HttpRequest) -> HttpResponse {
-        let Some(secret) = &self.secrets.mastodon_webhook_secret else {
-            return not_configured("Mastodon", config::MASTODON_WEBHOOK_SECRET_VAR);
-        };
-        let body = match verified_hex_body(request, MASTODON_SIGNATURE_HEADER, secret) {
-            Ok(body) => body,
-            Err(response) => return response,
-        };
-        let (status, edited) = match mastodon::parse_webhook(&body) {
-            Ok(mastodon::WebhookStatus::Created(status)) => (status, false),
-            Ok(mastodon::WebhookStatus::Updated(status)) => (status, true),
-            Ok(mastodon::WebhookStatus::Other(event)) => {
-                return Tally {
-                    ignored: vec![event],
-                    ..Tally::default()
-                }
-                .answer();
-            }
-            Err(err) => return payload_error(&err),
-        };
-        let watches = match self.watches.watches().await {
-            Ok(watches) => watches,
-            Err(err) => return store_unavailable(&err),
-        };
-        let mut tally = Tally::default();
-        let Some(watch) = mastodon::watch_for(&status, &watches) else {
-            tally
-                .ignored
-                .push("status mentions no watched brand".into());
-            return tally.answer();
-        };
-        let own = watch.is_own(Platform::Mastodon, &status.account.id, &status.account.acct);
-        let brand = watch.brand.clone();
-        match mastodon::mention(status, &brand, own, self.ingestor.clock.now()) {
-            Some(mention) if edited => self.edit(mention, &mut tally).await,
-            Some(mention) => self.ingest(mention, &mut tally).await,
-            None => tally.ignored.push("reblog".into()),
-        }
-        tally.answer()
     }
 
     /// Stores the post; a failure is kept for the answer, the rest go on.
@@ -353,34 +197,6 @@ fn brand_of(watches: &[Watch], platform: Platform, account: &str) -> String {
         .find(|watch| watch.is_own(platform, account, account))
         .map(|watch| watch.brand.clone())
         .unwrap_or_else(|| format!("{platform}:{account}"))
-}
-
-/// An Instagram mention whose words could not be asked for: stored with a
-/// link so nothing is lost, triaged as having no text.
-fn instagram_mention_by_ids(
-    mentioned: &meta::InstagramMention,
-    brand: &str,
-    now: DateTime<Utc>,
-) -> Mention {
-    warn!(id = %mentioned.id(), "Instagram mention stored without its text: no access token");
-    Mention {
-        id: mentioned.id(),
-        platform: Platform::Instagram,
-        url: format!("https://www.instagram.com/p/{}/", mentioned.media_id),
-        author: Author {
-            id: String::new(),
-            handle: "unknown".into(),
-            display_name: None,
-            followers: None,
-        },
-        text: String::new(),
-        created_at: now,
-        received_at: now,
-        in_reply_to: None,
-        quotes: None,
-        brand: brand.to_owned(),
-        voice: Voice::Customer,
-    }
 }
 
 /// The raw body, bounded in size, or the 4xx answer that explains why not.

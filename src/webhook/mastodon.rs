@@ -1,0 +1,54 @@
+//! The Mastodon route: a server's admin webhook for `status.created` and
+//! `status.updated`.
+
+use super::{
+    MASTODON_SIGNATURE_HEADER, Tally, Webhook, not_configured, payload_error, store_unavailable,
+    verified_hex_body,
+};
+use crate::config;
+use crate::domain::Platform;
+use crate::http::{HttpRequest, HttpResponse};
+use crate::platforms::mastodon;
+
+impl Webhook {
+    pub(super) async fn mastodon_delivery(&self, request: &HttpRequest) -> HttpResponse {
+        let Some(secret) = &self.secrets.mastodon_webhook_secret else {
+            return not_configured("Mastodon", config::MASTODON_WEBHOOK_SECRET_VAR);
+        };
+        let body = match verified_hex_body(request, MASTODON_SIGNATURE_HEADER, secret) {
+            Ok(body) => body,
+            Err(response) => return response,
+        };
+        let (status, edited) = match mastodon::parse_webhook(&body) {
+            Ok(mastodon::WebhookStatus::Created(status)) => (status, false),
+            Ok(mastodon::WebhookStatus::Updated(status)) => (status, true),
+            Ok(mastodon::WebhookStatus::Other(event)) => {
+                return Tally {
+                    ignored: vec![event],
+                    ..Tally::default()
+                }
+                .answer();
+            }
+            Err(err) => return payload_error(&err),
+        };
+        let watches = match self.watches.watches().await {
+            Ok(watches) => watches,
+            Err(err) => return store_unavailable(&err),
+        };
+        let mut tally = Tally::default();
+        let Some(watch) = mastodon::watch_for(&status, &watches) else {
+            tally
+                .ignored
+                .push("status mentions no watched brand".into());
+            return tally.answer();
+        };
+        let own = watch.is_own(Platform::Mastodon, &status.account.id, &status.account.acct);
+        let brand = watch.brand.clone();
+        match mastodon::mention(status, &brand, own, self.ingestor.clock.now()) {
+            Some(mention) if edited => self.edit(mention, &mut tally).await,
+            Some(mention) => self.ingest(mention, &mut tally).await,
+            None => tally.ignored.push("reblog".into()),
+        }
+        tally.answer()
+    }
+}
