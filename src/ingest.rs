@@ -467,8 +467,7 @@ impl Ingestor {
             id: record.mention.id.to_string(),
             duplicate,
             priority: record.assessment.as_ref().map(|a| a.priority),
-            // Part of an incident that pages on its own.
-            alert: if record.incident.is_some() && record.alert_code.is_none() {
+            alert: if record.is_folded() {
                 "folded"
             } else {
                 alert.label()

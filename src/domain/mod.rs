@@ -27,3 +27,19 @@ pub struct MentionRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incident: Option<incident::Incident>,
 }
+
+impl MentionRecord {
+    /// A post that joined an incident, which pages on its own.
+    pub fn is_folded(&self) -> bool {
+        self.incident.is_some() && self.alert_code.is_none()
+    }
+
+    /// Where the alert stands, in a word (`folded` for incident members).
+    pub fn alert_label(&self) -> &'static str {
+        if self.is_folded() {
+            "folded"
+        } else {
+            self.alert.label()
+        }
+    }
+}

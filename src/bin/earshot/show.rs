@@ -80,7 +80,7 @@ pub fn mentions(records: &[MentionRecord], json: bool) -> Result<()> {
             "{:<17} {:<3} {:<7} {:<16} {:<16} {}",
             mention.received_at.format("%Y-%m-%d %H:%M"),
             priority,
-            record.alert.label(),
+            record.alert_label(),
             snippet(&format!("@{}", mention.author.handle), 16),
             snippet(&reasons, 16),
             snippet(&mention.text, 60),
