@@ -151,48 +151,33 @@ pub struct FunctionEnvironment {
 pub const DEFAULT_RETENTION_DAYS: i64 = 400;
 
 pub fn retention() -> Result<Duration, ConfigError> {
-    let Some(raw) = optional(RETENTION_VAR) else {
-        return Ok(Duration::days(DEFAULT_RETENTION_DAYS));
-    };
-    match raw.trim().parse::<i64>() {
-        Ok(days) if (1..=3650).contains(&days) => Ok(Duration::days(days)),
-        _ => Err(ConfigError::Invalid {
-            name: RETENTION_VAR,
-            reason: format!("{raw:?} is not a number of days from 1 to 3650"),
-        }),
-    }
+    bounded(RETENTION_VAR, DEFAULT_RETENTION_DAYS, 1..=3650, "days").map(Duration::days)
 }
 
 /// Minutes an urgent alert may wait for an ACK before the next tier is paged.
 pub const DEFAULT_ESCALATE_AFTER_MINUTES: i64 = 5;
 
 pub fn escalate_after() -> Result<Duration, ConfigError> {
-    let Some(raw) = optional(ESCALATE_AFTER_VAR) else {
-        return Ok(Duration::minutes(DEFAULT_ESCALATE_AFTER_MINUTES));
-    };
-    match raw.trim().parse::<i64>() {
-        Ok(minutes) if (1..=1440).contains(&minutes) => Ok(Duration::minutes(minutes)),
-        _ => Err(ConfigError::Invalid {
-            name: ESCALATE_AFTER_VAR,
-            reason: format!("{raw:?} is not a number of minutes from 1 to 1440"),
-        }),
-    }
+    bounded(
+        ESCALATE_AFTER_VAR,
+        DEFAULT_ESCALATE_AFTER_MINUTES,
+        1..=1440,
+        "minutes",
+    )
+    .map(Duration::minutes)
 }
 
 /// Hours an acknowledged alert may stay open before its owner is reminded.
 pub const DEFAULT_REMIND_AFTER_HOURS: i64 = 4;
 
 pub fn remind_after() -> Result<Duration, ConfigError> {
-    let Some(raw) = optional(REMIND_AFTER_VAR) else {
-        return Ok(Duration::hours(DEFAULT_REMIND_AFTER_HOURS));
-    };
-    match raw.trim().parse::<i64>() {
-        Ok(hours) if (1..=72).contains(&hours) => Ok(Duration::hours(hours)),
-        _ => Err(ConfigError::Invalid {
-            name: REMIND_AFTER_VAR,
-            reason: format!("{raw:?} is not a number of hours from 1 to 72"),
-        }),
-    }
+    bounded(
+        REMIND_AFTER_VAR,
+        DEFAULT_REMIND_AFTER_HOURS,
+        1..=72,
+        "hours",
+    )
+    .map(Duration::hours)
 }
 
 /// SMS to one phone in one clock hour, by default: enough for a busy hour,
@@ -204,18 +189,74 @@ pub const DEFAULT_SMS_DAILY_CAP: u32 = 200;
 /// The SMS caps, from `EARSHOT_SMS_PER_PHONE_HOURLY` and
 /// `EARSHOT_SMS_DAILY_CAP`.
 pub fn sms_limits() -> Result<crate::ports::SmsLimits, ConfigError> {
-    let read = |name: &'static str, default: u32| match optional(name) {
-        None => Ok(default),
-        Some(raw) => match raw.trim().parse::<u32>() {
-            Ok(n) if (1..=100_000).contains(&n) => Ok(n),
-            _ => Err(ConfigError::Invalid {
-                name,
-                reason: format!("{raw:?} is not a number of SMS from 1 to 100000"),
-            }),
-        },
-    };
     Ok(crate::ports::SmsLimits {
-        per_phone_hourly: read(SMS_PER_PHONE_HOURLY_VAR, DEFAULT_SMS_PER_PHONE_HOURLY)?,
-        daily: read(SMS_DAILY_CAP_VAR, DEFAULT_SMS_DAILY_CAP)?,
+        per_phone_hourly: bounded(
+            SMS_PER_PHONE_HOURLY_VAR,
+            DEFAULT_SMS_PER_PHONE_HOURLY,
+            1..=100_000,
+            "SMS",
+        )?,
+        daily: bounded(SMS_DAILY_CAP_VAR, DEFAULT_SMS_DAILY_CAP, 1..=100_000, "SMS")?,
     })
+}
+
+/// A number from the environment within `range`, or `default` when unset;
+/// anything else names the variable and the range.
+fn bounded<T>(
+    name: &'static str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+    unit: &str,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + fmt::Display,
+{
+    parse_bounded(name, optional(name), default, range, unit)
+}
+
+fn parse_bounded<T>(
+    name: &'static str,
+    raw: Option<String>,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+    unit: &str,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + fmt::Display,
+{
+    let Some(raw) = raw else {
+        return Ok(default);
+    };
+    match raw.trim().parse::<T>() {
+        Ok(value) if range.contains(&value) => Ok(value),
+        _ => Err(ConfigError::Invalid {
+            name,
+            reason: format!(
+                "{raw:?} is not a number of {unit} from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_read_within_their_range_or_refused_by_name() {
+        let read = |raw: Option<&str>| {
+            parse_bounded(REMIND_AFTER_VAR, raw.map(str::to_owned), 4, 1..=72, "hours")
+        };
+        assert_eq!(read(None).unwrap(), 4);
+        assert_eq!(read(Some(" 12 ")).unwrap(), 12);
+        for bad in ["0", "73", "four", "1.5", ""] {
+            let Err(ConfigError::Invalid { name, reason }) = read(Some(bad)) else {
+                panic!("{bad:?} was accepted");
+            };
+            assert_eq!(name, REMIND_AFTER_VAR);
+            assert!(reason.contains("from 1 to 72"), "{reason}");
+        }
+    }
 }
