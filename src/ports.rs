@@ -242,6 +242,9 @@ pub trait FollowUpStore: Send + Sync {
     /// Keeps a staff verdict that the alert was a false alarm.
     async fn record_noise(&self, mention: &MentionId, by: &Ownership) -> Result<(), StoreError>;
 
+    /// Whether anyone called the alert a false alarm.
+    async fn noise_reported(&self, mention: &MentionId) -> Result<bool, StoreError>;
+
     /// Opts a roster phone out of (or back into) alerts; false if the phone
     /// is not on the roster.
     async fn set_opted_out(&self, phone: &PhoneNumber, opted_out: bool)

@@ -557,3 +557,91 @@ fn meta_and_mastodon_samples_replay_alike_on_both_backends() {
     assert_eq!(answers[0], answers[1]);
     assert_eq!(moto.sms_sent().len(), 2, "{:?}", moto.sms_sent());
 }
+
+/// Staff verdicts become training data: an alert closed with DONE is a
+/// complaint, one called NOISE is not, and `earshot train --also` fits a
+/// model on them together with the project's corpus.
+#[test]
+fn staff_verdicts_are_exported_as_labelled_posts_and_train_a_model() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let secret = [("X_CONSUMER_SECRET", "feedback-secret".to_owned())];
+    ok(earshot(
+        home,
+        &[],
+        &["roster", "add", "--name", "Sam", "--phone", "+15555550123"],
+    ));
+    for payload in ["x-urgent-complaint.json", "x-activity-mention.json"] {
+        let event = signed_event(home, payload, "feedback-secret");
+        ok(earshot(
+            home,
+            &secret,
+            &["invoke", "webhook", event.to_str().unwrap()],
+        ));
+        std::fs::remove_file(event).unwrap();
+    }
+    let outbox = ok(earshot(home, &[], &["outbox", "--json"]));
+    let codes: Vec<String> = outbox
+        .lines()
+        .map(|line| {
+            let sms: serde_json::Value = serde_json::from_str(line).unwrap();
+            sms["body"]
+                .as_str()
+                .unwrap()
+                .rsplit(' ')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(codes.len(), 2, "{outbox}");
+    let reply = |text: String| ok(earshot(home, &[], &["sms", "+15555550123", &text]));
+    reply(format!("NOISE {}", codes[0]));
+    reply(format!("ACK {}", codes[1]));
+    reply(format!("DONE {}", codes[1]));
+
+    let csv_path = home.join("feedback.csv");
+    ok(earshot(
+        home,
+        &[],
+        &["feedback", "--output", csv_path.to_str().unwrap()],
+    ));
+    let mut reader = csv::Reader::from_path(&csv_path).unwrap();
+    let mut labels: Vec<(String, String)> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].to_owned(), r[2].to_owned())
+        })
+        .collect();
+    labels.sort();
+    assert_eq!(labels.len(), 2, "{labels:?}");
+    let noise_id = labels
+        .iter()
+        .find(|(_, label)| label == "0")
+        .map(|(id, _)| id.clone());
+    let done_id = labels
+        .iter()
+        .find(|(_, label)| label == "1")
+        .map(|(id, _)| id.clone());
+    assert!(noise_id.is_some() && done_id.is_some(), "{labels:?}");
+    assert_ne!(noise_id, done_id);
+
+    let model = home.join("model.bin");
+    let corpus = support::repo_path("data/triage-corpus.csv");
+    let trained = ok(earshot(
+        home,
+        &[],
+        &[
+            "train",
+            "--input",
+            corpus.to_str().unwrap(),
+            "--also",
+            csv_path.to_str().unwrap(),
+            "--output",
+            model.to_str().unwrap(),
+        ],
+    ));
+    assert!(trained.contains("trained on 547 posts"), "{trained}");
+    assert!(model.metadata().unwrap().len() > 0);
+}

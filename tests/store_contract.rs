@@ -353,8 +353,12 @@ async fn the_first_ack_wins_and_later_ones_learn_who<S: FollowUpStore>(store: &S
         Some(kim.clone()),
         "closed once"
     );
+    assert!(!store.noise_reported(&id).await.unwrap());
     store.record_noise(&id, &sam).await.unwrap();
     store.record_noise(&id, &sam).await.unwrap();
+    assert!(store.noise_reported(&id).await.unwrap());
+    let other = MentionId::new(Platform::X, "999");
+    assert!(!store.noise_reported(&other).await.unwrap());
 }
 
 async fn an_inbound_sms_is_seen_once<S: FollowUpStore>(store: &S) {

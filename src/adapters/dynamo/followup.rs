@@ -170,6 +170,21 @@ impl FollowUpStore for DynamoStore {
         Ok(())
     }
 
+    async fn noise_reported(&self, mention: &MentionId) -> Result<bool, StoreError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :noise)")
+            .expression_attribute_values(":pk", s(mention_pk(mention)))
+            .expression_attribute_values(":noise", s("NOISE#"))
+            .limit(1)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(output.count > 0)
+    }
+
     async fn set_opted_out(
         &self,
         phone: &PhoneNumber,

@@ -147,6 +147,16 @@ impl FollowUpStore for EmbeddedStore {
         Ok(())
     }
 
+    async fn noise_reported(&self, mention: &MentionId) -> Result<bool, StoreError> {
+        self.conn()
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM follow_ups WHERE mention_id = ?1 AND kind LIKE 'noise:%')",
+                params![mention.as_str()],
+                |row| row.get(0),
+            )
+            .map_err(unavailable)
+    }
+
     async fn set_opted_out(
         &self,
         phone: &PhoneNumber,

@@ -83,6 +83,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Staff verdicts on alerts as labelled posts (`id,text,label`) for
+    /// `earshot train --also`: DONE is a complaint, NOISE is not.
+    Feedback {
+        /// How far back: 30d, 12h.
+        #[arg(long, default_value = "90d", value_parser = show::parse_age)]
+        since: chrono::Duration,
+        /// Where to write the CSV; standard output by default.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
     /// List stored mentions, newest first.
     Mentions {
         /// One JSON object per line.
@@ -216,6 +226,11 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Outbox { json } => {
             let backend = Backend::open(&global).await?;
             show::outbox(&backend.outbox()?, json)
+        }
+        Command::Feedback { since, output } => {
+            let backend = Backend::open(&global).await?;
+            let now = global.now.unwrap_or_else(Utc::now);
+            triage::feedback(&backend.deps, now - since, now, output.as_deref()).await
         }
         Command::Mentions { json, since, limit } => {
             let backend = Backend::open(&global).await?;

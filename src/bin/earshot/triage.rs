@@ -38,6 +38,10 @@ pub struct TrainArgs {
     /// Column holding 1/0 (or true/false, complaint/other); empty rows are skipped.
     #[arg(long, default_value = "label")]
     label_column: String,
+    /// Another labelled file with the same columns, such as the staff
+    /// verdicts `earshot feedback` writes; repeatable.
+    #[arg(long, value_name = "FILE")]
+    also: Vec<PathBuf>,
     #[arg(long, default_value = "models/complaint.bin")]
     output: PathBuf,
     #[arg(long, default_value_t = TrainingOptions::default().epochs)]
@@ -131,17 +135,23 @@ fn parse_label(raw: &str) -> Result<Option<bool>> {
 }
 
 fn labelled(rows: &[Row], args: &Columns, label_column: &str) -> Result<Vec<(String, bool)>> {
+    labelled_from(rows, &args.input, &args.text_column, label_column)
+}
+
+fn labelled_from(
+    rows: &[Row],
+    path: &Path,
+    text_column: &str,
+    label_column: &str,
+) -> Result<Vec<(String, bool)>> {
     let mut examples = Vec::new();
     for row in rows {
-        if let Some(label) = parse_label(column(row, label_column, &args.input)?)? {
-            examples.push((
-                column(row, &args.text_column, &args.input)?.to_owned(),
-                label,
-            ));
+        if let Some(label) = parse_label(column(row, label_column, path)?)? {
+            examples.push((column(row, text_column, path)?.to_owned(), label));
         }
     }
     if examples.is_empty() {
-        bail!("{} has no labelled rows", args.input.display());
+        bail!("{} has no labelled rows", path.display());
     }
     Ok(examples)
 }
@@ -164,7 +174,16 @@ fn load_triage(args: &ModelArgs) -> Result<ModelTriage> {
 
 pub fn train(args: TrainArgs) -> Result<()> {
     let rows = read_rows(&args.columns.input)?;
-    let examples = labelled(&rows, &args.columns, &args.label_column)?;
+    let mut examples = labelled(&rows, &args.columns, &args.label_column)?;
+    for path in &args.also {
+        let rows = read_rows(path)?;
+        examples.extend(labelled_from(
+            &rows,
+            path,
+            &args.columns.text_column,
+            &args.label_column,
+        )?);
+    }
     let complaints = examples.iter().filter(|(_, label)| *label).count();
     let options = TrainingOptions {
         epochs: args.epochs,
@@ -293,6 +312,43 @@ pub fn eval(args: EvalArgs) -> Result<()> {
         "confusion  tp {} fp {} fn {} tn {}",
         scores.true_positive, scores.false_positive, scores.false_negative, scores.true_negative
     );
+    Ok(())
+}
+
+/// `earshot feedback`: the staff's verdicts on alerts as labelled posts
+/// (`id,text,label`): closed with DONE is a complaint (1), called NOISE is
+/// not (0); alerts with neither are left out.
+pub async fn feedback(
+    deps: &earshot::adapters::Deps,
+    since: chrono::DateTime<chrono::Utc>,
+    until: chrono::DateTime<chrono::Utc>,
+    output: Option<&Path>,
+) -> Result<()> {
+    let records = deps.store.recent_mentions(since, until, usize::MAX).await?;
+    let mut writer = csv::Writer::from_writer(match output {
+        Some(path) => Box::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?,
+        ) as Box<dyn Write>,
+        None => Box::new(std::io::stdout()),
+    });
+    writer.write_record(["id", "text", "label"])?;
+    let (mut complaints, mut noise) = (0, 0);
+    for record in records.iter().filter(|r| r.alert_code.is_some()) {
+        let id = &record.mention.id;
+        let label = if deps.follow_up.noise_reported(id).await? {
+            noise += 1;
+            "0"
+        } else if deps.follow_up.closed(id).await?.is_some() {
+            complaints += 1;
+            "1"
+        } else {
+            continue;
+        };
+        writer.write_record([id.as_str(), record.mention.text.as_str(), label])?;
+    }
+    writer.flush()?;
+    eprintln!("{complaints} confirmed complaints, {noise} false alarms");
     Ok(())
 }
 
