@@ -172,6 +172,17 @@ async fn a_page_comment_is_stored_under_its_brand_and_paged_once(stack: &Stack) 
 async fn edits_and_removals_change_the_stored_comment_in_place(stack: &Stack) {
     let webhook = stack.webhook();
     webhook.handle(&meta("meta-page-comment.json")).await;
+    let open = stack
+        .deps
+        .store
+        .open_alerts(Utc::now() + chrono::Duration::hours(1), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        open.len(),
+        1,
+        "the urgent comment paged and waits for an ACK"
+    );
     let edited = webhook.handle(&meta("meta-page-comment-edited.json")).await;
     assert_eq!(edited.status_code, 200);
     assert_eq!(json(&edited)["revised"], 1);
@@ -191,6 +202,13 @@ async fn edits_and_removals_change_the_stored_comment_in_place(stack: &Stack) {
         .unwrap();
     assert!(matches!(revision, Some(Revision::Removed { .. })));
     assert_eq!(stack.sms_sent(), 1, "edits and removals page nobody");
+    // Removed before anyone took it: the alert no longer climbs the tiers.
+    let later = Utc::now() + chrono::Duration::hours(1);
+    let open = stack.deps.store.open_alerts(later, 10).await.unwrap();
+    assert!(
+        open.iter().all(|r| r.mention.id.as_str() != COMMENT),
+        "{open:?}"
+    );
 }
 
 async fn an_edit_heard_first_stores_the_post(stack: &Stack) {

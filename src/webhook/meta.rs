@@ -2,14 +2,14 @@
 //! Instagram change notifications.
 
 use chrono::{DateTime, Utc};
-use tracing::warn;
+use tracing::{info, warn};
 
 use super::{
     META_SIGNATURE_HEADER, Tally, Webhook, brand_of, not_configured, payload_error,
     store_unavailable, verified_hex_body,
 };
 use crate::config;
-use crate::domain::{Author, Mention, Platform, Voice};
+use crate::domain::{Author, Mention, MentionId, Platform, Voice};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::platforms::meta::{self, MetaChange};
 use crate::ports::Revision;
@@ -59,14 +59,7 @@ impl Webhook {
             match change {
                 MetaChange::Posted(mention) => self.ingest(mention, &mut tally).await,
                 MetaChange::Edited(mention) => self.edit(mention, &mut tally).await,
-                MetaChange::Removed { id, at } => {
-                    let removed = Revision::Removed { at };
-                    match self.revisions.revise_mention(&id, &removed).await {
-                        Ok(true) => tally.revised += 1,
-                        Ok(false) => tally.ignored.push(format!("removal of unseen {id}")),
-                        Err(err) => tally.failed(store_unavailable(&err)),
-                    }
-                }
+                MetaChange::Removed { id, at } => self.remove(&id, at, &mut tally).await,
                 MetaChange::InstagramMention(mentioned) => {
                     let brand = brand_of(Platform::Instagram, &mentioned.account);
                     let mention = match &self.graph {
@@ -117,5 +110,31 @@ fn instagram_mention_by_ids(
         quotes: None,
         brand: brand.to_owned(),
         voice: Voice::Customer,
+    }
+}
+
+impl Webhook {
+    /// Marks the post removed. An alert nobody has taken stops climbing the
+    /// tiers: the first responders have it, but a deleted post is not worth
+    /// paging managers for. A taken alert stays with its owner.
+    async fn remove(&self, id: &MentionId, at: DateTime<Utc>, tally: &mut Tally) {
+        let removed = Revision::Removed { at };
+        let result = async {
+            if !self.revisions.revise_mention(id, &removed).await? {
+                return Ok(false);
+            }
+            let record = self.ingestor.store.get_mention(id).await?;
+            let paged = record.is_some_and(|r| r.alert_code.is_some());
+            if paged && self.ingestor.follow_up.owner(id).await?.is_none() {
+                info!(mention = %id, "post removed before anyone took it; escalation stopped");
+                self.ingestor.store.settle_alert(id).await?;
+            }
+            Ok::<_, crate::ports::StoreError>(true)
+        };
+        match result.await {
+            Ok(true) => tally.revised += 1,
+            Ok(false) => tally.ignored.push(format!("removal of unseen {id}")),
+            Err(err) => tally.failed(store_unavailable(&err)),
+        }
     }
 }
