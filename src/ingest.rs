@@ -1,8 +1,8 @@
 //! The one path every mention takes, whatever brought it in: triage, store
 //! once, and page the on-call roster for urgent complaints, exactly once.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use thiserror::Error;
@@ -19,9 +19,10 @@ use crate::domain::{
 use crate::domain::{MentionId, OnCallContact, PhoneNumber};
 use crate::ports::{
     AuthorKey, Claim, Delivery, FollowUpStore, HeldAlert, HoldReason, Inserted, MentionStore,
-    RosterStore, SmsBudget, SmsLimits, SmsSender, Spend, StoreError, WatchStore,
+    RosterStore, SmsBudget, SmsLimits, SmsSender, Spend, StoreError,
 };
 use crate::triage::TriageSettings;
+use crate::watch::WatchCache;
 
 /// How long a claim to send one SMS holds before another attempt may take
 /// over; longer than any Lambda invocation that could still be sending.
@@ -108,49 +109,6 @@ fn triage_context(
     }
 }
 
-/// How long a watch's triage settings are reused before being read again.
-const SETTINGS_TTL: Duration = Duration::seconds(60);
-
-/// When a brand's settings were read, and what they were.
-type CachedSettings = (DateTime<Utc>, Option<TriageSettings>);
-
-/// Each watch's triage settings, read from the store at most once a minute
-/// per brand, so a busy poll run does not read the same watch per post.
-pub struct WatchSettings {
-    watches: Arc<dyn WatchStore>,
-    cache: Mutex<HashMap<String, CachedSettings>>,
-}
-
-impl WatchSettings {
-    pub fn new(watches: Arc<dyn WatchStore>) -> Self {
-        Self {
-            watches,
-            cache: Mutex::new(HashMap::new()),
-        }
-    }
-
-    async fn for_brand(
-        &self,
-        brand: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<TriageSettings>, StoreError> {
-        if let Some((read_at, settings)) = self.lock().get(brand)
-            && now - *read_at < SETTINGS_TTL
-        {
-            return Ok(settings.clone());
-        }
-        let settings = self.watches.watch(brand).await?.and_then(|w| w.triage);
-        self.lock()
-            .insert(brand.to_owned(), (now, settings.clone()));
-        Ok(settings)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, CachedSettings>> {
-        self.cache
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
 /// Reply codes tried per mention before giving up on a free one.
 const CODE_ATTEMPTS: u32 = 32;
 
@@ -214,8 +172,8 @@ pub struct Ingestor {
     pub budget: Arc<dyn SmsBudget>,
     pub limits: SmsLimits,
     pub triage: Arc<dyn Triage>,
-    /// Per-watch triage settings (urgent terms, VIPs, thresholds).
-    pub watch_settings: Arc<WatchSettings>,
+    /// The watches, for each brand's triage settings.
+    pub watches: Arc<WatchCache>,
     pub clock: Clock,
 }
 
@@ -257,8 +215,8 @@ impl Ingestor {
             });
         }
         let settings = self
-            .watch_settings
-            .for_brand(&mention.brand, self.clock.now())
+            .watches
+            .triage_settings(&mention.brand, self.clock.now())
             .await?;
         let context = triage_context(&mention, history, settings);
         let assessment = self.triage.assess(&mention, &context);

@@ -52,7 +52,7 @@ impl Stack {
             revisions: Arc::new(self.store.clone()),
             budget: Arc::new(self.store.clone()),
             limits: earshot::ports::SmsLimits::default(),
-            watch_settings: Arc::new(earshot::ingest::WatchSettings::new(Arc::new(
+            watch_cache: Arc::new(earshot::watch::WatchCache::new(Arc::new(
                 self.store.clone(),
             ))),
         };

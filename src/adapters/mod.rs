@@ -10,13 +10,14 @@ use std::sync::Arc;
 
 use crate::config::{self, ConfigError};
 use crate::escalate::Escalator;
-use crate::ingest::{Clock, Ingestor, WatchSettings};
+use crate::ingest::{Clock, Ingestor};
 use crate::ports::{
     FollowUpStore, MentionRevisions, MentionStore, RosterStore, SmsBudget, SmsLimits, SmsSender,
     WatchStore,
 };
 use crate::sms_reply::SmsReplies;
 use crate::triage::ModelTriage;
+use crate::watch::WatchCache;
 
 pub use aws_config::SdkConfig;
 
@@ -37,8 +38,8 @@ pub struct Deps {
     pub revisions: Arc<dyn MentionRevisions>,
     pub budget: Arc<dyn SmsBudget>,
     pub limits: SmsLimits,
-    /// Shared by every ingestor built from these deps, with its cache.
-    pub watch_settings: Arc<WatchSettings>,
+    /// The watches, cached; shared by every handler built from these deps.
+    pub watch_cache: Arc<WatchCache>,
 }
 
 impl Deps {
@@ -65,7 +66,7 @@ impl Deps {
             revisions: Arc::new(store.clone()),
             budget: Arc::new(store.clone()),
             limits: config::sms_limits()?,
-            watch_settings: Arc::new(WatchSettings::new(Arc::new(store.clone()))),
+            watch_cache: Arc::new(WatchCache::new(Arc::new(store.clone()))),
         };
         Ok((deps, store))
     }
@@ -87,7 +88,7 @@ impl Deps {
             revisions: Arc::new(store.clone()),
             budget: Arc::new(store.clone()),
             limits: SmsLimits::default(),
-            watch_settings: Arc::new(WatchSettings::new(Arc::new(store.clone()))),
+            watch_cache: Arc::new(WatchCache::new(Arc::new(store.clone()))),
         };
         Ok((deps, store))
     }
@@ -101,7 +102,7 @@ impl Deps {
             budget: self.budget.clone(),
             limits: self.limits,
             triage: Arc::new(ModelTriage::shipped()),
-            watch_settings: self.watch_settings.clone(),
+            watches: self.watch_cache.clone(),
             clock,
         }
     }

@@ -31,7 +31,7 @@ impl Webhook {
             }
             Err(err) => return payload_error(&err),
         };
-        let watches = match self.watches.watches().await {
+        let watches = match self.watches.all(self.ingestor.clock.now()).await {
             Ok(watches) => watches,
             Err(err) => return store_unavailable(&err),
         };

@@ -44,7 +44,7 @@ impl Webhook {
             Ok(body) => body,
             Err(response) => return response,
         };
-        let watches = match self.watches.watches().await {
+        let watches = match self.watches.all(self.ingestor.clock.now()).await {
             Ok(watches) => watches,
             Err(err) => return store_unavailable(&err),
         };

@@ -20,9 +20,9 @@ use crate::platforms::meta::{DEFAULT_GRAPH_BASE_URL, GraphClient};
 use crate::platforms::{PayloadError, RejectedPost};
 use crate::poll::fetch::{FetchError, Http};
 use crate::poll::setup::optional_secret;
-use crate::ports::{MentionRevisions, Revision, StoreError, WatchStore};
+use crate::ports::{MentionRevisions, Revision, StoreError};
 use crate::signature;
-use crate::watch::Watch;
+use crate::watch::{Watch, WatchCache};
 
 /// Larger bodies are refused before any parsing. Real deliveries are a few
 /// kilobytes; this bounds the work an unauthenticated caller can cause.
@@ -49,7 +49,7 @@ pub struct WebhookSecrets {
 pub struct Webhook {
     secrets: WebhookSecrets,
     ingestor: Ingestor,
-    watches: Arc<dyn WatchStore>,
+    watches: Arc<WatchCache>,
     revisions: Arc<dyn MentionRevisions>,
     graph: Option<GraphClient>,
 }
@@ -80,7 +80,7 @@ impl Webhook {
         Ok(Self {
             secrets,
             ingestor: deps.ingestor(clock),
-            watches: deps.watches.clone(),
+            watches: deps.watch_cache.clone(),
             revisions: deps.revisions.clone(),
             graph,
         })

@@ -33,7 +33,7 @@ impl Webhook {
         };
         // X names the account by handle (or id); a watch that lists the
         // account gives the brand its own name and settings.
-        let watches = match self.watches.watches().await {
+        let watches = match self.watches.all(self.ingestor.clock.now()).await {
             Ok(watches) => watches,
             Err(err) => return store_unavailable(&err),
         };

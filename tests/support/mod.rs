@@ -124,9 +124,9 @@ impl Moto {
             revisions: std::sync::Arc::new(store.clone()),
             budget: std::sync::Arc::new(store.clone()),
             limits: earshot::ports::SmsLimits::default(),
-            watch_settings: std::sync::Arc::new(earshot::ingest::WatchSettings::new(
-                std::sync::Arc::new(store),
-            )),
+            watch_cache: std::sync::Arc::new(earshot::watch::WatchCache::new(std::sync::Arc::new(
+                store,
+            ))),
         }
     }
 
