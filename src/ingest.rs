@@ -461,27 +461,18 @@ impl Ingestor {
         )
     }
 
-    /// Keeps the alert back from `contact` for their summary, unless they
-    /// already have it; from then on it is never sent to them on its own.
+    /// Keeps the alert back from `contact`, whose delivery this caller has
+    /// claimed, for their summary; from then on it is never sent to them on
+    /// its own.
     async fn hold(
         &self,
         record: &MentionRecord,
         code: &AlertCode,
         contact: &OnCallContact,
         reason: HoldReason,
-        claimed: bool,
     ) -> Result<(), StoreError> {
         let id = &record.mention.id;
         let now = self.clock.now();
-        if !claimed
-            && self
-                .store
-                .claim_delivery(id, &contact.phone, now, now + DELIVERY_LEASE)
-                .await?
-                != Claim::Granted
-        {
-            return Ok(());
-        }
         info!(phone = %contact.phone.masked(), reason = reason.label(), "alert held for the summary");
         self.budget
             .hold(&HeldAlert {
@@ -528,8 +519,16 @@ impl Ingestor {
             .iter()
             .filter(|c| !c.opted_out && c.tier <= max_tier && !c.takes_p1_at(now))
         {
-            self.hold(record, code, resting, HoldReason::QuietHours, false)
-                .await?;
+            // Unless they already have it.
+            if self
+                .store
+                .claim_delivery(id, &resting.phone, now, now + DELIVERY_LEASE)
+                .await?
+                == Claim::Granted
+            {
+                self.hold(record, code, resting, HoldReason::QuietHours)
+                    .await?;
+            }
         }
         if contacts.is_empty() {
             // Retrying cannot help until someone is on call, so this is not
@@ -574,7 +573,7 @@ impl Ingestor {
                 Claim::Granted => {}
             }
             if let Some(reason) = self.spend(&contact.phone).await? {
-                self.hold(record, code, contact, reason, true).await?;
+                self.hold(record, code, contact, reason).await?;
                 held += 1;
                 continue;
             }
