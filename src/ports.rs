@@ -253,5 +253,5 @@ pub trait FollowUpStore: Send + Sync {
 
 pub mod budget;
 pub mod sources;
-pub use budget::{HeldAlert, HoldReason, SmsBudget, SmsLimits, Spend};
+pub use budget::{HeldAlert, HoldReason, SmsBudget, SmsLimits, Spend, day_window, hour_window};
 pub use sources::{MentionRevisions, Revision, SourceStore, WatchStore};

@@ -27,6 +27,18 @@ impl Default for SmsLimits {
     }
 }
 
+/// The window a phone's hourly share is counted in: the UTC clock hour,
+/// `2026-11-24T10`.
+pub fn hour_window(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H").to_string()
+}
+
+/// The window the deployment's daily share is counted in: the UTC day,
+/// `2026-11-24`.
+pub fn day_window(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
 /// The answer to "may one more SMS go to this phone now?".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Spend {

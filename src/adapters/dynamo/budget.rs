@@ -18,18 +18,18 @@ use serde::{Deserialize, Serialize};
 
 use super::{DynamoStore, s, unavailable, written};
 use crate::domain::PhoneNumber;
-use crate::ports::{HeldAlert, SmsBudget, SmsLimits, Spend, StoreError};
+use crate::ports::{HeldAlert, SmsBudget, SmsLimits, Spend, StoreError, day_window, hour_window};
 
 const HELD_PK: &str = "HELD";
 const COUNT_SK: &str = "COUNT";
 const COUNTER_TTL: Duration = Duration::days(2);
 
 fn phone_counter(phone: &PhoneNumber, now: DateTime<Utc>) -> String {
-    format!("BUDGET#{phone}#{}", now.format("%Y-%m-%dT%H"))
+    format!("BUDGET#{phone}#{}", hour_window(now))
 }
 
 fn day_counter(now: DateTime<Utc>) -> String {
-    format!("BUDGET#DAY#{}", now.format("%Y-%m-%d"))
+    format!("BUDGET#DAY#{}", day_window(now))
 }
 
 fn held_sk(held: &HeldAlert) -> String {

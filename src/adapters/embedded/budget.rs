@@ -7,7 +7,7 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::{EmbeddedStore, corrupt, unavailable};
 use crate::domain::PhoneNumber;
-use crate::ports::{HeldAlert, SmsBudget, SmsLimits, Spend, StoreError};
+use crate::ports::{HeldAlert, SmsBudget, SmsLimits, Spend, StoreError, day_window, hour_window};
 
 /// Added tables only, so stores written before them open unchanged.
 pub(super) const SCHEMA: &str = "
@@ -32,8 +32,8 @@ impl SmsBudget for EmbeddedStore {
         now: DateTime<Utc>,
         limits: SmsLimits,
     ) -> Result<Spend, StoreError> {
-        let phone_counter = format!("{phone}#{}", now.format("%Y-%m-%dT%H"));
-        let day_counter = format!("DAY#{}", now.format("%Y-%m-%d"));
+        let phone_counter = format!("{phone}#{}", hour_window(now));
+        let day_counter = format!("DAY#{}", day_window(now));
         let mut conn = self.conn();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
