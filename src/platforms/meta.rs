@@ -228,39 +228,27 @@ fn page_change(
     if text.trim().is_empty() {
         return Ok(Read::Ignored(format!("feed {item} {verb} without text")));
     }
-    let author = match (value.from, value.sender_id) {
-        (Some(from), _) => Author {
-            id: from.id.into_string(),
-            handle: String::new(),
-            display_name: from.name,
-            followers: None,
-        },
-        (None, Some(sender)) => Author {
-            id: sender.into_string(),
-            handle: String::new(),
-            display_name: value.sender_name,
-            followers: None,
-        },
+    let (author_id, name) = match (value.from, value.sender_id) {
+        (Some(from), _) => (from.id.into_string(), from.name),
+        (None, Some(sender)) => (sender.into_string(), value.sender_name),
         // A Page mention names no author; the post id starts with the
         // poster's id.
-        (None, None) => Author {
-            id: value
+        (None, None) => (
+            value
                 .post_id
                 .as_deref()
                 .and_then(|p| p.split_once('_'))
                 .map(|(poster, _)| poster.to_owned())
                 .unwrap_or_default(),
-            handle: String::new(),
-            display_name: value.sender_name,
-            followers: None,
-        },
+            value.sender_name,
+        ),
     };
+    // Facebook has no handles: the name stands in, or the id.
     let author = Author {
-        handle: author
-            .display_name
-            .clone()
-            .unwrap_or_else(|| author.id.clone()),
-        ..author
+        handle: name.clone().unwrap_or_else(|| author_id.clone()),
+        id: author_id,
+        display_name: name,
+        followers: None,
     };
     let own = author.id == page_id;
     let url = match (item, value.comment_id.as_deref(), value.post_id.as_deref()) {
