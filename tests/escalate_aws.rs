@@ -25,6 +25,17 @@ fn t0() -> DateTime<Utc> {
     "2026-11-24T10:00:00Z".parse().unwrap()
 }
 
+/// The escalation run `minutes` after t0 on `deps`, paging a tier every
+/// five minutes and giving up after `give_up_minutes`.
+fn escalator(deps: &Deps, minutes: i64, give_up_minutes: i64) -> Escalator {
+    Escalator {
+        ingestor: deps.ingestor(Clock::Fixed(t0() + Duration::minutes(minutes))),
+        step: Duration::minutes(5),
+        give_up_after: Duration::minutes(give_up_minutes),
+        remind_after: Duration::hours(4),
+    }
+}
+
 struct Stack {
     moto: Moto,
     deps: Deps,
@@ -56,15 +67,30 @@ impl Stack {
     }
 
     async fn escalate_at(&self, minutes: i64) -> EscalationSummary {
-        let escalator = Escalator {
-            ingestor: self
-                .deps
-                .ingestor(Clock::Fixed(t0() + Duration::minutes(minutes))),
-            step: Duration::minutes(5),
-            give_up_after: Duration::minutes(60),
-            remind_after: Duration::hours(4),
-        };
-        escalator.run().await.unwrap()
+        escalator(&self.deps, minutes, 60).run().await.unwrap()
+    }
+
+    /// These ports with SNS out of reach.
+    async fn unreachable_sns(&self) -> Deps {
+        Deps {
+            sms: Arc::new(SnsSms::new(
+                aws_sdk_sns::Client::new(&support::unreachable_sdk_config().await),
+                None,
+                None,
+            )),
+            ..self.deps.clone()
+        }
+    }
+
+    /// These ports with other SMS caps.
+    fn capped(&self, per_phone_hourly: u32, daily: u32) -> Deps {
+        Deps {
+            limits: earshot::ports::SmsLimits {
+                per_phone_hourly,
+                daily,
+            },
+            ..self.deps.clone()
+        }
     }
 
     fn alerts_to(&self, phone: &str) -> usize {
@@ -145,14 +171,7 @@ async fn an_ack_stops_the_climb() {
 #[tokio::test]
 async fn an_alert_whose_sms_failed_is_sent_by_the_next_run() {
     let stack = start().await;
-    let broken = Deps {
-        sms: Arc::new(SnsSms::new(
-            aws_sdk_sns::Client::new(&support::unreachable_sdk_config().await),
-            None,
-            None,
-        )),
-        ..stack.deps.clone()
-    };
+    let broken = stack.unreachable_sns().await;
     assert_eq!(
         stack.deliver_with(&broken, "x-urgent-complaint.json").await,
         502
@@ -294,21 +313,9 @@ async fn someone_in_quiet_hours_who_holds_urgent_alerts_is_skipped_for_the_next_
     assert_eq!(stack.escalate_at(90).await.summaries, 0);
     assert!(stack.summaries_to(SAM).is_empty());
     // 07:00 with SNS unreachable: the summary fails and waits.
-    let broken = Deps {
-        sms: Arc::new(SnsSms::new(
-            aws_sdk_sns::Client::new(&support::unreachable_sdk_config().await),
-            None,
-            None,
-        )),
-        ..stack.deps.clone()
-    };
-    let failed = Escalator {
-        ingestor: broken.ingestor(Clock::Fixed(t0() + Duration::minutes(120))),
-        step: Duration::minutes(5),
-        give_up_after: Duration::minutes(60),
-        remind_after: Duration::hours(4),
-    };
-    assert_eq!(failed.run().await.unwrap().summaries, 0);
+    let broken = stack.unreachable_sns().await;
+    let failed = escalator(&broken, 120, 60).run().await.unwrap();
+    assert_eq!(failed.summaries, 0);
     assert_eq!(
         stack.deps.budget.held().await.unwrap().len(),
         1,
@@ -336,13 +343,7 @@ async fn someone_in_quiet_hours_who_holds_urgent_alerts_is_skipped_for_the_next_
 #[tokio::test]
 async fn a_phone_over_its_hourly_cap_gets_a_summary_next_hour_and_nothing_twice() {
     let stack = start().await;
-    let capped = Deps {
-        limits: earshot::ports::SmsLimits {
-            per_phone_hourly: 1,
-            daily: 100,
-        },
-        ..stack.deps.clone()
-    };
+    let capped = stack.capped(1, 100);
     assert_eq!(
         stack.deliver_with(&capped, "x-urgent-complaint.json").await,
         200
@@ -354,12 +355,7 @@ async fn a_phone_over_its_hourly_cap_gets_a_summary_next_hour_and_nothing_twice(
     assert_eq!(stack.pages(), [1, 0, 0], "Sam's hour holds one SMS");
 
     // Nobody took the second alert, so the next tier is paged in its turn.
-    let escalator = |minutes: i64| Escalator {
-        ingestor: capped.ingestor(Clock::Fixed(t0() + Duration::minutes(minutes))),
-        step: Duration::minutes(5),
-        give_up_after: Duration::minutes(120),
-        remind_after: Duration::hours(4),
-    };
+    let escalator = |minutes: i64| escalator(&capped, minutes, 120);
     escalator(5).run().await.unwrap();
     // Kim's hour holds one too: the other alert waits for Kim's summary.
     assert_eq!(stack.pages(), [1, 1, 0]);
@@ -390,13 +386,7 @@ async fn a_phone_over_its_hourly_cap_gets_a_summary_next_hour_and_nothing_twice(
 #[tokio::test]
 async fn the_daily_cap_holds_everything_back() {
     let stack = start().await;
-    let capped = Deps {
-        limits: earshot::ports::SmsLimits {
-            per_phone_hourly: 10,
-            daily: 1,
-        },
-        ..stack.deps.clone()
-    };
+    let capped = stack.capped(10, 1);
     stack.deliver_with(&capped, "x-urgent-complaint.json").await;
     stack.deliver_with(&capped, "x-activity-mention.json").await;
     assert_eq!(stack.moto.sms_sent().len(), 1, "one SMS a day");
