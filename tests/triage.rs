@@ -116,9 +116,15 @@ fn a_company_can_train_on_its_own_history_and_evaluate() {
         "is_complaint",
         "--output",
         model.to_str().unwrap(),
+        "--folds",
+        "4",
     ]);
     assert!(
         said.contains("trained on 40 posts (20 complaints)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("cross-validated (4 folds): precision 1.000 recall 1.000 f1 1.000"),
         "{said}"
     );
     let report = earshot(&[
