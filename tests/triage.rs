@@ -140,3 +140,37 @@ fn a_company_can_train_on_its_own_history_and_evaluate() {
     ]);
     assert!(report.contains("f1         1.000"), "{report}");
 }
+
+#[test]
+fn triage_piped_into_a_reader_that_stops_early_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("posts.csv");
+    // Far more output than a pipe buffers, so writes after the reader has
+    // gone really meet a closed pipe.
+    let mut posts = String::from("text\n");
+    for n in 0..5_000 {
+        posts.push_str(&format!(
+            "\"@skyways flight {n} cancelled, stuck at the gate\"\n"
+        ));
+    }
+    std::fs::write(&input, posts).unwrap();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_earshot"))
+        .args(["triage", "--input", input.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .unwrap();
+    assert!(first_line.starts_with('{'), "{first_line}");
+
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.is_empty(), "a closed pipe is not an error: {stderr}");
+}

@@ -178,6 +178,7 @@ fn parse_phone(raw: &str) -> Result<PhoneNumber, String> {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> std::process::ExitCode {
+    end_quietly_on_closed_pipe();
     let cli = Cli::parse();
     // The demo shows rejected deliveries on purpose; their warnings are noise.
     let level = if matches!(cli.command, Command::Demo { .. }) {
@@ -192,6 +193,18 @@ async fn main() -> std::process::ExitCode {
             eprintln!("earshot: {err:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, so printing into a pipe whose reader has gone
+/// (`earshot triage ... | head`) would panic or fail with "Broken pipe"; a
+/// command-line filter should simply stop, as other Unix tools do.
+fn end_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any other thread exists;
+    // SIG_DFL is a valid action for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
