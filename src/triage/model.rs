@@ -1,5 +1,6 @@
-//! A linear complaint model over hashed word and character n-grams: logistic
-//! regression trained with AdaGrad, inference in a few hundred nanoseconds
+//! A linear complaint model over hashed words, word pairs and word prefixes
+//! (character n-grams at the start of each word): logistic regression
+//! trained with AdaGrad, inference in a few hundred nanoseconds
 //! with no allocation beyond one lower-cased copy of the text.
 
 use std::io::{self, Read, Write};
@@ -10,7 +11,10 @@ use thiserror::Error;
 /// posts while the sparse file stays small.
 const BUCKET_BITS: u32 = 18;
 const BUCKETS: usize = 1 << BUCKET_BITS;
-const MAGIC: &[u8; 8] = b"ESHOTLM1";
+const MAGIC: &[u8; 8] = b"ESHOTLM2";
+/// Models of the first feature set (with character trigrams): their weights
+/// mean nothing to today's features.
+const MAGIC_TRIGRAMS: &[u8; 8] = b"ESHOTLM1";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinearModel {
@@ -24,6 +28,8 @@ pub enum ModelError {
     Io(#[from] io::Error),
     #[error("not an Earshot model file")]
     NotAModel,
+    #[error("model file is of an older feature set: run `earshot train` again")]
+    Outdated,
     #[error("model file is damaged: {0}")]
     Damaged(&'static str),
 }
@@ -38,12 +44,20 @@ fn hash(seed: u64, bytes: &[u8]) -> usize {
 }
 
 const WORD: u64 = 1;
-const BIGRAM: u64 = 2;
-const TRIGRAM: u64 = 3;
+const PAIR: u64 = 2;
+const SKIP_PAIR: u64 = 3;
+const PREFIX: u64 = 4;
 
-/// Calls `visit` with the bucket of every feature of `text`: words, word
-/// pairs, and character trigrams of each word padded with spaces (so
-/// "refund", "refunded" and "refunds" share most of theirs).
+/// Words longer than this also count by their first this-many characters,
+/// so "refund", "refunded" and "refunds" share a feature.
+const PREFIX_CHARS: usize = 5;
+
+/// Calls `visit` with the bucket of every feature of `text`: words, pairs of
+/// neighbouring words, pairs with one word between ("not even once" and
+/// "not ever once" share "not _ once"), and the leading characters of longer
+/// words. Character trigrams of every word were measured and dropped: they
+/// fitted the training text's own spelling and generalised worse to other
+/// people's posts.
 pub fn for_each_feature(text: &str, visit: impl FnMut(usize)) {
     for_each_feature_lowered(&text.to_lowercase(), visit);
 }
@@ -51,32 +65,40 @@ pub fn for_each_feature(text: &str, visit: impl FnMut(usize)) {
 /// As [`for_each_feature`], for text already in lower case.
 pub fn for_each_feature_lowered(lowered: &str, mut visit: impl FnMut(usize)) {
     let mut previous: Option<&str> = None;
+    let mut before_previous: Option<&str> = None;
     for raw in lowered.split(|c: char| c.is_whitespace()) {
         let word = normalise_token(raw);
         if word.is_empty() {
             continue;
         }
         visit(hash(WORD, word.as_bytes()));
-        if let Some(prev) = previous {
-            let mut pair = [0u8; 64];
-            let (a, b) = (prev.as_bytes(), word.as_bytes());
-            if a.len() + b.len() < pair.len() {
-                pair[..a.len()].copy_from_slice(a);
-                pair[a.len()] = b' ';
-                pair[a.len() + 1..a.len() + 1 + b.len()].copy_from_slice(b);
-                visit(hash(BIGRAM, &pair[..a.len() + 1 + b.len()]));
-            }
+        if word.len() > PREFIX_CHARS && word.is_char_boundary(PREFIX_CHARS) {
+            visit(hash(PREFIX, &word.as_bytes()[..PREFIX_CHARS]));
         }
+        if let Some(bucket) = previous.and_then(|p| pair_bucket(PAIR, p, word)) {
+            visit(bucket);
+        }
+        if let Some(bucket) = before_previous.and_then(|p| pair_bucket(SKIP_PAIR, p, word)) {
+            visit(bucket);
+        }
+        before_previous = previous;
         previous = Some(word);
-        let bytes = word.as_bytes();
-        if bytes.len() <= 24 {
-            let mut padded = [b' '; 26];
-            padded[1..=bytes.len()].copy_from_slice(bytes);
-            for window in padded[..bytes.len() + 2].windows(3) {
-                visit(hash(TRIGRAM, window));
-            }
-        }
     }
+}
+
+/// The bucket of two words joined by a space, without allocating; `None`
+/// for pairs too long to be worth a feature.
+fn pair_bucket(seed: u64, first: &str, second: &str) -> Option<usize> {
+    let mut pair = [0u8; 64];
+    let (a, b) = (first.as_bytes(), second.as_bytes());
+    let len = a.len() + 1 + b.len();
+    if len > pair.len() {
+        return None;
+    }
+    pair[..a.len()].copy_from_slice(a);
+    pair[a.len()] = b' ';
+    pair[a.len() + 1..len].copy_from_slice(b);
+    Some(hash(seed, &pair[..len]))
 }
 
 /// Handles, links and numbers carry no meaning of their own: each becomes
@@ -202,6 +224,9 @@ impl LinearModel {
     pub fn read(mut input: impl Read) -> Result<Self, ModelError> {
         let mut magic = [0u8; 8];
         input.read_exact(&mut magic)?;
+        if &magic == MAGIC_TRIGRAMS {
+            return Err(ModelError::Outdated);
+        }
         if &magic != MAGIC {
             return Err(ModelError::NotAModel);
         }
@@ -279,6 +304,12 @@ mod tests {
             LinearModel::read(&b"not a model"[..]),
             Err(ModelError::NotAModel)
         ));
+        let mut outdated = bytes.clone();
+        outdated[..8].copy_from_slice(MAGIC_TRIGRAMS);
+        assert!(matches!(
+            LinearModel::read(outdated.as_slice()),
+            Err(ModelError::Outdated)
+        ));
         assert!(
             LinearModel::read(&bytes[..bytes.len() - 3]).is_err(),
             "a cut file is refused"
@@ -296,5 +327,28 @@ mod tests {
         let mut b = Vec::new();
         for_each_feature("@two waited 5 hours", |b2| b.push(b2));
         assert_eq!(a, b);
+    }
+
+    fn features(text: &str) -> Vec<usize> {
+        let mut buckets = Vec::new();
+        for_each_feature(text, |b| buckets.push(b));
+        buckets
+    }
+
+    #[test]
+    fn inflections_share_a_prefix_and_pairs_reach_over_one_word() {
+        let shared = |a: &str, b: &str| {
+            let b = features(b);
+            features(a).into_iter().filter(|x| b.contains(x)).count()
+        };
+        assert_eq!(shared("refunded", "refunds"), 1, "the prefix \"refun\"");
+        assert_eq!(shared("late", "later"), 0, "short words stand alone");
+        // "not", "once", and "not _ once" one word apart in both.
+        assert_eq!(shared("not even once", "not ever once"), 3);
+        assert_eq!(
+            features("never arrived").len(),
+            4,
+            "2 words, 1 prefix, 1 pair"
+        );
     }
 }
