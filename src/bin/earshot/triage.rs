@@ -50,6 +50,11 @@ pub struct TrainArgs {
     /// seen: train on all folds but one, triage the one left out, K times.
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u16).range(2..=50))]
     folds: Option<u16>,
+    /// As --folds, but the posts sharing a value of COLUMN (the batch they
+    /// were written in, say) are held out together: a stricter estimate
+    /// when similar posts sit side by side.
+    #[arg(long, value_name = "COLUMN", conflicts_with = "folds")]
+    folds_by: Option<String>,
 }
 
 #[derive(Args)]
@@ -160,6 +165,22 @@ fn labelled_from(
     Ok(examples)
 }
 
+/// The `key` column of the rows that `labelled_from` keeps, in step with it.
+fn keys_of_labelled(
+    rows: &[Row],
+    path: &Path,
+    label_column: &str,
+    key: &str,
+) -> Result<Vec<String>> {
+    let mut keys = Vec::new();
+    for row in rows {
+        if parse_label(column(row, label_column, path)?)?.is_some() {
+            keys.push(column(row, key, path)?.to_owned());
+        }
+    }
+    Ok(keys)
+}
+
 fn load_triage(args: &ModelArgs) -> Result<ModelTriage> {
     let settings = match &args.settings {
         Some(path) => serde_json::from_slice(&crate::read_file(path)?)
@@ -179,6 +200,10 @@ fn load_triage(args: &ModelArgs) -> Result<ModelTriage> {
 pub fn train(args: TrainArgs) -> Result<()> {
     let rows = read_rows(&args.columns.input)?;
     let mut examples = labelled(&rows, &args.columns, &args.label_column)?;
+    let mut fold_keys = match &args.folds_by {
+        Some(key) => keys_of_labelled(&rows, &args.columns.input, &args.label_column, key)?,
+        None => Vec::new(),
+    };
     for path in &args.also {
         let rows = read_rows(path)?;
         examples.extend(labelled_from(
@@ -187,16 +212,34 @@ pub fn train(args: TrainArgs) -> Result<()> {
             &args.columns.text_column,
             &args.label_column,
         )?);
+        if let Some(key) = &args.folds_by {
+            fold_keys.extend(keys_of_labelled(&rows, path, &args.label_column, key)?);
+        }
     }
     let complaints = examples.iter().filter(|(_, label)| *label).count();
     let options = TrainingOptions {
         epochs: args.epochs,
         ..TrainingOptions::default()
     };
-    if let Some(folds) = args.folds {
-        let scores = cross_validate(&examples, usize::from(folds), options);
+    let folds = match (args.folds, &args.folds_by) {
+        (Some(k), _) => Some((
+            format!("cross-validated ({k} folds)"),
+            dealt_folds(examples.len(), usize::from(k)),
+        )),
+        (None, Some(key)) => {
+            let folds = folds_by_key(&fold_keys);
+            let count = folds.iter().max().map_or(0, |last| last + 1);
+            if count < 2 {
+                bail!("--folds-by {key}: needs at least two different values");
+            }
+            Some((format!("held out by {key} ({count} folds)"), folds))
+        }
+        (None, None) => None,
+    };
+    if let Some((how, fold_of)) = folds {
+        let scores = cross_validate(&examples, &fold_of, options);
         println!(
-            "cross-validated ({folds} folds): precision {:.3} recall {:.3} f1 {:.3}",
+            "{how}: precision {:.3} recall {:.3} f1 {:.3}",
             scores.precision(),
             scores.recall(),
             scores.f1()
@@ -215,18 +258,40 @@ pub fn train(args: TrainArgs) -> Result<()> {
     Ok(())
 }
 
+/// Rows dealt to `folds` folds in turn, so a run is reproducible and a file
+/// sorted by label still gives every fold both kinds.
+fn dealt_folds(rows: usize, folds: usize) -> Vec<usize> {
+    (0..rows).map(|index| index % folds).collect()
+}
+
+/// One fold per distinct key, numbered in order of first appearance.
+fn folds_by_key(keys: &[String]) -> Vec<usize> {
+    let mut numbers: Vec<&str> = Vec::new();
+    keys.iter()
+        .map(|key| match numbers.iter().position(|seen| seen == key) {
+            Some(number) => number,
+            None => {
+                numbers.push(key);
+                numbers.len() - 1
+            }
+        })
+        .collect()
+}
+
 /// Held-out quality of the whole triage (model and signals): every post is
-/// judged by a model trained without its fold. Rows are dealt to folds in
-/// turn, so a run is reproducible and a file sorted by label still gives
-/// every fold both kinds.
-fn cross_validate(examples: &[(String, bool)], folds: usize, options: TrainingOptions) -> Scores {
-    let fold_of = |index: usize| index % folds;
+/// judged by a model trained without its fold (`fold_of[i]` for post `i`).
+fn cross_validate(
+    examples: &[(String, bool)],
+    fold_of: &[usize],
+    options: TrainingOptions,
+) -> Scores {
+    let folds = fold_of.iter().max().map_or(0, |last| last + 1);
     let mut scores = Scores::default();
     for fold in 0..folds {
         let (held_out, training): (Vec<_>, Vec<_>) = examples
             .iter()
             .enumerate()
-            .partition(|(index, _)| fold_of(*index) == fold);
+            .partition(|(index, _)| fold_of[*index] == fold);
         let training: Vec<(String, bool)> = training
             .into_iter()
             .map(|(_, example)| example.clone())
@@ -433,7 +498,7 @@ mod tests {
             on_seen.add(verdict.complaint, *actual);
         }
         assert_eq!(on_seen.f1(), 1.0, "{on_seen:?}");
-        let held_out = cross_validate(&examples, 4, options);
+        let held_out = cross_validate(&examples, &dealt_folds(examples.len(), 4), options);
         assert_eq!(
             held_out.true_positive
                 + held_out.false_positive
@@ -442,6 +507,26 @@ mod tests {
             examples.len(),
             "every post is judged once"
         );
+        assert!(held_out.f1() < 0.8, "{held_out:?}");
+    }
+
+    #[test]
+    fn folds_by_key_hold_a_whole_batch_out_together() {
+        // Four batches of ten, each batch one made-up word: dealt folds
+        // leave every word in training; folds by batch never do.
+        let batch_of = |n: usize| n / 10;
+        let examples: Vec<(String, bool)> = (0..40)
+            .map(|n| (format!("qx{}zv", batch_of(n)), batch_of(n) % 2 == 0))
+            .collect();
+        let keys: Vec<String> = (0..40).map(|n| format!("batch-{}", batch_of(n))).collect();
+        let by_batch = folds_by_key(&keys);
+        assert_eq!(by_batch[..11], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(by_batch.iter().max(), Some(&3));
+
+        let options = TrainingOptions::default();
+        let dealt = cross_validate(&examples, &dealt_folds(40, 4), options);
+        assert_eq!(dealt.f1(), 1.0, "{dealt:?}");
+        let held_out = cross_validate(&examples, &by_batch, options);
         assert!(held_out.f1() < 0.8, "{held_out:?}");
     }
 
