@@ -18,6 +18,9 @@ const SHIPPED_MODEL: &[u8] = include_bytes!("../../models/complaint.bin");
 
 /// Model confidence a plain question needs to count as a complaint.
 const QUESTION_COMPLAINT_THRESHOLD: f32 = 0.75;
+/// Model probability from which a post with words of praise still counts
+/// as a complaint.
+const PRAISE_OVERRULED_FROM: f32 = 0.7;
 
 /// The model plus signals, behind the domain's [`Triage`] interface.
 #[derive(Debug, Clone)]
@@ -69,8 +72,9 @@ impl ModelTriage {
             .iter()
             .find(|term| !term.is_empty() && lowered.contains(&term.to_lowercase()));
         // The model decides, but a named failure ("never arrived", "charged
-        // twice") or sarcasm is a complaint whatever it says, and plain
-        // praise is not.
+        // twice") or sarcasm is a complaint whatever it says, and praise
+        // outweighs a hesitant model ("thanks, lovely crew"), not a sure one
+        // ("thanks for the reply but the app still crashes").
         // A question naming no failure or time pressure ("can I bring a
         // pushchair for my baby?") needs a confident model to count as a
         // complaint, and is never paged.
@@ -85,7 +89,7 @@ impl ModelTriage {
         };
         let complaint =
             (probability >= model_threshold || found.sarcasm || !found.complaint.is_empty())
-                && !found.praise;
+                && (!found.praise || probability >= PRAISE_OVERRULED_FROM);
         let intent = if complaint {
             Intent::Complaint
         } else if found.praise {
@@ -252,6 +256,29 @@ mod tests {
     }
 
     #[test]
+    fn words_of_praise_outweigh_a_hesitant_model_but_not_a_sure_one() {
+        let examples: Vec<(String, bool)> = [
+            ("my parcel is sat at the depot", true),
+            ("parcel sat at the depot for a week", true),
+            ("the crew were lovely", false),
+            ("lovely flight today", false),
+        ]
+        .iter()
+        .cycle()
+        .take(40)
+        .map(|(text, label)| (text.to_string(), *label))
+        .collect();
+        let model = LinearModel::train(&examples, TrainingOptions::default());
+        let triage = ModelTriage::new(model, TriageSettings::default());
+        let assess = |text| triage.assess_text(text, None, &TriageContext::default());
+
+        let sure = assess("thanks, but my parcel is sat at the depot");
+        assert!(sure.complaint, "{sure:?}");
+        let hesitant = assess("thanks, the parcel came");
+        assert_eq!(hesitant.intent, Intent::Praise, "{hesitant:?}");
+    }
+
+    #[test]
     fn questions_are_never_paged() {
         let verdict = assess("@skyways can I bring a pushchair for my baby on board?");
         assert_ne!(verdict.priority, Priority::P1);
@@ -262,6 +289,13 @@ mod tests {
     fn sarcasm_is_a_complaint() {
         let verdict = assess("Great job @metrorail, three hours late again. Love it");
         assert!(verdict.complaint, "{verdict:?}");
+    }
+
+    #[test]
+    fn a_broken_promise_and_a_repeat_are_named() {
+        let verdict = assess("@fibrenet you said an engineer would come Monday. third time");
+        assert!(verdict.complaint, "{verdict:?}");
+        assert_eq!(verdict.reasons, vec!["broken promise", "again"]);
     }
 
     #[test]

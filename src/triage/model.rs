@@ -134,6 +134,8 @@ pub struct TrainingOptions {
     pub epochs: usize,
     pub learning_rate: f32,
     pub l2: f32,
+    /// Runs over differently shuffled orders, averaged into one model.
+    pub shuffles: usize,
 }
 
 impl Default for TrainingOptions {
@@ -142,6 +144,7 @@ impl Default for TrainingOptions {
             epochs: 12,
             learning_rate: 0.3,
             l2: 1e-6,
+            shuffles: 5,
         }
     }
 }
@@ -159,14 +162,12 @@ impl LinearModel {
         sigmoid(sum)
     }
 
-    /// Fits a model to `(text, is_complaint)` examples. The order of the
-    /// examples is shuffled deterministically, so the same data gives the
-    /// same model.
+    /// Fits a model to `(text, is_complaint)` examples. Each run of
+    /// AdaGrad leans towards the posts it happened to see last, so
+    /// `options.shuffles` runs over differently shuffled orders are
+    /// averaged (a linear model's average is still one linear model). The
+    /// shuffles are seeded: the same data gives the same model.
     pub fn train(examples: &[(String, bool)], options: TrainingOptions) -> Self {
-        let mut weights = vec![0.0f32; BUCKETS];
-        let mut squared = vec![1e-8f32; BUCKETS];
-        let mut bias = 0.0f32;
-        let mut bias_squared = 1e-8f32;
         let features: Vec<(Vec<usize>, f32)> = examples
             .iter()
             .map(|(text, label)| {
@@ -175,8 +176,29 @@ impl LinearModel {
                 (buckets, if *label { 1.0 } else { 0.0 })
             })
             .collect();
+        let runs = options.shuffles.max(1);
+        let mut average = Self {
+            bias: 0.0,
+            weights: vec![0.0; BUCKETS],
+        };
+        for run in 0..runs {
+            let fitted = Self::fit(&features, options, run as u64);
+            average.bias += fitted.bias / runs as f32;
+            for (sum, weight) in average.weights.iter_mut().zip(&fitted.weights) {
+                *sum += weight / runs as f32;
+            }
+        }
+        average
+    }
+
+    /// One AdaGrad run over `features` in an order shuffled by `seed`.
+    fn fit(features: &[(Vec<usize>, f32)], options: TrainingOptions, seed: u64) -> Self {
+        let mut weights = vec![0.0f32; BUCKETS];
+        let mut squared = vec![1e-8f32; BUCKETS];
+        let mut bias = 0.0f32;
+        let mut bias_squared = 1e-8f32;
         let mut order: Vec<usize> = (0..features.len()).collect();
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut state = 0x2545_f491_4f6c_dd1d_u64 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
         for _ in 0..options.epochs {
             // Fisher-Yates with a xorshift generator: reproducible runs.
             for i in (1..order.len()).rev() {
