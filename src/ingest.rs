@@ -105,6 +105,8 @@ fn triage_context(
             .count(),
         window_minutes: AUTHOR_WINDOW.num_minutes(),
         author_handle: Some(mention.author.handle.clone()),
+        // A reply in a thread is spoken to the brand whatever its text says.
+        addressed: mention.in_reply_to.is_some().then_some(true),
         settings,
     }
 }

@@ -102,6 +102,9 @@ pub struct TriageContext {
     pub recent_posts: usize,
     pub window_minutes: i64,
     pub author_handle: Option<String>,
+    /// Whether the author spoke *to* the brand (a reply in a thread) rather
+    /// than about it; `None` leaves it to the text ([`opens_with_a_handle`]).
+    pub addressed: Option<bool>,
     /// The brand's watch settings; the triage's own defaults without them.
     pub settings: Option<TriageSettings>,
 }
@@ -112,9 +115,19 @@ impl Default for TriageContext {
             recent_posts: 0,
             window_minutes: 60,
             author_handle: None,
+            addressed: None,
             settings: None,
         }
     }
+}
+
+/// A post that opens with a handle (`@brand ...`, or `.@brand ...` to reply
+/// in public) is spoken to that account, not merely about it.
+pub fn opens_with_a_handle(text: &str) -> bool {
+    let text = text.trim_start();
+    let text = text.strip_prefix('.').unwrap_or(text);
+    text.strip_prefix('@')
+        .is_some_and(|rest| rest.starts_with(|c: char| c.is_alphanumeric() || c == '_'))
 }
 
 /// The one interface every triage implementation offers.
@@ -146,6 +159,16 @@ pub fn compact_count(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_post_opening_with_a_handle_is_spoken_to_it() {
+        assert!(opens_with_a_handle("@skyways where is my bag"));
+        assert!(opens_with_a_handle(".@skyways where is my bag"));
+        assert!(opens_with_a_handle("  @sky_ways hi"));
+        assert!(!opens_with_a_handle("flying @skyways today"));
+        assert!(!opens_with_a_handle("@ skyways"));
+        assert!(!opens_with_a_handle(""));
+    }
 
     #[test]
     fn follower_counts_are_compact() {

@@ -7,6 +7,7 @@ pub mod signals;
 pub use crate::domain::triage::TriageSettings;
 use crate::domain::triage::{
     Assessment, Intent, MAX_REASONS, Priority, Triage, TriageContext, followers_reason,
+    opens_with_a_handle,
 };
 use crate::domain::{Mention, Voice};
 pub use model::{LinearModel, ModelError, TrainingOptions};
@@ -108,6 +109,9 @@ impl ModelTriage {
                 .any(|v| v.trim_start_matches('@').eq_ignore_ascii_case(h))
         });
         let repeated = context.recent_posts >= 2;
+        let addressed = context
+            .addressed
+            .unwrap_or_else(|| opens_with_a_handle(text));
 
         let mut urgency = 0.0f32;
         if complaint {
@@ -122,6 +126,10 @@ impl ModelTriage {
                 urgency += 0.15;
             }
             if has_reach {
+                urgency += 0.1;
+            }
+            // Asked in public, they are waiting for the brand's answer.
+            if addressed {
                 urgency += 0.1;
             }
             if vip {
@@ -183,6 +191,10 @@ impl ModelTriage {
             );
             if found.sarcasm && reasons.is_empty() {
                 reasons.push("sarcasm".to_owned());
+            }
+            // Staff answer a post about the brand differently from one to it.
+            if !addressed {
+                reasons.push("about us".to_owned());
             }
         } else if found.praise {
             reasons.push("praise".to_owned());
@@ -315,12 +327,36 @@ mod tests {
     }
 
     #[test]
+    fn a_complaint_about_the_brand_says_so_and_waits_a_little_longer() {
+        let to_us = assess("@fibrenet no internet since Friday");
+        let about_us = assess("no internet since Friday, thanks fibrenet");
+        assert!(to_us.complaint && about_us.complaint, "{about_us:?}");
+        assert!(!to_us.reasons.contains(&"about us".to_owned()), "{to_us:?}");
+        assert_eq!(
+            about_us.reasons.last().map(String::as_str),
+            Some("about us")
+        );
+        assert!(about_us.urgency < to_us.urgency);
+
+        // A reply in a thread is spoken to the brand whatever its words.
+        let reply = triage().assess_text(
+            "no internet since Friday, thanks fibrenet",
+            None,
+            &TriageContext {
+                addressed: Some(true),
+                ..TriageContext::default()
+            },
+        );
+        assert!(!reply.reasons.contains(&"about us".to_owned()), "{reply:?}");
+    }
+
+    #[test]
     fn repeated_posts_and_reach_are_reasons() {
         let context = TriageContext {
             recent_posts: 2,
             window_minutes: 40,
             author_handle: Some("dana".into()),
-            settings: None,
+            ..TriageContext::default()
         };
         let verdict = triage().assess_text(
             "@skyways stuck at gate 12 for an hour, nobody answers",
