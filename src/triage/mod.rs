@@ -2,6 +2,7 @@
 //! combined with explainable signals that decide urgency and say why.
 
 pub mod model;
+mod noise;
 pub mod signals;
 
 pub use crate::domain::triage::TriageSettings;

@@ -7,11 +7,14 @@ use std::io::{self, Read, Write};
 
 use thiserror::Error;
 
+use super::noise::Noise;
+
 /// Feature buckets: 2^18 keeps collisions rare for the vocabulary of short
 /// posts while the sparse file stays small.
 const BUCKET_BITS: u32 = 18;
 const BUCKETS: usize = 1 << BUCKET_BITS;
 const MAGIC: &[u8; 8] = b"ESHOTLM2";
+const NOISE_SEED: u64 = 0x6e6f_6973_7920;
 /// Models of the first feature set (with character trigrams): their weights
 /// mean nothing to today's features.
 const MAGIC_TRIGRAMS: &[u8; 8] = b"ESHOTLM1";
@@ -136,6 +139,8 @@ pub struct TrainingOptions {
     pub l2: f32,
     /// Runs over differently shuffled orders, averaged into one model.
     pub shuffles: usize,
+    /// Messier copies of each post trained on beside it (see `noise`).
+    pub noisy_copies: usize,
 }
 
 impl Default for TrainingOptions {
@@ -145,6 +150,7 @@ impl Default for TrainingOptions {
             learning_rate: 0.3,
             l2: 1e-6,
             shuffles: 5,
+            noisy_copies: 2,
         }
     }
 }
@@ -168,14 +174,24 @@ impl LinearModel {
     /// averaged (a linear model's average is still one linear model). The
     /// shuffles are seeded: the same data gives the same model.
     pub fn train(examples: &[(String, bool)], options: TrainingOptions) -> Self {
-        let features: Vec<(Vec<usize>, f32)> = examples
-            .iter()
-            .map(|(text, label)| {
-                let mut buckets = Vec::new();
-                for_each_feature(text, |b| buckets.push(b));
-                (buckets, if *label { 1.0 } else { 0.0 })
-            })
-            .collect();
+        let buckets_of = |text: &str| {
+            let mut buckets = Vec::new();
+            for_each_feature(text, |b| buckets.push(b));
+            buckets
+        };
+        let mut noise = Noise::new(NOISE_SEED);
+        let mut features: Vec<(Vec<usize>, f32)> =
+            Vec::with_capacity(examples.len() * (1 + options.noisy_copies));
+        for (text, label) in examples {
+            let label = if *label { 1.0 } else { 0.0 };
+            features.push((buckets_of(text), label));
+            for _ in 0..options.noisy_copies {
+                let copy = noise.copy_of(text);
+                if copy != *text {
+                    features.push((buckets_of(&copy), label));
+                }
+            }
+        }
         let runs = options.shuffles.max(1);
         let mut average = Self {
             bias: 0.0,
