@@ -1,6 +1,8 @@
 //! Explainable signals: phrases that say why a post is urgent, each with the
 //! short reason staff read in the SMS.
 
+use std::borrow::Cow;
+
 use aho_corasick::AhoCorasick;
 
 /// A group of phrases that, found in a post, gives one reason.
@@ -280,7 +282,14 @@ pub const VULNERABLE: &[Signal] = &[
         phrases: &[
             "gas leak",
             "smell gas",
-            "fire",
+            // Not "fire" alone: "fire tv", "you're on fire".
+            "caught fire",
+            "fire alarm",
+            "smoke",
+            "burning",
+            "flames",
+            "sparking",
+            "electric shock",
             "danger",
             "unsafe",
             "injured",
@@ -290,6 +299,30 @@ pub const VULNERABLE: &[Signal] = &[
         ],
     },
 ];
+
+/// The post with handles and links blanked out: their letters are names,
+/// not words ("@ballababy927" mentions no baby, "/fire-sale" no fire).
+fn without_names(lowered: &str) -> Cow<'_, str> {
+    let is_name = |word: &str| {
+        ["@", ".@", "http://", "https://", "www."]
+            .iter()
+            .any(|start| word.starts_with(start))
+    };
+    if !lowered.split_whitespace().any(is_name) {
+        return Cow::Borrowed(lowered);
+    }
+    let mut words = String::with_capacity(lowered.len());
+    for piece in lowered.split_inclusive(char::is_whitespace) {
+        let word = piece.trim_end();
+        if is_name(word) {
+            words.push(' ');
+            words.push_str(&piece[word.len()..]);
+        } else {
+            words.push_str(piece);
+        }
+    }
+    Cow::Owned(words)
+}
 
 pub const PRAISE: &[&str] = &[
     "thank you",
@@ -419,7 +452,10 @@ impl SignalMatcher {
         let mut found = Found::default();
         let mut praise_words = false;
         let mut sarcasm_cue = false;
-        for hit in self.automaton.find_overlapping_iter(lowered) {
+        for hit in self
+            .automaton
+            .find_overlapping_iter(&*without_names(lowered))
+        {
             match self.targets[hit.pattern().as_usize()] {
                 Target::Complaint(i) => found.complaint.insert(i),
                 Target::Pressure(i) => found.pressure.insert(i),
@@ -473,6 +509,25 @@ mod tests {
             vec!["kids", "health"]
         );
         assert_eq!(found.complaint.count(), 0);
+    }
+
+    #[test]
+    fn handles_and_links_are_names_not_words() {
+        let found = find("@ballababy927 @firestick_fan see https://x.co/late-baby-fire ok");
+        assert_eq!(found.vulnerable.count() + found.pressure.count(), 0);
+        assert!(!found.sarcasm && !found.praise);
+        // The words around them still count.
+        let found = find("@skyways my baby is stuck at the gate\n@skyways hello?");
+        assert_eq!(reasons(found.vulnerable, VULNERABLE), vec!["kids"]);
+        assert_eq!(reasons(found.pressure, TIME_PRESSURE), vec!["stuck"]);
+        assert_eq!(without_names("hi @a\tthere"), "hi  \tthere");
+    }
+
+    #[test]
+    fn fire_means_a_fire() {
+        assert_eq!(find("my amazon fire tv box is great").vulnerable.count(), 0);
+        let found = find("the charger caught fire in the kitchen");
+        assert_eq!(reasons(found.vulnerable, VULNERABLE), vec!["safety"]);
     }
 
     #[test]
