@@ -204,7 +204,7 @@ impl LinearModel {
                 *sum += weight / runs as f32;
             }
         }
-        average
+        average.quantised()
     }
 
     /// One AdaGrad run over `features` in an order shuffled by `seed`.
@@ -239,22 +239,48 @@ impl LinearModel {
         Self { bias, weights }
     }
 
-    /// Writes only the non-zero weights: a few hundred kilobytes at most.
+    /// Rounds every weight to one of 65,535 steps of the largest, which is
+    /// all the file keeps; done when training ends, so a model reads back
+    /// exactly as it was trained and judges alike before and after.
+    fn quantised(mut self) -> Self {
+        let scale = self.scale();
+        for weight in &mut self.weights {
+            *weight = f32::from(quantum(*weight, scale)) * scale;
+        }
+        self
+    }
+
+    /// The size of one step of the stored weights.
+    fn scale(&self) -> f32 {
+        let largest = self.weights.iter().fold(0.0f32, |max, w| max.max(w.abs()));
+        if largest > 0.0 {
+            largest / f32::from(i16::MAX)
+        } else {
+            1.0
+        }
+    }
+
+    /// Writes the non-zero weights only, each as the gap from the previous
+    /// bucket (LEB128) and a 16-bit step count: about three bytes a weight.
     pub fn write(&self, mut out: impl Write) -> Result<(), ModelError> {
-        let nonzero: Vec<(u32, f32)> = self
+        let scale = self.scale();
+        let nonzero: Vec<(u32, i16)> = self
             .weights
             .iter()
             .enumerate()
-            .filter(|(_, w)| **w != 0.0)
-            .map(|(i, w)| (i as u32, *w))
+            .map(|(index, weight)| (index as u32, quantum(*weight, scale)))
+            .filter(|(_, steps)| *steps != 0)
             .collect();
         out.write_all(MAGIC)?;
         out.write_all(&BUCKET_BITS.to_le_bytes())?;
         out.write_all(&self.bias.to_le_bytes())?;
+        out.write_all(&scale.to_le_bytes())?;
         out.write_all(&(nonzero.len() as u32).to_le_bytes())?;
-        for (index, weight) in nonzero {
-            out.write_all(&index.to_le_bytes())?;
-            out.write_all(&weight.to_le_bytes())?;
+        let mut previous = 0;
+        for (index, steps) in nonzero {
+            write_varint(&mut out, index - previous)?;
+            out.write_all(&steps.to_le_bytes())?;
+            previous = index;
         }
         Ok(())
     }
@@ -277,20 +303,59 @@ impl LinearModel {
             return Err(ModelError::Damaged("feature space of another size"));
         }
         let bias = f32::from_le_bytes(next(&mut input)?);
+        let scale = f32::from_le_bytes(next(&mut input)?);
         let count = u32::from_le_bytes(next(&mut input)?) as usize;
         if count > BUCKETS {
             return Err(ModelError::Damaged("more weights than buckets"));
         }
         let mut weights = vec![0.0f32; BUCKETS];
-        for _ in 0..count {
-            let index = u32::from_le_bytes(next(&mut input)?) as usize;
-            let weight = f32::from_le_bytes(next(&mut input)?);
+        let mut index = 0usize;
+        for n in 0..count {
+            let gap = read_varint(&mut input)? as usize;
+            if n > 0 && gap == 0 {
+                return Err(ModelError::Damaged("the same bucket twice"));
+            }
+            index += gap;
+            let mut steps = [0u8; 2];
+            input.read_exact(&mut steps)?;
             *weights
                 .get_mut(index)
-                .ok_or(ModelError::Damaged("weight index out of range"))? = weight;
+                .ok_or(ModelError::Damaged("weight index out of range"))? =
+                f32::from(i16::from_le_bytes(steps)) * scale;
         }
         Ok(Self { bias, weights })
     }
+}
+
+/// `weight` in steps of `scale`, the nearest of the 16-bit range.
+fn quantum(weight: f32, scale: f32) -> i16 {
+    (weight / scale)
+        .round()
+        .clamp(-f32::from(i16::MAX), f32::from(i16::MAX)) as i16
+}
+
+fn write_varint(out: &mut impl Write, mut value: u32) -> io::Result<()> {
+    loop {
+        let low = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            return out.write_all(&[low]);
+        }
+        out.write_all(&[low | 0x80])?;
+    }
+}
+
+fn read_varint(input: &mut impl Read) -> Result<u32, ModelError> {
+    let mut value = 0u32;
+    for shift in (0..32).step_by(7) {
+        let mut byte = [0u8; 1];
+        input.read_exact(&mut byte)?;
+        value |= u32::from(byte[0] & 0x7f) << shift;
+        if byte[0] & 0x80 == 0 {
+            return Ok(value);
+        }
+    }
+    Err(ModelError::Damaged("bucket gap too long"))
 }
 
 #[cfg(test)]
@@ -338,6 +403,11 @@ mod tests {
         let mut bytes = Vec::new();
         model.write(&mut bytes).unwrap();
         assert_eq!(LinearModel::read(bytes.as_slice()).unwrap(), model);
+        let weights = model.weights.iter().filter(|w| **w != 0.0).count();
+        assert!(
+            bytes.len() <= 24 + 4 * weights,
+            "a gap and 16 bits a weight"
+        );
         assert!(matches!(
             LinearModel::read(&b"not a model"[..]),
             Err(ModelError::NotAModel)
