@@ -142,6 +142,56 @@ fn a_company_can_train_on_its_own_history_and_evaluate() {
 }
 
 #[test]
+fn train_can_hold_out_each_batch_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let labelled = dir.path().join("labelled.csv");
+    // Each batch has its own words: held out together, nothing carries over.
+    let mut rows = String::from("text,label,batch\n");
+    for n in 0..10 {
+        rows.push_str(&format!("\"parcel {n} smashed\",1,parcels\n"));
+        rows.push_str(&format!("\"booked seat {n} online\",0,seats\n"));
+    }
+    std::fs::write(&labelled, rows).unwrap();
+    let model = dir.path().join("m.bin");
+    let args = |folds: &[&'static str]| {
+        let mut args = vec![
+            "train",
+            "--input",
+            labelled.to_str().unwrap(),
+            "--output",
+            model.to_str().unwrap(),
+        ];
+        args.extend(folds);
+        args.into_iter().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let run = |args: Vec<String>| {
+        Command::new(env!("CARGO_BIN_EXE_earshot"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+
+    let dealt = run(args(&["--folds", "5"]));
+    let dealt = String::from_utf8_lossy(&dealt.stdout);
+    assert!(
+        dealt.contains("cross-validated (5 folds): precision 1.000"),
+        "{dealt}"
+    );
+    let by_batch = run(args(&["--folds-by", "batch"]));
+    let by_batch = String::from_utf8_lossy(&by_batch.stdout);
+    assert!(
+        by_batch.contains("held out by batch (2 folds)"),
+        "{by_batch}"
+    );
+    assert!(!by_batch.contains("f1 1.000"), "{by_batch}");
+
+    let no_such = run(args(&["--folds-by", "month"]));
+    assert!(!no_such.status.success());
+    let both = run(args(&["--folds", "2", "--folds-by", "batch"]));
+    assert!(!both.status.success(), "one kind of folds at a time");
+}
+
+#[test]
 fn triage_piped_into_a_reader_that_stops_early_ends_quietly() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;

@@ -221,22 +221,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
         epochs: args.epochs,
         ..TrainingOptions::default()
     };
-    let folds = match (args.folds, &args.folds_by) {
-        (Some(k), _) => Some((
-            format!("cross-validated ({k} folds)"),
-            dealt_folds(examples.len(), usize::from(k)),
-        )),
-        (None, Some(key)) => {
-            let folds = folds_by_key(&fold_keys);
-            let count = folds.iter().max().map_or(0, |last| last + 1);
-            if count < 2 {
-                bail!("--folds-by {key}: needs at least two different values");
-            }
-            Some((format!("held out by {key} ({count} folds)"), folds))
-        }
-        (None, None) => None,
-    };
-    if let Some((how, fold_of)) = folds {
+    if let Some((how, fold_of)) = held_out_folds(&args, examples.len(), &fold_keys)? {
         let scores = cross_validate(&examples, &fold_of, options);
         println!(
             "{how}: precision {:.3} recall {:.3} f1 {:.3}",
@@ -256,6 +241,31 @@ pub fn train(args: TrainArgs) -> Result<()> {
         args.output.display()
     );
     Ok(())
+}
+
+/// The folds `--folds` or `--folds-by` ask for (the fold of each post), and
+/// how to name them.
+fn held_out_folds(
+    args: &TrainArgs,
+    posts: usize,
+    keys: &[String],
+) -> Result<Option<(String, Vec<usize>)>> {
+    if let Some(k) = args.folds {
+        let fold_of = dealt_folds(posts, usize::from(k));
+        return Ok(Some((format!("cross-validated ({k} folds)"), fold_of)));
+    }
+    let Some(key) = &args.folds_by else {
+        return Ok(None);
+    };
+    let fold_of = folds_by_key(keys);
+    let count = fold_of.iter().max().map_or(0, |last| last + 1);
+    if count < 2 {
+        bail!("--folds-by {key}: needs at least two different values");
+    }
+    Ok(Some((
+        format!("held out by {key} ({count} folds)"),
+        fold_of,
+    )))
 }
 
 /// Rows dealt to `folds` folds in turn, so a run is reproducible and a file
