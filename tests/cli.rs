@@ -250,6 +250,11 @@ fn the_report_times_each_step_from_the_customers_post() {
     }
     let outbox = ok(earshot(home, &[], &["outbox", "--json"]));
     let alert: serde_json::Value = serde_json::from_str(outbox.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        alert["sent_at"],
+        at("09:45:07"),
+        "stamped by --now: {alert}"
+    );
     let code = alert["body"]
         .as_str()
         .unwrap()

@@ -39,7 +39,7 @@ struct Harness {
 impl Harness {
     async fn new(platforms: Vec<Platform>) -> Self {
         let home = tempfile::tempdir().unwrap();
-        let (deps, store) = Deps::embedded(home.path(), false).unwrap();
+        let (deps, store) = Deps::embedded(home.path(), false, Clock::System).unwrap();
         let watch = Watch::new(
             BRAND,
             "northwind",

@@ -20,7 +20,7 @@ struct Local {
 
 async fn local() -> Local {
     let home = tempfile::tempdir().unwrap();
-    let (deps, store) = Deps::embedded(home.path(), false).unwrap();
+    let (deps, store) = Deps::embedded(home.path(), false, Clock::System).unwrap();
     deps.roster
         .put_contact(&support::on_call("Sam", "+15555550100", 1))
         .await

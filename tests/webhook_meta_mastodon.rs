@@ -90,7 +90,7 @@ impl Stack {
 
 async fn embedded() -> (tempfile::TempDir, Stack) {
     let home = tempfile::tempdir().unwrap();
-    let (deps, store) = Deps::embedded(home.path(), false).unwrap();
+    let (deps, store) = Deps::embedded(home.path(), false, Clock::System).unwrap();
     let stack = Stack {
         deps,
         sent: SentSms::Outbox(store),

@@ -77,13 +77,14 @@ impl Deps {
     pub fn embedded(
         home: &std::path::Path,
         echo_sms: bool,
+        clock: Clock,
     ) -> Result<(Self, embedded::EmbeddedStore), crate::ports::StoreError> {
         let store = embedded::EmbeddedStore::open(home)?;
         let deps = Self {
             store: Arc::new(store.clone()),
             roster: Arc::new(store.clone()),
             follow_up: Arc::new(store.clone()),
-            sms: Arc::new(embedded::OutboxSms::new(store.clone(), echo_sms)),
+            sms: Arc::new(embedded::OutboxSms::new(store.clone(), echo_sms, clock)),
             watches: Arc::new(store.clone()),
             revisions: Arc::new(store.clone()),
             budget: Arc::new(store.clone()),

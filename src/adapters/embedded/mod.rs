@@ -16,6 +16,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
 use crate::domain::{AlertCode, AlertState, MentionId, MentionRecord, OnCallContact, PhoneNumber};
+use crate::ingest::Clock;
 use crate::ports::{
     AuthorKey, Claim, Delivery, Inserted, MentionStore, RosterStore, SmsError, SmsSender,
     StoreError,
@@ -470,11 +471,13 @@ impl RosterStore for EmbeddedStore {
 pub struct OutboxSms {
     store: EmbeddedStore,
     echo: bool,
+    /// Stamps `sent_at`, so `--now` runs read back the time they pretend.
+    clock: Clock,
 }
 
 impl OutboxSms {
-    pub fn new(store: EmbeddedStore, echo: bool) -> Self {
-        Self { store, echo }
+    pub fn new(store: EmbeddedStore, echo: bool, clock: Clock) -> Self {
+        Self { store, echo, clock }
     }
 }
 
@@ -485,7 +488,7 @@ impl SmsSender for OutboxSms {
             let conn = self.store.conn();
             conn.execute(
                 "INSERT INTO outbox (phone, body, sent_at) VALUES (?1, ?2, ?3)",
-                params![to.as_str(), body, Utc::now().to_rfc3339()],
+                params![to.as_str(), body, self.clock.now().to_rfc3339()],
             )
             .map_err(|err| SmsError {
                 phone: to.clone(),

@@ -63,7 +63,7 @@ impl Backend {
 
     /// `echo_sms` also prints each SMS to standard error as it is sent.
     pub fn embedded(home: &Path, clock: Clock, echo_sms: bool) -> Result<Self> {
-        let (mut deps, store) = Deps::embedded(home, echo_sms)
+        let (mut deps, store) = Deps::embedded(home, echo_sms, clock)
             .with_context(|| format!("cannot open the embedded store in {}", home.display()))?;
         deps.limits = earshot::config::sms_limits()?;
         Ok(Self {
