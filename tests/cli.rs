@@ -315,6 +315,34 @@ fn the_report_times_each_step_from_the_customers_post() {
         table.contains("NorthwindAir") && table.contains("10m 00s / 10m 00s"),
         "{table}"
     );
+
+    // The mention list says who has the alert and who closed it.
+    let listed = ok(earshot(
+        home,
+        &[],
+        &[
+            "mentions",
+            "--json",
+            "--since",
+            "1d",
+            "--now",
+            &at("10:30:00"),
+        ],
+    ));
+    let alerted: Vec<serde_json::Value> = listed
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .filter(|row: &serde_json::Value| row["alert_code"] == code.as_str())
+        .collect();
+    assert_eq!(alerted.len(), 1, "{listed}");
+    assert_eq!(alerted[0]["owner"], "Sam");
+    assert_eq!(alerted[0]["closed_by"], "Sam");
+    let table = ok(earshot(
+        home,
+        &[],
+        &["mentions", "--since", "1d", "--now", &at("10:30:00")],
+    ));
+    assert!(table.contains(&format!("{code} Sam done")), "{table}");
 }
 
 /// `earshot invoke poll` against a Reddit search replayed by a local

@@ -248,12 +248,31 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Mentions { json, since, limit } => {
             let backend = Backend::open(&global).await?;
             let now = global.now.unwrap_or_else(Utc::now);
-            let mentions = backend
+            let records = backend
                 .deps
                 .store
                 .recent_mentions(now - since, now, limit)
                 .await?;
-            show::mentions(&mentions, json)
+            let mut rows = Vec::with_capacity(records.len());
+            for record in records {
+                // Only alerts can have been taken or closed.
+                let (owner, closed_by) = if record.alert_code.is_some() {
+                    let follow_up = &backend.deps.follow_up;
+                    let id = &record.mention.id;
+                    (
+                        follow_up.owner(id).await?.map(|o| o.name),
+                        follow_up.closed(id).await?.map(|o| o.name),
+                    )
+                } else {
+                    (None, None)
+                };
+                rows.push(show::MentionRow {
+                    record,
+                    owner,
+                    closed_by,
+                });
+            }
+            show::mentions(&rows, json)
         }
         Command::Report { since, json } => {
             let backend = Backend::open(&global).await?;

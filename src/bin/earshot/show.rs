@@ -58,29 +58,47 @@ pub fn outbox(messages: &[OutboxMessage], json: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn mentions(records: &[MentionRecord], json: bool) -> Result<()> {
+/// A stored mention with who took its alert (ACK) and who closed it (DONE).
+#[derive(Serialize)]
+pub struct MentionRow {
+    #[serde(flatten)]
+    pub record: MentionRecord,
+    pub owner: Option<String>,
+    pub closed_by: Option<String>,
+}
+
+pub fn mentions(rows: &[MentionRow], json: bool) -> Result<()> {
     if json {
-        return json_lines(records);
+        return json_lines(rows);
     }
-    if records.is_empty() {
+    if rows.is_empty() {
         println!("No mentions stored in that window.");
         return Ok(());
     }
     println!(
-        "{:<17} {:<3} {:<7} {:<16} {:<16} TEXT",
-        "RECEIVED", "PRI", "ALERT", "AUTHOR", "REASONS"
+        "{:<17} {:<3} {:<7} {:<4} {:<12} {:<16} {:<16} TEXT",
+        "RECEIVED", "PRI", "ALERT", "CODE", "OWNER", "AUTHOR", "REASONS"
     );
-    for record in records {
+    for row in rows {
+        let record = &row.record;
         let mention = &record.mention;
         let (priority, reasons) = match &record.assessment {
             Some(a) => (a.priority.to_string(), a.reasons.join(",")),
             None => ("-".into(), "brand reply".into()),
         };
+        let code = record.alert_code.as_ref().map_or("-", |code| code.as_str());
+        let owner = match (&row.owner, &row.closed_by) {
+            (_, Some(closer)) => format!("{closer} done"),
+            (Some(owner), None) => owner.clone(),
+            (None, None) => "-".to_owned(),
+        };
         println!(
-            "{:<17} {:<3} {:<7} {:<16} {:<16} {}",
+            "{:<17} {:<3} {:<7} {:<4} {:<12} {:<16} {:<16} {}",
             mention.received_at.format("%Y-%m-%d %H:%M"),
             priority,
             record.alert_label(),
+            code,
+            snippet(&owner, 12),
             snippet(&format!("@{}", mention.author.handle), 16),
             snippet(&reasons, 16),
             snippet(&mention.text, 60),
