@@ -40,6 +40,21 @@ pub fn to_text(html: &str) -> String {
     tidy(&out)
 }
 
+/// Decodes entities only, for platforms that escape plain text (X sends
+/// "A &amp; B" for "A & B"). Unknown entities are kept as written.
+pub fn decode_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('&') {
+        out.push_str(&rest[..start]);
+        let (decoded, used) = entity(&rest[start..]);
+        out.push_str(&decoded);
+        rest = &rest[start + used..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Decodes the entity at the start of `text`; returns it and the bytes used.
 fn entity(text: &str) -> (String, usize) {
     // Byte search: `;` is ASCII, so slicing at it is always on a boundary.
@@ -85,6 +100,15 @@ fn tidy(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escaped_plain_text_is_decoded_once() {
+        assert_eq!(
+            decode_entities("bags &amp; kids &lt;3 &gt;:( &amp;lt; & AT&T"),
+            "bags & kids <3 >:( &lt; & AT&T"
+        );
+        assert_eq!(decode_entities("no entities"), "no entities");
+    }
 
     #[test]
     fn paragraphs_links_and_mentions_become_plain_text() {

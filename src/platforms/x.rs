@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::html;
 use super::x_v2::{self, Post as V2Post, User as V2User};
 use super::{Delivery, PayloadError, RejectedPost};
 use crate::domain::{Author, Mention, MentionId, Platform, Voice};
@@ -168,7 +169,8 @@ fn v1_mention(
             display_name: tweet.user.name,
             followers: tweet.user.followers_count,
         },
-        text,
+        // X escapes `&`, `<` and `>` in post text.
+        text: html::decode_entities(&text),
         created_at,
         received_at,
         in_reply_to: tweet
@@ -296,9 +298,13 @@ mod tests {
         let delivery = parse(json!({
             "for_user_id": "900",
             "user_has_blocked": "false",
-            "tweet_create_events": [v1_tweet("1862000000000000001", "42", "@skyways stuck")]
+            "tweet_create_events": [v1_tweet("1862000000000000001", "42", "@skyways stuck &lt;1h&gt; &amp; counting")]
         }));
         let mention = &delivery.mentions[0];
+        assert_eq!(
+            mention.text, "@skyways stuck <1h> & counting",
+            "X escapes these three"
+        );
         assert_eq!(mention.id.as_str(), "x:1862000000000000001");
         assert_eq!(mention.brand, "skyways");
         assert_eq!(mention.author.followers, Some(45_200));
@@ -380,7 +386,7 @@ mod tests {
             "event_type": "post.mention.create",
             "payload": {
                 "id": "1862000000000000006",
-                "text": "@skyways my bag never arrived",
+                "text": "@skyways my bag &amp; pram never arrived",
                 "author_id": "42",
                 "created_at": "2026-11-24T09:59:00.000Z",
                 "referenced_tweets": [{"type": "quoted", "id": "1862000000000000001"}]
@@ -391,6 +397,7 @@ mod tests {
             ]}
         }}));
         let mention = &delivery.mentions[0];
+        assert_eq!(mention.text, "@skyways my bag & pram never arrived");
         assert_eq!(mention.author.handle, "dana_r");
         assert_eq!(mention.author.followers, Some(812));
         assert_eq!(mention.brand, "skyways");

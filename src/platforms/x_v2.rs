@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use super::html;
 use crate::domain::{Author, Mention, MentionId, Platform, Voice};
 
 #[derive(Deserialize)]
@@ -82,7 +83,8 @@ pub fn mention(
                 .and_then(|u| u.public_metrics.as_ref())
                 .and_then(|m| m.followers_count),
         },
-        text: post.note_tweet.map_or(post.text, |note| note.text),
+        // X escapes `&`, `<` and `>` in post text.
+        text: html::decode_entities(&post.note_tweet.map_or(post.text, |note| note.text)),
         created_at: post.created_at.unwrap_or(received_at),
         received_at,
         in_reply_to: referenced("replied_to"),
