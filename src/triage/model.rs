@@ -168,11 +168,13 @@ impl LinearModel {
         sigmoid(sum)
     }
 
-    /// Fits a model to `(text, is_complaint)` examples. Each run of
+    /// Fits a model to `(text, is_complaint)` examples, each also seen as
+    /// `options.noisy_copies` messier copies (see `noise`). Each run of
     /// AdaGrad leans towards the posts it happened to see last, so
     /// `options.shuffles` runs over differently shuffled orders are
-    /// averaged (a linear model's average is still one linear model). The
-    /// shuffles are seeded: the same data gives the same model.
+    /// averaged (a linear model's average is still one linear model), then
+    /// rounded to the steps the file keeps. Copies and shuffles are seeded:
+    /// the same data gives the same model.
     pub fn train(examples: &[(String, bool)], options: TrainingOptions) -> Self {
         let buckets_of = |text: &str| {
             let mut buckets = Vec::new();
