@@ -99,9 +99,10 @@ fn a_company_can_train_on_its_own_history_and_evaluate() {
     let history = dir.path().join("history.jsonl");
     let mut lines = String::new();
     for n in 0..20 {
-        lines.push_str(&format!("{{\"message\": \"order {n} arrived broken and support ignores me\", \"is_complaint\": 1}}\n"));
+        let channel = if n % 2 == 0 { "email" } else { "x" };
+        lines.push_str(&format!("{{\"message\": \"order {n} arrived broken and support ignores me\", \"is_complaint\": 1, \"channel\": \"{channel}\"}}\n"));
         lines.push_str(&format!(
-            "{{\"message\": \"order {n} arrived early, thanks team\", \"is_complaint\": 0}}\n"
+            "{{\"message\": \"order {n} arrived early, thanks team\", \"is_complaint\": 0, \"channel\": \"{channel}\"}}\n"
         ));
     }
     std::fs::write(&history, lines).unwrap();
@@ -137,8 +138,22 @@ fn a_company_can_train_on_its_own_history_and_evaluate() {
         "is_complaint",
         "--model",
         model.to_str().unwrap(),
+        "--by",
+        "channel",
     ]);
     assert!(report.contains("f1         1.000"), "{report}");
+    // Each channel on its own: 20 posts, 10 complaints, 10 flagged, all right.
+    for channel in ["email", "x"] {
+        let line = report
+            .lines()
+            .find(|line| line.starts_with(channel))
+            .unwrap_or_else(|| panic!("no {channel} line in {report}"));
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(
+            fields,
+            [channel, "20", "10", "10", "1.000", "1.000", "1.000"]
+        );
+    }
 }
 
 #[test]

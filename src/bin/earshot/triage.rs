@@ -1,7 +1,7 @@
 //! `earshot train`, `earshot triage` and `earshot eval`: the complaint model
 //! on a company's own labelled history, and triage of files of posts.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -79,6 +79,10 @@ pub struct EvalArgs {
     /// (e.g. --exclude domain=random_tweet).
     #[arg(long, value_name = "COLUMN=VALUE", value_parser = parse_exclusion)]
     exclude: Vec<(String, String)>,
+    /// Also score each value of COLUMN on its own (a brand, a channel, a
+    /// month), to see where triage does well and where it does not.
+    #[arg(long, value_name = "COLUMN")]
+    by: Option<String>,
     #[command(flatten)]
     model: ModelArgs,
 }
@@ -377,6 +381,10 @@ impl Scores {
         }
     }
 
+    pub fn posts(&self) -> usize {
+        self.true_positive + self.false_positive + self.false_negative + self.true_negative
+    }
+
     pub fn precision(&self) -> f64 {
         Self::ratio(self.true_positive, self.true_positive + self.false_positive)
     }
@@ -411,10 +419,21 @@ pub fn eval(args: EvalArgs) -> Result<()> {
             .any(|(column, value)| row.get(column).is_some_and(|v| v == value))
     });
     let examples = labelled(&rows, &args.columns, &args.label_column)?;
+    let groups = match &args.by {
+        Some(key) => keys_of_labelled(&rows, &args.columns.input, &args.label_column, key)?,
+        None => Vec::new(),
+    };
     let mut scores = Scores::default();
-    for (text, actual) in &examples {
+    let mut by_group: BTreeMap<&str, Scores> = BTreeMap::new();
+    for (n, (text, actual)) in examples.iter().enumerate() {
         let verdict = triage.assess_text(text, None, &TriageContext::default());
         scores.add(verdict.complaint, *actual);
+        if let Some(group) = groups.get(n) {
+            by_group
+                .entry(group)
+                .or_default()
+                .add(verdict.complaint, *actual);
+        }
     }
     println!("posts      {}", examples.len());
     println!(
@@ -428,6 +447,24 @@ pub fn eval(args: EvalArgs) -> Result<()> {
         "confusion  tp {} fp {} fn {} tn {}",
         scores.true_positive, scores.false_positive, scores.false_negative, scores.true_negative
     );
+    if let Some(key) = &args.by {
+        println!();
+        println!(
+            "{key:<16} {:>6} {:>10} {:>7} {:>9} {:>6} {:>6}",
+            "posts", "complaints", "flagged", "precision", "recall", "f1"
+        );
+        for (group, scores) in &by_group {
+            println!(
+                "{group:<16} {:>6} {:>10} {:>7} {:>9.3} {:>6.3} {:>6.3}",
+                scores.posts(),
+                scores.true_positive + scores.false_negative,
+                scores.true_positive + scores.false_positive,
+                scores.precision(),
+                scores.recall(),
+                scores.f1()
+            );
+        }
+    }
     Ok(())
 }
 
