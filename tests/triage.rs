@@ -19,6 +19,29 @@ fn corpus() -> Vec<(String, bool)> {
 }
 
 #[test]
+fn every_corpus_post_is_labelled_once_and_belongs_to_a_batch() {
+    let mut reader = csv::Reader::from_path(support::repo_path("data/triage-corpus.csv")).unwrap();
+    assert_eq!(reader.headers().unwrap(), vec!["text", "label", "batch"]);
+    let mut seen = std::collections::HashSet::new();
+    for (n, row) in reader.records().enumerate() {
+        let row = row.unwrap();
+        let line = n + 2;
+        assert!(
+            matches!(&row[1], "0" | "1"),
+            "line {line}: label {:?}",
+            &row[1]
+        );
+        assert!(!row[2].trim().is_empty(), "line {line}: no batch");
+        let text = row[0].split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(!text.is_empty(), "line {line}: no text");
+        assert!(
+            seen.insert(text.to_lowercase()),
+            "line {line} repeats an earlier post: {text}"
+        );
+    }
+}
+
+#[test]
 fn the_shipped_model_is_exactly_what_the_project_corpus_trains() {
     let shipped = std::fs::read(support::repo_path("models/complaint.bin")).unwrap();
     let trained = LinearModel::train(&corpus(), TrainingOptions::default());
