@@ -7,7 +7,7 @@ use std::io::{self, Read, Write};
 
 use thiserror::Error;
 
-use super::noise::Noise;
+use super::noise::{Noise, Xorshift};
 
 /// Feature buckets: 2^18 keeps collisions rare for the vocabulary of short
 /// posts while the sparse file stays small.
@@ -65,6 +65,13 @@ pub fn for_each_feature(text: &str, visit: impl FnMut(usize)) {
     for_each_feature_lowered(&text.to_lowercase(), visit);
 }
 
+/// The buckets [`for_each_feature`] visits, collected.
+fn buckets_of(text: &str) -> Vec<usize> {
+    let mut buckets = Vec::new();
+    for_each_feature(text, |b| buckets.push(b));
+    buckets
+}
+
 /// As [`for_each_feature`], for text already in lower case.
 pub fn for_each_feature_lowered(lowered: &str, mut visit: impl FnMut(usize)) {
     let mut previous: Option<&str> = None;
@@ -104,6 +111,13 @@ fn pair_bucket(seed: u64, first: &str, second: &str) -> Option<usize> {
     Some(hash(seed, &pair[..len]))
 }
 
+/// A word that is a web address.
+pub(super) fn is_link(word: &str) -> bool {
+    ["http://", "https://", "www."]
+        .iter()
+        .any(|start| word.starts_with(start))
+}
+
 /// Handles, links and numbers carry no meaning of their own: each becomes
 /// one placeholder token. Punctuation at the edges is dropped except `!`
 /// and `?`, which say a lot about tone.
@@ -111,7 +125,7 @@ fn normalise_token(raw: &str) -> &str {
     if raw.starts_with('@') {
         return "<user>";
     }
-    if raw.starts_with("http://") || raw.starts_with("https://") || raw.starts_with("www.") {
+    if is_link(raw) {
         return "<url>";
     }
     let trimmed =
@@ -176,11 +190,6 @@ impl LinearModel {
     /// rounded to the steps the file keeps. Copies and shuffles are seeded:
     /// the same data gives the same model.
     pub fn train(examples: &[(String, bool)], options: TrainingOptions) -> Self {
-        let buckets_of = |text: &str| {
-            let mut buckets = Vec::new();
-            for_each_feature(text, |b| buckets.push(b));
-            buckets
-        };
         let mut noise = Noise::new(NOISE_SEED);
         let mut features: Vec<(Vec<usize>, f32)> =
             Vec::with_capacity(examples.len() * (1 + options.noisy_copies));
@@ -216,14 +225,12 @@ impl LinearModel {
         let mut bias = 0.0f32;
         let mut bias_squared = 1e-8f32;
         let mut order: Vec<usize> = (0..features.len()).collect();
-        let mut state = 0x2545_f491_4f6c_dd1d_u64 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let mut random =
+            Xorshift::new(0x2545_f491_4f6c_dd1d_u64 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         for _ in 0..options.epochs {
             // Fisher-Yates with a xorshift generator: reproducible runs.
             for i in (1..order.len()).rev() {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                order.swap(i, (state % (i as u64 + 1)) as usize);
+                order.swap(i, random.below(i + 1));
             }
             for &index in &order {
                 let (buckets, label) = &features[index];
@@ -432,31 +439,24 @@ mod tests {
         assert_eq!(normalise_token("https://t.co/x"), "<url>");
         assert_eq!(normalise_token("12:30"), "<num>");
         assert_eq!(normalise_token("\"late!\""), "late!");
-        let mut a = Vec::new();
-        for_each_feature("@one waited 3 hours", |b| a.push(b));
-        let mut b = Vec::new();
-        for_each_feature("@two waited 5 hours", |b2| b.push(b2));
-        assert_eq!(a, b);
-    }
-
-    fn features(text: &str) -> Vec<usize> {
-        let mut buckets = Vec::new();
-        for_each_feature(text, |b| buckets.push(b));
-        buckets
+        assert_eq!(
+            buckets_of("@one waited 3 hours"),
+            buckets_of("@two waited 5 hours")
+        );
     }
 
     #[test]
     fn inflections_share_a_prefix_and_pairs_reach_over_one_word() {
         let shared = |a: &str, b: &str| {
-            let b = features(b);
-            features(a).into_iter().filter(|x| b.contains(x)).count()
+            let b = buckets_of(b);
+            buckets_of(a).into_iter().filter(|x| b.contains(x)).count()
         };
         assert_eq!(shared("refunded", "refunds"), 1, "the prefix \"refun\"");
         assert_eq!(shared("late", "later"), 0, "short words stand alone");
         // "not", "once", and "not _ once" one word apart in both.
         assert_eq!(shared("not even once", "not ever once"), 3);
         assert_eq!(
-            features("never arrived").len(),
+            buckets_of("never arrived").len(),
             4,
             "2 words, 1 prefix, 1 pair"
         );

@@ -3,32 +3,48 @@
 //! punctuation and spelling people skip, and with the handles and links that
 //! surround real posts, teaches the model to lean on none of them.
 
-/// Seeded, so the same corpus always trains the same model.
-pub(crate) struct Noise {
+/// A xorshift generator: small, fast and seeded, so the same corpus always
+/// trains the same model.
+pub(crate) struct Xorshift {
     state: u64,
 }
 
-impl Noise {
-    pub(crate) fn new(seed: u64) -> Self {
-        Self {
-            // xorshift must not start at zero.
-            state: seed | 1,
-        }
+impl Xorshift {
+    /// `state` must not be zero: xorshift would stay there.
+    pub(crate) fn new(state: u64) -> Self {
+        Self { state }
     }
 
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.state ^= self.state << 13;
         self.state ^= self.state >> 7;
         self.state ^= self.state << 17;
         self.state
     }
 
+    /// A number below `n`.
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+pub(crate) struct Noise {
+    random: Xorshift,
+}
+
+impl Noise {
+    pub(crate) fn new(seed: u64) -> Self {
+        Self {
+            random: Xorshift::new(seed | 1),
+        }
+    }
+
     fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
+        self.random.next() % 100 < percent
     }
 
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        self.random.below(n)
     }
 
     /// A copy of `text` as someone in a hurry might have typed it.

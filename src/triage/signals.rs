@@ -3,6 +3,8 @@
 
 use aho_corasick::AhoCorasick;
 
+use super::model::is_link;
+
 /// A group of phrases that, found in a post, gives one reason.
 pub struct Signal {
     pub reason: &'static str,
@@ -309,9 +311,7 @@ fn ends_inside_a_name(lowered: &str, end: usize) -> bool {
         .find(|(_, c)| c.is_whitespace())
         .map_or(0, |(at, c)| at + c.len_utf8());
     let word = &upto[word_start..];
-    ["@", ".@", "http://", "https://", "www."]
-        .iter()
-        .any(|start| word.starts_with(start))
+    word.starts_with('@') || word.starts_with(".@") || is_link(word)
 }
 
 pub const PRAISE: &[&str] = &[
