@@ -53,12 +53,17 @@ fn the_shipped_model_is_exactly_what_the_project_corpus_trains() {
     );
 }
 
-fn earshot(args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_earshot"))
+/// Runs `earshot` from the project's root, whatever its outcome.
+fn run_earshot(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_earshot"))
         .args(args)
         .current_dir(support::repo_path(""))
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+fn earshot(args: &[&str]) -> String {
+    let output = run_earshot(args);
     assert!(
         output.status.success(),
         "{}",
@@ -191,31 +196,21 @@ fn train_can_hold_out_each_batch_together() {
     }
     std::fs::write(&labelled, rows).unwrap();
     let model = dir.path().join("m.bin");
-    let args = |folds: &[&'static str]| {
-        let mut args = vec![
-            "train",
-            "--input",
-            labelled.to_str().unwrap(),
-            "--output",
-            model.to_str().unwrap(),
-        ];
+    let (labelled, model) = (labelled.to_str().unwrap(), model.to_str().unwrap());
+    let train = |folds: &[&str]| {
+        let mut args = vec!["train", "--input", labelled, "--output", model];
         args.extend(folds);
-        args.into_iter().map(str::to_owned).collect::<Vec<_>>()
-    };
-    let run = |args: Vec<String>| {
-        Command::new(env!("CARGO_BIN_EXE_earshot"))
-            .args(args)
-            .output()
-            .unwrap()
+        run_earshot(&args)
     };
 
-    let dealt = run(args(&["--folds", "5"]));
+    let dealt = train(&["--folds", "5"]);
+    assert!(dealt.status.success());
     let dealt = String::from_utf8_lossy(&dealt.stdout);
     assert!(
         dealt.contains("cross-validated (5 folds): precision 1.000"),
         "{dealt}"
     );
-    let by_batch = run(args(&["--folds-by", "batch"]));
+    let by_batch = train(&["--folds-by", "batch"]);
     let by_batch = String::from_utf8_lossy(&by_batch.stdout);
     assert!(
         by_batch.contains("held out by batch (2 folds)"),
@@ -223,9 +218,8 @@ fn train_can_hold_out_each_batch_together() {
     );
     assert!(!by_batch.contains("f1 1.000"), "{by_batch}");
 
-    let no_such = run(args(&["--folds-by", "month"]));
-    assert!(!no_such.status.success());
-    let both = run(args(&["--folds", "2", "--folds-by", "batch"]));
+    assert!(!train(&["--folds-by", "month"]).status.success());
+    let both = train(&["--folds", "2", "--folds-by", "batch"]);
     assert!(!both.status.success(), "one kind of folds at a time");
 }
 
