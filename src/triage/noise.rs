@@ -43,10 +43,6 @@ impl Noise {
         self.random.next() % 100 < percent
     }
 
-    fn below(&mut self, n: usize) -> usize {
-        self.random.below(n)
-    }
-
     /// A copy of `text` as someone in a hurry might have typed it.
     pub(crate) fn copy_of(&mut self, text: &str) -> String {
         let mut text = text.to_owned();
@@ -84,8 +80,8 @@ impl Noise {
         }
         let mut letters = word.as_bytes().to_vec();
         // Between the first and the last two, so a swap spares the last.
-        let at = 1 + self.below(letters.len() - 3);
-        match self.below(3) {
+        let at = 1 + self.random.below(letters.len() - 3);
+        match self.random.below(3) {
             0 => {
                 letters.remove(at);
             }
