@@ -69,6 +69,13 @@ pub const META_VERIFY_TOKEN_VAR: &str = "META_VERIFY_TOKEN";
 pub const META_ACCESS_TOKEN_VAR: &str = "META_ACCESS_TOKEN";
 pub const META_GRAPH_BASE_URL_VAR: &str = "META_GRAPH_BASE_URL";
 pub const MASTODON_WEBHOOK_SECRET_VAR: &str = "MASTODON_WEBHOOK_SECRET";
+// The Bluesky firehose (Jetstream).
+/// `on` to read Bluesky from the firehose; the poll function then skips
+/// Bluesky search, which stays the fallback when it is `off` (the default).
+pub const BLUESKY_FIREHOSE_VAR: &str = "EARSHOT_BLUESKY_FIREHOSE";
+/// Comma-separated Jetstream `/subscribe` URLs, in the order to try them.
+pub const JETSTREAM_ENDPOINTS_VAR: &str = "EARSHOT_JETSTREAM_ENDPOINTS";
+pub const FIREHOSE_LAG_ALARM_VAR: &str = "EARSHOT_FIREHOSE_LAG_ALARM_MINUTES";
 
 /// Secrets may be given directly (local use) or, on Lambda, as the name of
 /// an SSM SecureString parameter in `<NAME>_PARAM`, read once at cold start.
@@ -110,8 +117,24 @@ pub const FUNCTION_ENVIRONMENT: &[FunctionEnvironment] = &[
             BLUESKY_API_BASE_URL_VAR,
             MASTODON_BASE_URL_VAR,
             REDDIT_API_BASE_URL_VAR,
+            BLUESKY_FIREHOSE_VAR,
         ],
         secrets: &[X_BEARER_TOKEN_VAR, MASTODON_ACCESS_TOKEN_VAR],
+    },
+    FunctionEnvironment {
+        function: "firehose",
+        settings: &[
+            TABLE_VAR,
+            RETENTION_VAR,
+            SMS_SENDER_ID_VAR,
+            SMS_ORIGINATION_VAR,
+            SMS_PER_PHONE_HOURLY_VAR,
+            SMS_DAILY_CAP_VAR,
+            BLUESKY_FIREHOSE_VAR,
+            JETSTREAM_ENDPOINTS_VAR,
+            FIREHOSE_LAG_ALARM_VAR,
+        ],
+        secrets: &[],
     },
     FunctionEnvironment {
         function: "sms-reply",
@@ -200,6 +223,72 @@ pub fn sms_limits() -> Result<crate::ports::SmsLimits, ConfigError> {
     })
 }
 
+/// Minutes the firehose cursor may lag real time before the source-health
+/// alarm goes up.
+pub const DEFAULT_FIREHOSE_LAG_ALARM_MINUTES: i64 = 10;
+
+pub fn firehose_lag_alarm() -> Result<Duration, ConfigError> {
+    bounded(
+        FIREHOSE_LAG_ALARM_VAR,
+        DEFAULT_FIREHOSE_LAG_ALARM_MINUTES,
+        1..=1440,
+        "minutes",
+    )
+    .map(Duration::minutes)
+}
+
+/// Whether Bluesky is read from the firehose (`on`) or searched (`off`,
+/// the default).
+pub fn bluesky_firehose_on() -> Result<bool, ConfigError> {
+    parse_switch(BLUESKY_FIREHOSE_VAR, optional(BLUESKY_FIREHOSE_VAR))
+}
+
+fn parse_switch(name: &'static str, raw: Option<String>) -> Result<bool, ConfigError> {
+    match raw
+        .as_deref()
+        .map(|v| v.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("off" | "false" | "0") => Ok(false),
+        Some("on" | "true" | "1") => Ok(true),
+        Some(other) => Err(ConfigError::Invalid {
+            name,
+            reason: format!("{other:?} is not on or off"),
+        }),
+    }
+}
+
+/// The Jetstream endpoints, if the environment names any; each must be a
+/// `ws://` or `wss://` URL.
+pub fn jetstream_endpoints() -> Result<Option<Vec<String>>, ConfigError> {
+    parse_endpoints(JETSTREAM_ENDPOINTS_VAR, optional(JETSTREAM_ENDPOINTS_VAR))
+}
+
+fn parse_endpoints(
+    name: &'static str,
+    raw: Option<String>,
+) -> Result<Option<Vec<String>>, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let endpoints: Vec<String> = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if let Some(bad) = endpoints
+        .iter()
+        .find(|e| !(e.starts_with("wss://") || e.starts_with("ws://")))
+    {
+        return Err(ConfigError::Invalid {
+            name,
+            reason: format!("{bad:?} is not a ws:// or wss:// URL"),
+        });
+    }
+    Ok((!endpoints.is_empty()).then_some(endpoints))
+}
+
 /// A number from the environment within `range`, or `default` when unset;
 /// anything else names the variable and the range.
 fn bounded<T>(
@@ -243,6 +332,25 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_firehose_switch_and_endpoints_are_read_or_refused_by_name() {
+        let switch = |raw: Option<&str>| parse_switch(BLUESKY_FIREHOSE_VAR, raw.map(str::to_owned));
+        assert!(!switch(None).unwrap());
+        assert!(switch(Some(" ON ")).unwrap());
+        assert!(!switch(Some("off")).unwrap());
+        assert!(switch(Some("maybe")).is_err());
+        let endpoints = |raw: &str| parse_endpoints(JETSTREAM_ENDPOINTS_VAR, Some(raw.to_owned()));
+        assert_eq!(
+            endpoints("wss://a/subscribe, ws://127.0.0.1:9/subscribe").unwrap(),
+            Some(vec![
+                "wss://a/subscribe".to_owned(),
+                "ws://127.0.0.1:9/subscribe".to_owned()
+            ])
+        );
+        assert!(endpoints("https://a/subscribe").is_err());
+        assert_eq!(endpoints(" , ").unwrap(), None);
+    }
 
     #[test]
     fn numbers_are_read_within_their_range_or_refused_by_name() {

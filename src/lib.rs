@@ -7,19 +7,21 @@
 //!   on DynamoDB/SNS and on the embedded SQLite/outbox default.
 //! - [`triage`]: the complaint model and the signals behind priorities.
 //! - [`ingest`]: the one path from a mention to a stored record and an SMS.
-//! - [`webhook`], [`sms_reply`], [`escalate`]: the functions' handlers; `functions/` only
-//!   wires them.
+//! - [`webhook`], [`poll`], [`firehose`], [`sms_reply`], [`escalate`]: the
+//!   functions' handlers; `functions/` only wires them.
 
 pub mod adapters;
 pub mod config;
 pub mod domain;
 pub mod escalate;
+pub mod firehose;
 pub mod http;
 pub mod ingest;
 pub mod platforms;
 pub mod poll;
 pub mod ports;
 pub mod report;
+pub mod revision;
 pub mod signature;
 pub mod sms_reply;
 pub mod telemetry;

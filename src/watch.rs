@@ -229,6 +229,8 @@ pub enum Alarm {
     Failing,
     /// No new mention for far longer than usual.
     Silent,
+    /// A stream's cursor is further behind real time than allowed.
+    Lagging,
 }
 
 impl Alarm {
@@ -236,6 +238,7 @@ impl Alarm {
         match self {
             Alarm::Failing => "failing",
             Alarm::Silent => "silent",
+            Alarm::Lagging => "lagging",
         }
     }
 }

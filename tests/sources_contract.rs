@@ -203,6 +203,54 @@ async fn edits_and_removals_revise_the_stored_mention<S: MentionStore + MentionR
     );
 }
 
+/// The firehose keeps one cursor for every watch, under a key no watch
+/// can have, and its lag alarm goes up and comes down once each.
+async fn the_stream_cursor_and_its_lag_alarm_are_kept<S: SourceStore + WatchStore>(store: &S) {
+    let stream = earshot::firehose::stream_key();
+    assert!(
+        Watch::new(
+            &stream.brand,
+            "q",
+            vec![],
+            vec![],
+            at("2026-11-24T08:00:00Z")
+        )
+        .is_err()
+    );
+    let mut state = SourceState::new(stream.clone());
+    state.cursor = Some("1764928800123456".into());
+    state.succeeded(at("2026-12-05T10:00:00Z"));
+    store.save_source(&state).await.unwrap();
+    assert_eq!(store.source(&stream).await.unwrap(), Some(state.clone()));
+
+    let raised_at = at("2026-12-05T10:20:00Z");
+    assert!(
+        store
+            .raise_alarm(&stream, Alarm::Lagging, raised_at)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .raise_alarm(&stream, Alarm::Lagging, raised_at)
+            .await
+            .unwrap(),
+        "one alarm, one SMS"
+    );
+    state.cursor = Some("1764930000000000".into());
+    store.save_source(&state).await.unwrap();
+    let saved = store.source(&stream).await.unwrap().unwrap();
+    assert_eq!(
+        saved.alarm,
+        Some(Alarm::Lagging),
+        "saving the cursor keeps the alarm"
+    );
+    assert_eq!(saved.cursor.as_deref(), Some("1764930000000000"));
+    assert!(store.clear_alarm(&stream).await.unwrap());
+    assert!(!store.clear_alarm(&stream).await.unwrap());
+    assert_eq!(store.source(&stream).await.unwrap().unwrap().alarm, None);
+}
+
 macro_rules! all_cases {
     ($backend:ident, $open:expr) => {
         contract!(
@@ -213,6 +261,7 @@ macro_rules! all_cases {
                 source_state_round_trips_and_saving_keeps_the_alarm,
                 an_alarm_is_raised_once_and_cleared_once,
                 edits_and_removals_revise_the_stored_mention,
+                the_stream_cursor_and_its_lag_alarm_are_kept,
             ]
         );
     };

@@ -23,6 +23,8 @@ const PROFILES_PATH: &str = "/xrpc/app.bsky.actor.getProfiles";
 pub const PROFILE_BATCH: usize = 25;
 /// Posts indexed a little after their sort time are still found.
 pub const OVERLAP: Duration = Duration::minutes(5);
+/// Stands for the text of a post that only carries an image or a link.
+pub(crate) const NO_TEXT: &str = "(image or link post without text)";
 /// The follower cache is dropped when it grows past this many accounts.
 const CACHE_LIMIT: usize = 20_000;
 
@@ -127,58 +129,61 @@ struct ProfileView {
     display_name: Option<String>,
 }
 
+/// An `app.bsky.feed.post` record, as search and the Jetstream firehose
+/// both carry it.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Record {
+pub(crate) struct Record {
     #[serde(default)]
-    text: String,
-    created_at: String,
-    reply: Option<Reply>,
+    pub(crate) text: String,
+    pub(crate) created_at: String,
+    pub(crate) reply: Option<Reply>,
     #[serde(default)]
-    facets: Vec<Facet>,
-    embed: Option<serde_json::Value>,
+    pub(crate) facets: Vec<Facet>,
+    pub(crate) embed: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
-struct Reply {
-    parent: StrongRef,
+pub(crate) struct Reply {
+    pub(crate) root: Option<StrongRef>,
+    pub(crate) parent: StrongRef,
 }
 
 #[derive(Deserialize)]
-struct StrongRef {
-    uri: String,
+pub(crate) struct StrongRef {
+    pub(crate) uri: String,
 }
 
 #[derive(Deserialize)]
-struct Facet {
-    index: ByteSlice,
+pub(crate) struct Facet {
+    pub(crate) index: ByteSlice,
     #[serde(default)]
-    features: Vec<serde_json::Value>,
+    pub(crate) features: Vec<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ByteSlice {
-    byte_start: usize,
-    byte_end: usize,
+pub(crate) struct ByteSlice {
+    pub(crate) byte_start: usize,
+    pub(crate) byte_end: usize,
 }
 
 /// Record times vary (`Z`, `+00:00`, many fractional digits).
-fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(raw.trim())
         .ok()
         .map(|t| t.with_timezone(&Utc))
 }
 
 /// `at://<did>/app.bsky.feed.post/<rkey>` → (`did`, `rkey`).
-fn post_parts(uri: &str) -> Option<(&str, &str)> {
+pub(crate) fn post_parts(uri: &str) -> Option<(&str, &str)> {
     let rest = uri.strip_prefix("at://")?;
     let (did, rest) = rest.split_once('/')?;
     let rkey = rest.strip_prefix("app.bsky.feed.post/")?;
     (!did.is_empty() && !rkey.is_empty() && !rkey.contains('/')).then_some((did, rkey))
 }
 
-fn post_id(uri: &str) -> Option<MentionId> {
+pub(crate) fn post_id(uri: &str) -> Option<MentionId> {
     let (did, rkey) = post_parts(uri)?;
     Some(MentionId::new(Platform::Bluesky, &format!("{did}/{rkey}")))
 }
@@ -186,7 +191,7 @@ fn post_id(uri: &str) -> Option<MentionId> {
 /// The text with each shortened link shown in full: link facets point at
 /// UTF-8 byte ranges of the text; ranges that do not fall on character
 /// boundaries are left alone.
-fn expand_links(text: &str, facets: &[Facet]) -> String {
+pub(crate) fn expand_links(text: &str, facets: &[Facet]) -> String {
     let mut links: Vec<(usize, usize, &str)> = facets
         .iter()
         .filter_map(|facet| {
@@ -260,7 +265,7 @@ fn mention(
     let sort_at = indexed_at.map_or(created_at, |i| i.min(created_at));
     let mut text = expand_links(&post.record.text, &post.record.facets);
     if text.trim().is_empty() && post.record.embed.is_some() {
-        text = "(image or link post without text)".into();
+        text = NO_TEXT.into();
     }
     let voice = if watch.is_own(Platform::Bluesky, &post.author.did, &post.author.handle) {
         Voice::Brand

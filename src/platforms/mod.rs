@@ -2,6 +2,7 @@
 
 pub mod bluesky;
 pub mod html;
+pub mod jetstream;
 pub mod mastodon;
 pub mod meta;
 pub mod reddit;

@@ -428,27 +428,33 @@ impl Poller {
     }
 
     async fn text_roster(&self, text: &str) -> usize {
-        let contacts = match self.ingestor.roster.contacts().await {
-            Ok(contacts) => contacts,
+        text_first_tier(&self.ingestor, text).await
+    }
+}
+
+/// Texts every first-tier contact who has not opted out (a source-health
+/// notice); returns the SMS sent.
+pub(crate) async fn text_first_tier(ingestor: &Ingestor, text: &str) -> usize {
+    let contacts = match ingestor.roster.contacts().await {
+        Ok(contacts) => contacts,
+        Err(err) => {
+            error!(error = %err, "roster unavailable for a health SMS");
+            return 0;
+        }
+    };
+    let mut sent = 0;
+    for contact in contacts
+        .iter()
+        .filter(|c| c.tier == FIRST_TIER && !c.opted_out)
+    {
+        match ingestor.sms.send(&contact.phone, text).await {
+            Ok(_) => sent += 1,
             Err(err) => {
-                error!(error = %err, "roster unavailable for a health SMS");
-                return 0;
-            }
-        };
-        let mut sent = 0;
-        for contact in contacts
-            .iter()
-            .filter(|c| c.tier == FIRST_TIER && !c.opted_out)
-        {
-            match self.ingestor.sms.send(&contact.phone, text).await {
-                Ok(_) => sent += 1,
-                Err(err) => {
-                    warn!(phone = %contact.phone.masked(), reason = %err.reason, "health SMS failed")
-                }
+                warn!(phone = %contact.phone.masked(), reason = %err.reason, "health SMS failed")
             }
         }
-        sent
     }
+    sent
 }
 
 fn alarm_text(state: &SourceState, alarm: Alarm) -> String {
@@ -469,6 +475,11 @@ fn alarm_text(state: &SourceState, alarm: Alarm) -> String {
                 || "it started".to_owned(),
                 |at| at.format("%Y-%m-%d %H:%M UTC").to_string()
             )
+        ),
+        // Raised only by the firehose, which texts its own notice.
+        Alarm::Lagging => format!(
+            "Earshot: {} for {} is behind real time. Mentions there reach you late.",
+            key.platform, key.brand
         ),
     }
 }

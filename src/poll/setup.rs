@@ -55,18 +55,28 @@ fn base_url(name: &'static str, default: &str) -> String {
 }
 
 /// Every platform's search, at the base URLs the environment names (the
-/// public services by default).
+/// public services by default). Bluesky is left out when the firehose reads
+/// it (`EARSHOT_BLUESKY_FIREHOSE=on`); an unreadable switch keeps search on,
+/// so no mention is missed.
 pub fn search_sources(secrets: PollSecrets) -> Result<Vec<Arc<dyn SearchSource>>, FetchError> {
+    let firehose = config::bluesky_firehose_on().unwrap_or_else(|err| {
+        tracing::warn!(error = %err, "Bluesky search stays on");
+        false
+    });
+    search_sources_for(secrets, firehose)
+}
+
+/// Every platform's search; Bluesky's only without the firehose.
+pub fn search_sources_for(
+    secrets: PollSecrets,
+    bluesky_firehose: bool,
+) -> Result<Vec<Arc<dyn SearchSource>>, FetchError> {
     let http = Http::new()?;
-    Ok(vec![
+    let mut sources: Vec<Arc<dyn SearchSource>> = vec![
         Arc::new(x_search::XSearch::new(
             http.clone(),
             base_url(config::X_API_BASE_URL_VAR, x_search::DEFAULT_BASE_URL),
             secrets.x_bearer_token,
-        )),
-        Arc::new(bluesky::BlueskySearch::new(
-            http.clone(),
-            base_url(config::BLUESKY_API_BASE_URL_VAR, bluesky::DEFAULT_BASE_URL),
         )),
         Arc::new(mastodon::MastodonSearch::new(
             http.clone(),
@@ -74,10 +84,17 @@ pub fn search_sources(secrets: PollSecrets) -> Result<Vec<Arc<dyn SearchSource>>
             secrets.mastodon_access_token,
         )),
         Arc::new(reddit::RedditSearch::new(
-            http,
+            http.clone(),
             base_url(config::REDDIT_API_BASE_URL_VAR, reddit::DEFAULT_BASE_URL),
         )),
-    ])
+    ];
+    if !bluesky_firehose {
+        sources.push(Arc::new(bluesky::BlueskySearch::new(
+            http,
+            base_url(config::BLUESKY_API_BASE_URL_VAR, bluesky::DEFAULT_BASE_URL),
+        )));
+    }
+    Ok(sources)
 }
 
 impl Poller {

@@ -2,7 +2,7 @@
 //! Instagram change notifications.
 
 use chrono::{DateTime, Utc};
-use tracing::{info, warn};
+use tracing::warn;
 
 use super::{
     META_SIGNATURE_HEADER, Tally, Webhook, brand_of, not_configured, payload_error,
@@ -12,7 +12,7 @@ use crate::config;
 use crate::domain::{Author, Mention, MentionId, Platform, Voice};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::platforms::meta::{self, MetaChange};
-use crate::ports::Revision;
+use crate::revision::remove_mention;
 use crate::signature;
 
 impl Webhook {
@@ -114,24 +114,9 @@ fn instagram_mention_by_ids(
 }
 
 impl Webhook {
-    /// Marks the post removed. An alert nobody has taken stops climbing the
-    /// tiers: the first responders have it, but a deleted post is not worth
-    /// paging managers for. A taken alert stays with its owner.
+    /// Marks the post removed (see [`remove_mention`]).
     async fn remove(&self, id: &MentionId, at: DateTime<Utc>, tally: &mut Tally) {
-        let removed = Revision::Removed { at };
-        let result = async {
-            if !self.revisions.revise_mention(id, &removed).await? {
-                return Ok(false);
-            }
-            let record = self.ingestor.store.get_mention(id).await?;
-            let paged = record.is_some_and(|r| r.alert_code.is_some());
-            if paged && self.ingestor.follow_up.owner(id).await?.is_none() {
-                info!(mention = %id, "post removed before anyone took it; escalation stopped");
-                self.ingestor.store.settle_alert(id).await?;
-            }
-            Ok::<_, crate::ports::StoreError>(true)
-        };
-        match result.await {
+        match remove_mention(self.revisions.as_ref(), &self.ingestor, id, at).await {
             Ok(true) => tally.revised += 1,
             Ok(false) => tally.ignored.push(format!("removal of unseen {id}")),
             Err(err) => tally.failed(store_unavailable(&err)),

@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS sources (
     brand       TEXT NOT NULL,
     platform    TEXT NOT NULL,
     state       TEXT NOT NULL,    -- JSON SourceState, alarm left out
-    alarm       TEXT,             -- failing | silent, or NULL
+    alarm       TEXT,             -- failing | silent | lagging, or NULL
     alarm_at    TEXT,
     PRIMARY KEY (brand, platform)
 );
@@ -39,6 +39,7 @@ fn parse_alarm(raw: Option<String>) -> Result<Option<Alarm>, StoreError> {
         None => Ok(None),
         Some("failing") => Ok(Some(Alarm::Failing)),
         Some("silent") => Ok(Some(Alarm::Silent)),
+        Some("lagging") => Ok(Some(Alarm::Lagging)),
         Some(other) => Err(corrupt(format!("unknown alarm {other:?}"))),
     }
 }

@@ -110,8 +110,54 @@ impl Backend {
                 let summary = self.poll(&event).await?;
                 Ok(serde_json::to_string_pretty(&summary)?)
             }
-            other => bail!("no function named `{other}`; try: webhook, sms-reply, escalate, poll"),
+            "firehose" => {
+                let summary = self.firehose(path, &event).await?;
+                Ok(serde_json::to_string_pretty(&summary)?)
+            }
+            other => bail!(
+                "no function named `{other}`; try: webhook, sms-reply, escalate, poll, firehose"
+            ),
         }
+    }
+
+    /// One firehose run. A file of Jetstream frames (one JSON event per
+    /// line) is replayed from the stored cursor; any other JSON event reads
+    /// the endpoints in EARSHOT_JETSTREAM_ENDPOINTS (a local server, say).
+    async fn firehose(
+        &self,
+        path: &Path,
+        event: &[u8],
+    ) -> Result<earshot::firehose::FirehoseSummary> {
+        use earshot::firehose::{
+            Connector, Firehose, FirehoseSettings, ReplayConnector, WebSocketConnector,
+        };
+        let text = String::from_utf8_lossy(event);
+        let first = text.lines().find(|line| !line.trim().is_empty());
+        let replay =
+            first.is_some_and(|line| earshot::platforms::jetstream::frame_position(line).is_some());
+        let mut settings = FirehoseSettings::from_env()?;
+        let connector: Arc<dyn Connector> = if replay {
+            // Replaying a file is asking for the firehose.
+            settings.enabled = true;
+            Arc::new(ReplayConnector {
+                path: path.to_owned(),
+            })
+        } else {
+            serde_json::from_slice::<serde_json::Value>(event).with_context(|| {
+                format!("{} is neither Jetstream frames nor JSON", path.display())
+            })?;
+            Arc::new(WebSocketConnector)
+        };
+        let firehose = match &self.storage {
+            Storage::Aws { table, .. } => {
+                Firehose::new(&self.deps, table.clone(), connector, settings, self.clock)
+            }
+            Storage::Embedded(store) => {
+                Firehose::new(&self.deps, store.clone(), connector, settings, self.clock)
+            }
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(55);
+        Ok(firehose.run(deadline).await?)
     }
 
     /// One poll run with the platforms the environment configures, and as

@@ -58,8 +58,11 @@ enum Command {
     /// Run a function's handler in-process on an event file and print its
     /// JSON response.
     Invoke {
-        /// The function: webhook, sms-reply, escalate or poll.
+        /// The function: webhook, sms-reply, escalate, poll or firehose.
         function: String,
+        /// The event; for firehose, a file of Jetstream frames to replay
+        /// (one per line) or a schedule event to read the configured
+        /// endpoints.
         event: PathBuf,
     },
     /// Simulate a staff member texting the alert number: runs the sms-reply
