@@ -196,8 +196,9 @@ struct Run {
     matcher: WatchMatcher,
     /// Stored Bluesky posts, for edits and deletions.
     known: HashSet<MentionId>,
-    /// Every frame up to here is handled (unix µs).
-    position: i64,
+    /// Every frame up to here is handled (unix µs); `None` until the
+    /// first frame of a stream that has never been read.
+    position: Option<i64>,
     unsaved_frames: usize,
     saved_at: Instant,
     summary: FirehoseSummary,
@@ -214,6 +215,7 @@ impl Firehose {
     /// Reads the stream until `deadline` (less the margin).
     #[tracing::instrument(skip_all)]
     pub async fn run(&self, deadline: Instant) -> Result<FirehoseSummary, FirehoseError> {
+        let started = self.ingestor.clock.now();
         if !self.settings.enabled {
             info!("firehose switched off; Bluesky is searched instead");
             return Ok(FirehoseSummary {
@@ -246,12 +248,7 @@ impl Firehose {
             .filter(|record| record.mention.platform == Platform::Bluesky)
             .map(|record| record.mention.id)
             .collect();
-        // A first run starts live, and its start is the first cursor.
-        let position = state
-            .cursor
-            .as_deref()
-            .and_then(|c| c.parse().ok())
-            .unwrap_or_else(|| micros(now));
+        let position = state.cursor.as_deref().and_then(|c| c.parse().ok());
         let mut run = Run {
             matcher,
             known,
@@ -273,15 +270,18 @@ impl Firehose {
             _ => state.succeeded(now),
         }
         state.saw_new_mentions(summary.stored, now);
-        state.cursor = Some(run.position.to_string());
+        // A first run reads live; if it read nothing, the next one starts
+        // from when this one did.
+        let position = run.position.unwrap_or_else(|| micros(started));
+        state.cursor = Some(position.to_string());
         if let Err(err) = self.sources.save_source(&state).await {
             error!(error = %err, "firehose cursor not saved");
             summary
                 .error
                 .get_or_insert_with(|| "cursor not saved".into());
         }
-        summary.cursor = Some(run.position);
-        let lag = now - time_of(run.position);
+        summary.cursor = Some(position);
+        let lag = now - time_of(position);
         summary.lag_seconds = Some(lag.num_seconds());
         summary.health_sms = self.judge_lag(&state, lag, now).await;
         info!(
@@ -319,9 +319,9 @@ impl Firehose {
             }
             let endpoint = &endpoints[next_endpoint % endpoints.len()];
             next_endpoint += 1;
-            let from = run.position - micros_of(self.settings.rewind);
+            let from = run.position.map(|at| at - micros_of(self.settings.rewind));
             let timeout = self.settings.connect_timeout.min(left);
-            let mut stream = match self.connector.connect(endpoint, Some(from), timeout).await {
+            let mut stream = match self.connector.connect(endpoint, from, timeout).await {
                 Ok(stream) => stream,
                 Err(err) => {
                     warn!(endpoint = %endpoint, error = %err, "Jetstream connection failed");
@@ -331,7 +331,7 @@ impl Firehose {
                 }
             };
             run.summary.connections += 1;
-            info!(endpoint = %endpoint, cursor = from, "Jetstream connected");
+            info!(endpoint = %endpoint, cursor = ?from, "Jetstream connected");
             match self.drain(stream.as_mut(), run, state, deadline).await {
                 Disconnect::Dropped(reason) => {
                     warn!(endpoint = %endpoint, reason = %reason, "Jetstream connection dropped");
@@ -373,7 +373,7 @@ impl Firehose {
                 Ok(Ok(Next::Frame(text))) => text,
             };
             match self.handle(&text, run).await {
-                Ok(Some(at)) => run.position = run.position.max(at),
+                Ok(Some(at)) => run.position = run.position.max(Some(at)),
                 Ok(None) => {}
                 Err(reason) => {
                     run.summary.error = Some(reason);
@@ -412,12 +412,15 @@ impl Firehose {
 
     /// Saves the cursor: everything before it is handled.
     async fn save(&self, run: &mut Run, state: &mut SourceState) -> Result<(), Ending> {
-        state.cursor = Some(run.position.to_string());
+        let Some(position) = run.position else {
+            return Ok(());
+        };
+        state.cursor = Some(position.to_string());
         run.unsaved_frames = 0;
         run.saved_at = Instant::now();
         match self.sources.save_source(state).await {
             Ok(()) => {
-                debug!(cursor = run.position, "firehose cursor saved");
+                debug!(cursor = position, "firehose cursor saved");
                 Ok(())
             }
             Err(err) => {
