@@ -172,6 +172,8 @@ impl Jetstream {
     }
 }
 
+// The handshake callback's error type is the WebSocket library's.
+#[allow(clippy::result_large_err)]
 async fn serve(
     tcp: tokio::net::TcpStream,
     frames: Arc<Vec<String>>,

@@ -381,12 +381,10 @@ impl Firehose {
                 }
             }
             run.unsaved_frames += 1;
-            if run.unsaved_frames >= self.settings.save_every
-                || run.saved_at.elapsed() >= self.settings.save_interval
-            {
-                if let Err(ending) = self.save(run, state).await {
-                    return Disconnect::Stop(ending);
-                }
+            let batch_done = run.unsaved_frames >= self.settings.save_every
+                || run.saved_at.elapsed() >= self.settings.save_interval;
+            if batch_done && let Err(ending) = self.save(run, state).await {
+                return Disconnect::Stop(ending);
             }
         }
     }
