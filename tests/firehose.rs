@@ -689,34 +689,45 @@ async fn a_switched_off_firehose_reads_nothing_and_search_covers_bluesky() {
     assert_eq!(searched(true).len(), 3);
 }
 
+/// Runs `earshot` on an embedded store in `home`; its standard output.
+fn earshot(home: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_earshot"))
+        .args(args)
+        .env_remove("EARSHOT_BACKEND")
+        .env("EARSHOT_HOME", home)
+        .envs(env.iter().copied())
+        .output()
+        .expect("earshot runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn add_watch(home: &std::path::Path) {
+    earshot(
+        home,
+        &[],
+        &[
+            "watch",
+            "add",
+            BRAND,
+            "--query",
+            "northwind",
+            "--platforms",
+            "bluesky",
+            "--account",
+            &format!("bluesky:{BRAND_DID}"),
+        ],
+    );
+}
+
 #[tokio::test]
 async fn earshot_invoke_firehose_replays_a_file_from_the_stored_cursor() {
     let home = tempfile::tempdir().unwrap();
-    let earshot = |args: &[&str]| {
-        let output = Command::new(env!("CARGO_BIN_EXE_earshot"))
-            .args(args)
-            .env_remove("EARSHOT_BACKEND")
-            .env("EARSHOT_HOME", home.path())
-            .output()
-            .expect("earshot runs");
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
-    };
-    earshot(&[
-        "watch",
-        "add",
-        BRAND,
-        "--query",
-        "northwind",
-        "--platforms",
-        "bluesky",
-        "--account",
-        &format!("bluesky:{BRAND_DID}"),
-    ]);
+    add_watch(home.path());
     let t = start_of_stream();
     let frames = [
         post("did:plc:zoe", "3ma", t, "Northwind cancelled my flight"),
@@ -732,9 +743,12 @@ async fn earshot_invoke_firehose_replays_a_file_from_the_stored_cursor() {
     let replay = home.path().join("frames.jsonl");
     std::fs::write(&replay, frames.join("\n")).unwrap();
     let replay = replay.to_string_lossy().into_owned();
+    let invoke = || -> Value {
+        serde_json::from_str(&earshot(home.path(), &[], &["invoke", "firehose", &replay])).unwrap()
+    };
 
-    let first: Value = serde_json::from_str(&earshot(&["invoke", "firehose", &replay])).unwrap();
-    let again: Value = serde_json::from_str(&earshot(&["invoke", "firehose", &replay])).unwrap();
+    let first = invoke();
+    let again = invoke();
 
     assert_eq!(first["ended"], "exhausted");
     assert_eq!(
@@ -751,4 +765,45 @@ async fn earshot_invoke_firehose_replays_a_file_from_the_stored_cursor() {
         ),
         (Some(1), Some(0), Some(1))
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn earshot_invoke_firehose_reads_a_local_endpoint_when_switched_on() {
+    let home = tempfile::tempdir().unwrap();
+    add_watch(home.path());
+    let t = start_of_stream();
+    let (frames, wanted) = stream_of(t, 6, 2);
+    let server = Jetstream::start(frames, vec![serve_all(Then::Hang)]).await;
+    let event = home.path().join("schedule.json");
+    std::fs::write(&event, r#"{"seconds": 2}"#).unwrap();
+    let event = event.to_string_lossy().into_owned();
+    let url = server.url.clone();
+    let home_path = home.path().to_owned();
+    let run = move || {
+        let env = [
+            ("EARSHOT_JETSTREAM_ENDPOINTS", url.as_str()),
+            ("EARSHOT_BLUESKY_FIREHOSE", "on"),
+        ];
+        earshot(&home_path, &env, &["invoke", "firehose", &event])
+    };
+
+    let summary: Value =
+        serde_json::from_str(&tokio::task::spawn_blocking(run).await.unwrap()).unwrap();
+
+    assert_eq!(summary["ended"], "deadline");
+    assert_eq!(
+        summary["stored"].as_u64(),
+        Some(wanted.len() as u64),
+        "{summary}"
+    );
+    // A first run reads live: no cursor in the request.
+    assert_eq!(server.cursors(), vec![None]);
+    let listed = earshot(home.path(), &[], &["mentions", "--json"]);
+    for id in &wanted {
+        assert_eq!(
+            listed.matches(id.as_str()).count(),
+            1,
+            "{id} once in {listed}"
+        );
+    }
 }

@@ -122,7 +122,8 @@ impl Backend {
 
     /// One firehose run. A file of Jetstream frames (one JSON event per
     /// line) is replayed from the stored cursor; any other JSON event reads
-    /// the endpoints in EARSHOT_JETSTREAM_ENDPOINTS (a local server, say).
+    /// the endpoints in EARSHOT_JETSTREAM_ENDPOINTS (a local server, say)
+    /// for 55 s, or for the event's `"seconds"` (1 to 55).
     async fn firehose(
         &self,
         path: &Path,
@@ -136,6 +137,8 @@ impl Backend {
         let replay =
             first.is_some_and(|line| earshot::platforms::jetstream::frame_position(line).is_some());
         let mut settings = FirehoseSettings::from_env()?;
+        let mut seconds = 55;
+        let margin = settings.margin;
         let connector: Arc<dyn Connector> = if replay {
             // Replaying a file is asking for the firehose.
             settings.enabled = true;
@@ -143,9 +146,15 @@ impl Backend {
                 path: path.to_owned(),
             })
         } else {
-            serde_json::from_slice::<serde_json::Value>(event).with_context(|| {
+            let event: serde_json::Value = serde_json::from_slice(event).with_context(|| {
                 format!("{} is neither Jetstream frames nor JSON", path.display())
             })?;
+            if let Some(asked) = event.get("seconds") {
+                seconds = asked
+                    .as_u64()
+                    .filter(|s| (1..=55).contains(s))
+                    .with_context(|| format!("\"seconds\" must be 1 to 55, not {asked}"))?;
+            }
             Arc::new(WebSocketConnector)
         };
         let firehose = match &self.storage {
@@ -156,7 +165,8 @@ impl Backend {
                 Firehose::new(&self.deps, store.clone(), connector, settings, self.clock)
             }
         };
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(55);
+        // Read for `seconds`, then save and report, as a Lambda run would.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds) + margin;
         Ok(firehose.run(deadline).await?)
     }
 
