@@ -689,6 +689,69 @@ async fn a_switched_off_firehose_reads_nothing_and_search_covers_bluesky() {
     assert_eq!(searched(true).len(), 3);
 }
 
+#[tokio::test]
+async fn on_dynamodb_the_cursor_is_kept_in_the_table_and_a_lag_pages_once() {
+    let (moto, store) = support::moto_store("firehose").await;
+    let deps = moto.deps_on(store.clone()).await;
+    let watch = Watch::new(
+        BRAND,
+        "northwind",
+        vec![Platform::Bluesky],
+        vec![Account::parse(&format!("bluesky:{BRAND_DID}")).unwrap()],
+        Utc::now() - Duration::days(30),
+    )
+    .unwrap();
+    store.put_watch(&watch).await.unwrap();
+    store
+        .put_contact(&support::on_call("Sam", "+15555550100", 1))
+        .await
+        .unwrap();
+    let t = minutes_ago(30);
+    let mut seed = SourceState::new(stream_key());
+    seed.cursor = Some(t.to_string());
+    store.save_source(&seed).await.unwrap();
+    let (frames, wanted) = stream_of(t, 8, 2);
+    let server = Jetstream::start(frames, vec![serve_all(Then::Hang)]).await;
+    let run = || {
+        Firehose::new(
+            &deps,
+            store.clone(),
+            Arc::new(WebSocketConnector),
+            settings(&[&server.url]),
+            Clock::System,
+        )
+    };
+
+    let first = run().run(deadline_in(2_500)).await.unwrap();
+    let second = run().run(deadline_in(2_500)).await.unwrap();
+
+    assert_eq!((first.stored, second.stored), (4, 0));
+    assert_eq!(
+        second.duplicates, 3,
+        "the rewind replays the last five seconds"
+    );
+    let saved = store.source(&stream_key()).await.unwrap().unwrap();
+    assert_eq!(saved.cursor, Some((t + 7 * SECOND).to_string()));
+    assert_eq!(saved.alarm, Some(Alarm::Lagging));
+    let stored = store
+        .recent_mentions(
+            Utc::now() - Duration::days(1),
+            Utc::now() + Duration::days(1),
+            100,
+        )
+        .await
+        .unwrap();
+    let mut ids: Vec<String> = stored.iter().map(|r| r.mention.id.to_string()).collect();
+    ids.sort();
+    assert_eq!(ids, wanted);
+    let lag_texts = moto
+        .sms_sent()
+        .into_iter()
+        .filter(|(_, text)| text.contains("minutes behind"))
+        .count();
+    assert_eq!((first.health_sms, second.health_sms, lag_texts), (1, 0, 1));
+}
+
 /// Runs `earshot` on an embedded store in `home`; its standard output.
 fn earshot(home: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_earshot"))

@@ -115,6 +115,11 @@ impl Moto {
     /// Every port on a fresh table of this server, SMS through its SNS.
     pub async fn deps(&self, table_prefix: &str) -> earshot::adapters::Deps {
         let store = self.dynamo_store(&unique_table(table_prefix)).await;
+        self.deps_on(store).await
+    }
+
+    /// Every port on `store`, SMS through this server's SNS.
+    pub async fn deps_on(&self, store: DynamoStore) -> earshot::adapters::Deps {
         earshot::adapters::Deps {
             store: std::sync::Arc::new(store.clone()),
             roster: std::sync::Arc::new(store.clone()),
