@@ -226,12 +226,6 @@ impl Firehose {
         let now = self.ingestor.clock.now();
         let watches = self.ingestor.watches.all(now).await?;
         let matcher = WatchMatcher::new(&watches);
-        let key = stream_key();
-        let mut state = self
-            .sources
-            .source(&key)
-            .await?
-            .unwrap_or_else(|| SourceState::new(key));
         if matcher.is_empty() {
             info!("no watch listens on Bluesky; firehose not read");
             return Ok(FirehoseSummary {
@@ -239,6 +233,12 @@ impl Firehose {
                 ..FirehoseSummary::default()
             });
         }
+        let key = stream_key();
+        let mut state = self
+            .sources
+            .source(&key)
+            .await?
+            .unwrap_or_else(|| SourceState::new(key));
         let known = self
             .ingestor
             .store
