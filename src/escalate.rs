@@ -10,10 +10,10 @@ use serde::Serialize;
 use tracing::{info, warn};
 
 use crate::domain::PhoneNumber;
-use crate::domain::alert::{SMS_SEGMENT, fit_one_sms, to_gsm7};
 use crate::domain::roster::FIRST_TIER;
 use crate::ingest::{IngestError, Ingestor};
 use crate::ports::HeldAlert;
+use crate::sms::texts;
 
 /// How many open alerts one run looks at; more wait for the next minute.
 const BATCH: usize = 200;
@@ -118,7 +118,7 @@ impl Escalator {
             if ingestor.spend(&phone).await?.is_some() {
                 continue;
             }
-            let body = held_summary(&open);
+            let body = texts::held_summary(&open);
             // Forgotten before sending: a crash after the send must not
             // repeat the summary; a failed send holds them again.
             ingestor.budget.release(&held).await?;
@@ -165,16 +165,8 @@ impl Escalator {
                 ingestor.store.own_alert(id, now + QUIET_RETRY).await?;
                 continue;
             }
-            let text = format!(
-                "Reminder: {code} (@{}) is still open, yours since {} UTC. Reply DONE {code} when sorted.",
-                record.mention.author.handle,
-                owner.at.format("%H:%M")
-            );
-            match ingestor
-                .sms
-                .send(&owner.phone, &fit_one_sms(&to_gsm7(&text)))
-                .await
-            {
+            let text = texts::reminder(code, &record.mention.author.handle, owner.at);
+            match ingestor.sms.send(&owner.phone, &text).await {
                 Ok(_) => sent += 1,
                 Err(err) => {
                     warn!(owner = %owner.phone.masked(), reason = %err.reason, "reminder SMS failed")
@@ -186,112 +178,5 @@ impl Escalator {
                 .await?;
         }
         Ok(sent)
-    }
-}
-
-/// One SMS: how many alerts were held and why, then as many of them as fit,
-/// most urgent first, e.g.
-/// `Held for you (quiet hours): 3 alerts. P1 K3JD @dana_rivers; P1 7PLE
-/// @priya; P2 QFWJ @tom. Reply WHO <code> or ACK <code>.`
-pub fn held_summary(held: &[HeldAlert]) -> String {
-    let mut reasons: Vec<&str> = Vec::new();
-    for alert in held {
-        let label = alert.reason.label();
-        if !reasons.contains(&label) {
-            reasons.push(label);
-        }
-    }
-    let mut alerts: Vec<&HeldAlert> = held.iter().collect();
-    alerts.sort_by_key(|a| (a.priority, a.at));
-    let count = alerts.len();
-    let plural = if count == 1 { "alert" } else { "alerts" };
-    let head = format!("Held for you ({}): {count} {plural}.", reasons.join(", "));
-    let tail = " Reply WHO <code> or ACK <code>.";
-    let mut body = head;
-    let mut listed = 0;
-    for alert in &alerts {
-        let entry = format!(
-            " {} {} @{};",
-            alert.priority,
-            alert.code,
-            to_gsm7(&alert.handle)
-        );
-        let more = count - listed - 1;
-        let reserve = tail.len()
-            + if more > 0 {
-                format!(" +{more} more.").len()
-            } else {
-                0
-            };
-        if body.len() + entry.len() + reserve > SMS_SEGMENT {
-            break;
-        }
-        body.push_str(&entry);
-        listed += 1;
-    }
-    if body.ends_with(';') {
-        body.pop();
-        body.push('.');
-    }
-    if listed < count {
-        body.push_str(&format!(" +{} more.", count - listed));
-    }
-    body.push_str(tail);
-    fit_one_sms(&body)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::{AlertCode, MentionId, Platform, Priority};
-    use crate::ports::HoldReason;
-
-    fn held(code: &str, priority: Priority, handle: &str, reason: HoldReason) -> HeldAlert {
-        HeldAlert {
-            phone: PhoneNumber::parse("+15555550100").unwrap(),
-            mention: MentionId::new(Platform::X, code),
-            code: AlertCode::parse(code).unwrap(),
-            priority,
-            handle: handle.into(),
-            reason,
-            at: "2026-11-24T03:00:00Z".parse().unwrap(),
-        }
-    }
-
-    #[test]
-    fn a_summary_lists_the_most_urgent_first_in_one_sms() {
-        let body = held_summary(&[
-            held("QFWJ", Priority::P2, "tom", HoldReason::QuietHours),
-            held("K3JD", Priority::P1, "dana_rivers", HoldReason::QuietHours),
-        ]);
-        assert_eq!(
-            body,
-            "Held for you (quiet hours): 2 alerts. P1 K3JD @dana_rivers; P2 QFWJ @tom. Reply WHO <code> or ACK <code>."
-        );
-    }
-
-    #[test]
-    fn a_long_summary_counts_what_does_not_fit() {
-        let many: Vec<_> = [
-            "AAAA", "KKKK", "CCCC", "DDDD", "EEEE", "FFFF", "LLLL", "HHHH", "JJJJ",
-        ]
-        .iter()
-        .map(|code| {
-            held(
-                code,
-                Priority::P1,
-                "a_rather_long_handle",
-                HoldReason::PhoneCap,
-            )
-        })
-        .collect();
-        let body = held_summary(&many);
-        assert!(body.chars().count() <= SMS_SEGMENT, "{body}");
-        assert!(
-            body.starts_with("Held for you (hourly SMS cap): 9 alerts. P1 AAAA"),
-            "{body}"
-        );
-        assert!(body.contains(" more."), "{body}");
-        assert!(body.ends_with("Reply WHO <code> or ACK <code>."), "{body}");
     }
 }

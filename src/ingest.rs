@@ -8,10 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use thiserror::Error;
 use tracing::{info, warn};
 
-use crate::domain::alert::{compose_sms, fit_one_sms, short_link, to_gsm7};
-use crate::domain::incident::{
-    Burst, INCIDENT_WINDOW, classify, compose_incident_sms, similar, topic_words,
-};
+use crate::domain::incident::{Burst, INCIDENT_WINDOW, classify, similar, topic_words};
 use crate::domain::roster::FIRST_TIER;
 use crate::domain::{
     AlertCode, AlertState, Mention, MentionRecord, Priority, Triage, TriageContext, Voice,
@@ -21,6 +18,7 @@ use crate::ports::{
     AuthorKey, Claim, Delivery, FollowUpStore, HeldAlert, HoldReason, Inserted, MentionStore,
     RosterStore, SmsBudget, SmsLimits, SmsSender, Spend, StoreError,
 };
+use crate::sms::texts;
 use crate::triage::TriageSettings;
 use crate::watch::WatchCache;
 
@@ -357,13 +355,7 @@ impl Ingestor {
             ) else {
                 continue;
             };
-            let text = format!(
-                "@{} posted again (re {code}): \"{}\" {}",
-                mention.author.handle,
-                mention.text,
-                short_link(mention)
-            );
-            let body = fit_one_sms(&to_gsm7(&text));
+            let body = texts::posted_again(mention, code);
             match self.spend(&owner.phone).await {
                 Ok(None) => {}
                 Ok(Some(reason)) => {
@@ -545,8 +537,8 @@ impl Ingestor {
         }
 
         let body = match &record.incident {
-            Some(incident) => compose_incident_sms(&record.mention, incident, code, now),
-            None => compose_sms(&record.mention, assessment, code),
+            Some(incident) => texts::incident(&record.mention, incident, code, now),
+            None => texts::alert(&record.mention, assessment, code),
         };
         let mut reached = 0;
         let mut sent_now = 0;

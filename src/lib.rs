@@ -5,6 +5,7 @@
 //! - [`platforms`]: each platform's payloads, parsed into mentions.
 //! - [`ports`]: the storage and SMS interfaces; [`adapters`] implement them
 //!   on DynamoDB/SNS and on the embedded SQLite/outbox default.
+//! - [`sms`]: every SMS Earshot sends, shaped to one GSM-7 segment.
 //! - [`triage`]: the complaint model and the signals behind priorities.
 //! - [`ingest`]: the one path from a mention to a stored record and an SMS.
 //! - [`webhook`], [`sms_reply`], [`escalate`]: the functions' handlers; `functions/` only
@@ -21,6 +22,7 @@ pub mod poll;
 pub mod ports;
 pub mod report;
 pub mod signature;
+pub mod sms;
 pub mod sms_reply;
 pub mod telemetry;
 pub mod triage;

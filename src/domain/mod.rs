@@ -1,6 +1,7 @@
 //! Earshot's vocabulary, free of any platform or AWS type.
 
 pub mod alert;
+pub mod hold;
 pub mod incident;
 pub mod mention;
 pub mod reply;

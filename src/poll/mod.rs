@@ -25,7 +25,8 @@ use crate::domain::roster::FIRST_TIER;
 use crate::domain::{Mention, Platform};
 use crate::ingest::Ingestor;
 use crate::ports::{SourceStore, StoreError, WatchStore};
-use crate::watch::{Alarm, HealthPolicy, Resume, SourceKey, SourceState, Watch};
+use crate::sms::{SmsText, texts};
+use crate::watch::{HealthPolicy, Resume, SourceKey, SourceState, Watch};
 
 pub use fetch::FetchError;
 
@@ -400,7 +401,7 @@ impl Poller {
                 Ok(true) => {
                     // The deployment counts this line as the source-health metric.
                     warn!(brand = %key.brand, platform = %key.platform, "source health alarm raised");
-                    alarm_text(state, alarm)
+                    texts::source_alarm(state, alarm)
                 }
                 Ok(false) => return 0,
                 Err(err) => {
@@ -411,10 +412,7 @@ impl Poller {
             (None, Some(_)) => match self.sources.clear_alarm(key).await {
                 Ok(true) => {
                     info!(brand = %key.brand, platform = %key.platform, "source health alarm cleared");
-                    format!(
-                        "Earshot: {} search for {} is working again.",
-                        key.platform, key.brand
-                    )
+                    texts::source_recovered(key)
                 }
                 Ok(false) => return 0,
                 Err(err) => {
@@ -427,7 +425,7 @@ impl Poller {
         self.text_roster(&text).await
     }
 
-    async fn text_roster(&self, text: &str) -> usize {
+    async fn text_roster(&self, text: &SmsText) -> usize {
         let contacts = match self.ingestor.roster.contacts().await {
             Ok(contacts) => contacts,
             Err(err) => {
@@ -448,28 +446,6 @@ impl Poller {
             }
         }
         sent
-    }
-}
-
-fn alarm_text(state: &SourceState, alarm: Alarm) -> String {
-    let key = &state.key;
-    match alarm {
-        Alarm::Failing => format!(
-            "Earshot: {} search for {} has failed {} times in a row ({}). Mentions there may be missed.",
-            key.platform,
-            key.brand,
-            state.consecutive_failures,
-            state.last_error.as_deref().unwrap_or("unknown error")
-        ),
-        Alarm::Silent => format!(
-            "Earshot: {} search for {} has found nothing new since {}, far longer than usual. Check the source.",
-            key.platform,
-            key.brand,
-            state.last_mention_at.map_or_else(
-                || "it started".to_owned(),
-                |at| at.format("%Y-%m-%d %H:%M UTC").to_string()
-            )
-        ),
     }
 }
 
