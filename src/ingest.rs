@@ -13,7 +13,7 @@ use crate::domain::roster::FIRST_TIER;
 use crate::domain::{
     AlertCode, AlertState, Mention, MentionRecord, Priority, Triage, TriageContext, Voice,
 };
-use crate::domain::{MentionId, OnCallContact, PhoneNumber};
+use crate::domain::{Clock, MentionId, OnCallContact, PhoneNumber};
 use crate::ports::{
     AuthorKey, Claim, Delivery, FollowUpStore, HeldAlert, HoldReason, Inserted, MentionStore,
     RosterStore, SmsBudget, SmsLimits, SmsSender, Spend, StoreError,
@@ -111,23 +111,6 @@ fn triage_context(
 
 /// Reply codes tried per mention before giving up on a free one.
 const CODE_ATTEMPTS: u32 = 32;
-
-/// Where "now" comes from, so tests and demos can move time.
-#[derive(Debug, Clone, Copy, Default)]
-pub enum Clock {
-    #[default]
-    System,
-    Fixed(DateTime<Utc>),
-}
-
-impl Clock {
-    pub fn now(&self) -> DateTime<Utc> {
-        match self {
-            Clock::System => Utc::now(),
-            Clock::Fixed(at) => *at,
-        }
-    }
-}
 
 #[derive(Debug, Error)]
 pub enum IngestError {

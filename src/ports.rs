@@ -254,6 +254,8 @@ pub trait FollowUpStore: Send + Sync {
 }
 
 pub mod budget;
+pub mod search;
 pub mod sources;
 pub use budget::{HeldAlert, HoldReason, SmsBudget, SmsLimits, Spend, day_window, hour_window};
+pub use search::{Page, PageRequest, SearchSource};
 pub use sources::{MentionRevisions, Revision, SourceStore, WatchStore};

@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tracing::{info, warn};
 
+use crate::domain::Clock;
 use crate::domain::reply::{ReplyCommand, parse_reply};
 use crate::domain::{OnCallContact, PhoneNumber};
-use crate::ingest::Clock;
 use crate::ports::{
     Acknowledged, FollowUpStore, MentionStore, Ownership, RosterStore, SmsSender, StoreError,
 };

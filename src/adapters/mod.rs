@@ -9,8 +9,9 @@ pub mod sns;
 use std::sync::Arc;
 
 use crate::config::{self, ConfigError};
+use crate::domain::Clock;
 use crate::escalate::Escalator;
-use crate::ingest::{Clock, Ingestor};
+use crate::ingest::Ingestor;
 use crate::ports::{
     FollowUpStore, MentionRevisions, MentionStore, RosterStore, SmsBudget, SmsLimits, SmsSender,
     WatchStore,

@@ -8,13 +8,11 @@
 //! dedupe absorbs them. A rate-limited source waits for its reset while the
 //! others go on, and the run starts nothing new close to its deadline.
 
-pub mod fetch;
 pub mod setup;
 
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
-use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -22,13 +20,13 @@ use thiserror::Error;
 use tracing::{error, info, warn};
 
 use crate::domain::roster::FIRST_TIER;
+use crate::domain::{HealthPolicy, Resume, SourceKey, SourceState, Watch};
 use crate::domain::{Mention, Platform};
 use crate::ingest::Ingestor;
 use crate::ports::{SourceStore, StoreError, WatchStore};
 use crate::sms::{SmsText, texts};
-use crate::watch::{HealthPolicy, Resume, SourceKey, SourceState, Watch};
 
-pub use fetch::FetchError;
+pub use crate::ports::search::{FetchError, Page, PageRequest, SearchSource};
 
 /// How far back the first run of a new source reads.
 pub const FIRST_RUN_LOOKBACK: Duration = Duration::hours(24);
@@ -37,42 +35,7 @@ pub const FIRST_RUN_LOOKBACK: Duration = Duration::hours(24);
 pub const MAX_PAGES_PER_RUN: usize = 10;
 /// Time kept free before the deadline: no new request starts inside it.
 pub const DEADLINE_MARGIN: StdDuration = StdDuration::from_secs(3);
-/// How long to wait after a 429 that names no reset time.
-pub const DEFAULT_BACKOFF: Duration = Duration::seconds(60);
-
-/// What a source is asked for: the watch, where the last run got to
-/// (`cursor`), and the page to read (`None`: the newest).
-pub struct PageRequest<'a> {
-    pub watch: &'a Watch,
-    pub cursor: Option<&'a str>,
-    pub page: Option<&'a str>,
-    /// Read nothing older than this (first runs and time-based cursors).
-    pub horizon: DateTime<Utc>,
-    pub now: DateTime<Utc>,
-    pub timeout: StdDuration,
-}
-
-/// One page of search results.
-#[derive(Debug, Default)]
-pub struct Page {
-    pub mentions: Vec<Mention>,
-    /// Posts on the page that could not be read.
-    pub rejected: usize,
-    /// The token for the next, older page; `None` when this was the last.
-    pub next: Option<String>,
-    /// The newest position on the page; from the first page it becomes the
-    /// cursor once every page is stored.
-    pub newest: Option<String>,
-    /// The platform said no more requests before this time.
-    pub exhausted_until: Option<DateTime<Utc>>,
-}
-
-/// A platform's search, as the poller uses it.
-#[async_trait]
-pub trait SearchSource: Send + Sync {
-    fn platform(&self) -> Platform;
-    async fn fetch(&self, request: &PageRequest<'_>) -> Result<Page, FetchError>;
-}
+pub use crate::platforms::http::DEFAULT_BACKOFF;
 
 #[derive(Debug, Error)]
 pub enum PollError {

@@ -10,8 +10,8 @@ use super::gsm7::{SMS_SEGMENT, clip, gsm_septets, to_gsm7, without_leading_menti
 use crate::domain::hold::HeldAlert;
 use crate::domain::incident::{INCIDENT_AFTER, Incident};
 use crate::domain::triage::compact_count;
+use crate::domain::{Alarm, SourceKey, SourceState};
 use crate::domain::{AlertCode, Assessment, Mention, Platform};
-use crate::watch::{Alarm, SourceKey, SourceState};
 
 /// Below this, a quote of the post says too little to be worth its quotes.
 const MIN_QUOTE: usize = 12;

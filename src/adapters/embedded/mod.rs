@@ -15,8 +15,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
+use crate::domain::Clock;
 use crate::domain::{AlertCode, AlertState, MentionId, MentionRecord, OnCallContact, PhoneNumber};
-use crate::ingest::Clock;
 use crate::ports::{
     AuthorKey, Claim, Delivery, Inserted, MentionStore, RosterStore, SmsError, SmsSender,
     StoreError,
