@@ -19,12 +19,11 @@ use serde_json::Value;
 use thiserror::Error;
 use tracing::{error, info, warn};
 
-use crate::domain::roster::FIRST_TIER;
 use crate::domain::{HealthPolicy, Resume, SourceKey, SourceState, Watch};
 use crate::domain::{Mention, Platform};
 use crate::ingest::Ingestor;
 use crate::ports::{SourceStore, StoreError, WatchStore};
-use crate::sms::{SmsText, texts};
+use crate::sms::texts;
 
 pub use crate::ports::search::{FetchError, Page, PageRequest, SearchSource};
 
@@ -385,30 +384,7 @@ impl Poller {
             },
             _ => return 0,
         };
-        self.text_roster(&text).await
-    }
-
-    async fn text_roster(&self, text: &SmsText) -> usize {
-        let contacts = match self.ingestor.roster.contacts().await {
-            Ok(contacts) => contacts,
-            Err(err) => {
-                error!(error = %err, "roster unavailable for a health SMS");
-                return 0;
-            }
-        };
-        let mut sent = 0;
-        for contact in contacts
-            .iter()
-            .filter(|c| c.tier == FIRST_TIER && !c.opted_out)
-        {
-            match self.ingestor.sms.send(&contact.phone, text).await {
-                Ok(_) => sent += 1,
-                Err(err) => {
-                    warn!(phone = %contact.phone.masked(), reason = %err.reason, "health SMS failed")
-                }
-            }
-        }
-        sent
+        self.ingestor.pager.tell_first_tier(&text).await
     }
 }
 

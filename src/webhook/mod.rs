@@ -18,6 +18,7 @@ use crate::domain::Watch;
 use crate::domain::{Mention, Platform};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::ingest::{IngestError, Ingestor, Outcome};
+use crate::pager::PagerError;
 use crate::platforms::http::{FetchError, Http};
 use crate::platforms::meta::{DEFAULT_GRAPH_BASE_URL, GraphClient};
 use crate::platforms::{PayloadError, RejectedPost};
@@ -182,11 +183,15 @@ impl Tally {
 
 fn retry_answer(err: &IngestError) -> HttpResponse {
     match err {
-        IngestError::AlertNotDelivered { .. } => {
+        IngestError::Paging(PagerError::AlertNotDelivered { .. }) => {
             HttpResponse::error(502, "stored, but the alert SMS was not delivered; retry")
         }
-        IngestError::NoFreeCode(_) => HttpResponse::error(500, "could not allocate an alert code"),
-        IngestError::Store(_) => HttpResponse::error(503, "storage unavailable; retry"),
+        IngestError::Paging(PagerError::NoFreeCode(_)) => {
+            HttpResponse::error(500, "could not allocate an alert code")
+        }
+        IngestError::Store(_) | IngestError::Paging(PagerError::Store(_)) => {
+            HttpResponse::error(503, "storage unavailable; retry")
+        }
     }
 }
 
