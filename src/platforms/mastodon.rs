@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{PayloadError, html};
+use super::{PayloadError, UNKNOWN_AUTHOR, html, lenient, or_default};
 use crate::config::Secret;
 use crate::domain::{Author, Mention, MentionId, Platform, Voice};
 use crate::poll::fetch::{self, FetchError, Http, Response};
@@ -20,24 +20,32 @@ pub const DEFAULT_BASE_URL: &str = "https://mastodon.social";
 /// Statuses per page, the API's maximum.
 pub const PAGE_SIZE: usize = 40;
 
+/// A status; everything but its `id` and `uri` may be missing or odd and
+/// is then stored as unknown.
 #[derive(Deserialize)]
 pub struct Status {
     pub id: String,
     pub uri: String,
+    #[serde(default, deserialize_with = "lenient")]
     pub url: Option<String>,
-    pub created_at: DateTime<Utc>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "or_default")]
     pub content: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     pub spoiler_text: String,
+    #[serde(default, deserialize_with = "or_default")]
     pub account: Account,
     pub reblog: Option<serde::de::IgnoredAny>,
+    #[serde(default, deserialize_with = "lenient")]
     pub edited_at: Option<DateTime<Utc>>,
     /// The accounts the status @mentions.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     pub mentions: Vec<MentionedAccount>,
     /// The parent's id on the server that sent this status.
+    #[serde(default, deserialize_with = "lenient")]
     pub in_reply_to_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
     pub in_reply_to_account_id: Option<String>,
 }
 
@@ -52,8 +60,22 @@ pub struct MentionedAccount {
 pub struct Account {
     pub id: String,
     pub acct: String,
+    #[serde(default, deserialize_with = "lenient")]
     pub display_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
     pub followers_count: Option<u64>,
+}
+
+/// An account the status did not name.
+impl Default for Account {
+    fn default() -> Self {
+        Self {
+            id: String::new(),
+            acct: UNKNOWN_AUTHOR.to_owned(),
+            display_name: None,
+            followers_count: None,
+        }
+    }
 }
 
 /// `https://server/users/name/statuses/1` → `server/users/name/statuses/1`.
@@ -126,7 +148,7 @@ pub fn mention(
             followers: status.account.followers_count,
         },
         text,
-        created_at: status.created_at,
+        created_at: status.created_at.unwrap_or(received_at),
         received_at,
         in_reply_to,
         quotes: None,
@@ -156,7 +178,8 @@ pub fn watch_for<'w>(status: &Status, watches: &'w [Watch]) -> Option<&'w Watch>
 }
 
 fn is_own(watch: &Watch, account: &Account) -> bool {
-    watch.is_own(Platform::Mastodon, &account.id, &account.acct)
+    // An unnamed account is nobody's own.
+    !account.id.is_empty() && watch.is_own(Platform::Mastodon, &account.id, &account.acct)
 }
 
 /// Status ids are numbers in strings; longer is newer.
@@ -230,7 +253,7 @@ pub fn parse_statuses(
         if page.newest.as_deref().is_none_or(|n| newer(&status.id, n)) {
             page.newest = Some(status.id.clone());
         }
-        if request.cursor.is_none() && status.created_at < request.horizon {
+        if request.cursor.is_none() && status.created_at.is_some_and(|at| at < request.horizon) {
             past_horizon = true;
             continue;
         }
