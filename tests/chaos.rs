@@ -342,7 +342,10 @@ async fn chaos(per_mille: u32, seed: u64) -> Figures {
         }
     }
     println!("{}", figures.row());
-    println!("faults injected by kind: {:?}", figures.proxy.faults);
+    println!(
+        "faults injected by kind: {:?}; calls the client gave up on: {}",
+        figures.proxy.faults, figures.proxy.abandoned
+    );
     figures
 }
 

@@ -81,7 +81,8 @@ impl FaultPlan {
     }
 }
 
-/// A Publish moto accepted whose answer never reached the client.
+/// A Publish moto accepted whose answer never reached the client (an
+/// injected fault, or the client's own timeout).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LostPublish {
     pub phone: String,
@@ -95,6 +96,8 @@ pub struct ProxyStats {
     /// Calls by operation (`PutItem`, `Publish`, ...).
     pub operations: BTreeMap<String, u64>,
     pub faults: BTreeMap<(Fault, Moment), u64>,
+    /// Calls the client gave up on while moto was applying them.
+    pub abandoned: u64,
     pub lost_publishes: Vec<LostPublish>,
 }
 
@@ -263,6 +266,18 @@ where
     Ok(Some(message))
 }
 
+/// Whether the client closed its side: it sends nothing else while it
+/// waits for an answer, so anything readable now is the end of the stream.
+async fn client_gone<R>(reader: &mut BufReader<R>) -> bool
+where
+    R: tokio::io::AsyncRead + Unpin,
+{
+    matches!(
+        tokio::time::timeout(Duration::from_millis(1), reader.fill_buf()).await,
+        Ok(Ok([]) | Err(_))
+    )
+}
+
 /// Which AWS service a call is for, by its protocol.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Service {
@@ -394,20 +409,35 @@ impl Shared {
                 return Ok(());
             }
             let answer = self.forward(&request).await?;
-            if let Some((fault, Moment::AfterForwarding)) = fault {
-                let accepted = answer
-                    .start_line
-                    .split_whitespace()
-                    .nth(1)
-                    .is_some_and(|s| s.starts_with('2'));
-                if let (true, Some(publish)) = (accepted, &call.publish) {
-                    self.state
-                        .lock()
-                        .expect("proxy state")
-                        .stats
-                        .lost_publishes
-                        .push(publish.clone());
-                }
+            let accepted = answer
+                .start_line
+                .split_whitespace()
+                .nth(1)
+                .is_some_and(|s| s.starts_with('2'));
+            // A client that gave up while moto worked (its own attempt
+            // timeout) loses the answer as surely as an injected fault.
+            let abandoned = client_gone(&mut reader).await;
+            if abandoned {
+                self.state.lock().expect("proxy state").stats.abandoned += 1;
+            }
+            let after_fault = match fault {
+                Some((fault, Moment::AfterForwarding)) => Some(fault),
+                _ => None,
+            };
+            if let (true, true, Some(publish)) =
+                (accepted, abandoned || after_fault.is_some(), &call.publish)
+            {
+                self.state
+                    .lock()
+                    .expect("proxy state")
+                    .stats
+                    .lost_publishes
+                    .push(publish.clone());
+            }
+            if abandoned {
+                return Ok(());
+            }
+            if let Some(fault) = after_fault {
                 if self.inflict(fault, &call, variant, &mut write_half).await? {
                     continue;
                 }
