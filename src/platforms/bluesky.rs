@@ -281,11 +281,17 @@ fn mention(
     if text.trim().is_empty() && record.embed.is_some() {
         text = "(image or link post without text)".into();
     }
-    let author = post.author.unwrap_or_else(|| ProfileView {
+    let mut author = post.author.unwrap_or_else(|| ProfileView {
         did: did.to_owned(),
         handle: UNKNOWN_AUTHOR.to_owned(),
         display_name: None,
     });
+    if author.handle.trim().is_empty() {
+        author.handle = UNKNOWN_AUTHOR.to_owned();
+    }
+    if author.did.trim().is_empty() {
+        author.did = did.to_owned();
+    }
     let voice = if watch.is_own(Platform::Bluesky, &author.did, &author.handle) {
         Voice::Brand
     } else {

@@ -108,7 +108,12 @@ fn reply_target(status: &Status) -> Option<MentionId> {
             .acct
             .as_str()
     };
-    if parent_acct.contains('@') || status.account.acct.contains('@') {
+    let unnamed = |acct: &str| acct.is_empty() || acct == UNKNOWN_AUTHOR;
+    if parent_acct.contains('@')
+        || status.account.acct.contains('@')
+        || unnamed(parent_acct)
+        || unnamed(&status.account.acct)
+    {
         return None;
     }
     let rest = status.uri.split_once("://")?.1;
@@ -143,7 +148,9 @@ pub fn mention(
         url: status.url.unwrap_or(status.uri),
         author: Author {
             id: status.account.id,
-            handle: status.account.acct,
+            handle: Some(status.account.acct)
+                .filter(|acct| !acct.trim().is_empty())
+                .unwrap_or_else(|| UNKNOWN_AUTHOR.to_owned()),
             display_name: status.account.display_name.filter(|n| !n.is_empty()),
             followers: status.account.followers_count,
         },

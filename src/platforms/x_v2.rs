@@ -70,6 +70,7 @@ pub fn mention(
         .and_then(|id| users.iter().find(|u| &u.id == id));
     let handle = author
         .map(|u| u.username.clone())
+        .filter(|username| !username.is_empty())
         .or_else(|| author_id.clone());
     let referenced = |kind: &str| {
         post.referenced_tweets
