@@ -24,14 +24,15 @@ pub enum Fault {
     ServerError,
     /// HTTP 400 with a throttling code the SDKs retry.
     Throttled,
-    /// No answer until the client gives up (the proxy closes after `hold`).
+    /// No answer: the call hangs for `hold`, then the proxy closes it, as
+    /// a client's own attempt timeout would end it.
     Timeout,
     /// The connection closes without an answer.
     Dropped,
 }
 
-/// Each kind with its weight among faults. A timeout costs the run a whole
-/// attempt timeout of wall time, so it is drawn a third as often.
+/// Each kind with its weight among faults. A timeout costs the run its
+/// hold in wall time, so it is drawn a third as often.
 pub const FAULTS: [(Fault, u64); 4] = [
     (Fault::ServerError, 3),
     (Fault::Throttled, 3),
@@ -65,8 +66,7 @@ pub struct FaultPlan {
     /// Faults per thousand calls.
     pub per_mille: u32,
     pub seed: u64,
-    /// How long a timed-out call is held before the proxy closes it; longer
-    /// than the clients' attempt timeout.
+    /// How long a timed-out call hangs before the proxy closes it.
     pub hold: Duration,
 }
 
