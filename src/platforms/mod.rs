@@ -67,6 +67,30 @@ pub enum PayloadError {
     Shape(String),
 }
 
+/// The handle stored for a post whose author the platform did not name.
+pub const UNKNOWN_AUTHOR: &str = "unknown";
+
+/// For a field a post may lack or carry in an unexpected shape: the value
+/// if it reads as `T`, else `None`, so one odd field cannot cost the post.
+/// A post is stored with what is known; only one without an id is refused.
+pub(crate) fn lenient<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
+    Ok(T::deserialize(value).ok())
+}
+
+/// Like [`lenient`], for a field with a meaningful default.
+pub(crate) fn or_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned + Default,
+{
+    Ok(lenient(deserializer)?.unwrap_or_default())
+}
+
 impl PayloadError {
     fn from_json(err: serde_json::Error) -> Self {
         PayloadError::Json(err.to_string())

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::PolledPlatform;
 use super::http::{self, FetchError, Http, Response};
+use super::lenient;
 use super::x_v2::{self, Post, User};
 use crate::config::{self, Secret};
 use crate::domain::Platform;
@@ -47,8 +48,10 @@ impl XSearch {
 struct SearchResponse {
     #[serde(default)]
     data: Vec<serde_json::Value>,
-    #[serde(default)]
-    includes: Includes,
+    /// Only adds to the posts: an odd shape here costs author details, not
+    /// posts.
+    #[serde(default, deserialize_with = "lenient")]
+    includes: Option<Includes>,
     #[serde(default)]
     meta: Meta,
 }
@@ -56,7 +59,7 @@ struct SearchResponse {
 #[derive(Deserialize, Default)]
 struct Includes {
     #[serde(default)]
-    users: Vec<User>,
+    users: Vec<serde_json::Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -78,11 +81,20 @@ pub fn parse_page(
         newest: response.meta.newest_id,
         ..Page::default()
     };
+    let users: Vec<User> = response
+        .includes
+        .unwrap_or_default()
+        .users
+        .iter()
+        .filter_map(|user| User::deserialize(user).ok())
+        .collect();
     for raw in response.data {
+        // Only a post without a usable id is refused: it could be neither
+        // stored nor recognised when read again.
         match Post::deserialize(&raw) {
             Ok(post) if x_v2::is_post_id(&post.id) => page.mentions.push(x_v2::mention(
                 post,
-                &response.includes.users,
+                &users,
                 watch.brand.clone(),
                 |id, handle| watch.is_own(Platform::X, id, handle),
                 received_at,
