@@ -205,28 +205,25 @@ mod tests {
 
     #[test]
     fn a_reply_may_name_its_own_window() {
-        let within = |text: &str| promised_within(&text.to_lowercase());
-        assert_eq!(
-            within("Sorry! We'll call you within 30 minutes"),
-            Some(Duration::minutes(30))
-        );
-        assert_eq!(
-            within("DM us, we will get back to you in the next 24 hours."),
-            Some(Duration::hours(24))
-        );
-        assert_eq!(
-            within("Looking into it, expect an answer in two working days"),
-            Some(Duration::days(2))
-        );
-        assert_eq!(
-            within("We'll be in touch by tomorrow"),
-            Some(Duration::hours(24))
-        );
-        assert_eq!(
-            within("We'll be in touch within an hour"),
-            Some(Duration::hours(1))
-        );
-        assert_eq!(within("DM us your booking reference"), None);
-        assert_eq!(within("Flight NW418 is 2 gates away"), None);
+        for (reply, window) in [
+            (
+                "Sorry! We'll call you within 30 minutes",
+                Some(Duration::minutes(30)),
+            ),
+            (
+                "DM us, we will get back to you in the next 24 hours.",
+                Some(Duration::hours(24)),
+            ),
+            (
+                "Looking into it, expect an answer in two working days",
+                Some(Duration::days(2)),
+            ),
+            ("We'll be in touch by tomorrow", Some(Duration::hours(24))),
+            ("We'll be in touch within an hour", Some(Duration::hours(1))),
+            ("DM us your booking reference", None),
+            ("Flight NW418 is 2 gates away", None),
+        ] {
+            assert_eq!(promised_within(&reply.to_lowercase()), window, "{reply}");
+        }
     }
 }

@@ -10,11 +10,11 @@ use std::sync::Mutex;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::Deserialize;
 
 use super::PolledPlatform;
-use super::http::{self, FetchError, Http, Response};
+use super::http::{self, FetchError, Http};
 use super::{UNKNOWN_AUTHOR, lenient};
 use crate::config;
 use crate::domain::Watch;
@@ -337,12 +337,6 @@ fn mention(
     Some((mention, sort_at))
 }
 
-/// `ratelimit-reset` is a Unix time in seconds.
-fn reset_at(response: &Response) -> Option<DateTime<Utc>> {
-    let epoch = response.header("ratelimit-reset")?.trim().parse().ok()?;
-    Utc.timestamp_opt(epoch, 0).single()
-}
-
 #[async_trait]
 impl SearchSource for BlueskySearch {
     fn platform(&self) -> Platform {
@@ -366,12 +360,11 @@ impl SearchSource for BlueskySearch {
         }
         let url = http::url(&self.base_url, SEARCH_PATH, &params);
         let response = self.http.get(&url, None, request.timeout).await?;
-        let reset = reset_at(&response);
-        http::check_status(&response, reset, request.now)?;
-        let mut page = parse_page(&response.body, request.watch, request.now)?;
-        if http::quota_spent(&response, "ratelimit-remaining") {
-            page.exhausted_until = reset;
-        }
+        let reset = http::epoch_header(&response, "ratelimit-reset");
+        let mut page =
+            http::read_page(&response, reset, request.now, "ratelimit-remaining", |r| {
+                parse_page(&r.body, request.watch, request.now)
+            })?;
         self.add_followers(&mut page.mentions, request).await;
         Ok(page)
     }
@@ -383,14 +376,7 @@ mod tests {
     use serde_json::json;
 
     fn watch() -> Watch {
-        Watch::new(
-            "Northwind",
-            "northwind",
-            vec![Platform::Bluesky],
-            vec![crate::domain::Account::parse("bluesky:northwind.example").unwrap()],
-            "2026-11-24T00:00:00Z".parse().unwrap(),
-        )
-        .unwrap()
+        super::super::northwind_watch(Platform::Bluesky, "bluesky:northwind.example")
     }
 
     #[test]

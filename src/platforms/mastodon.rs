@@ -337,27 +337,30 @@ impl SearchSource for MastodonSearch {
         };
         let response = self.http.get(&url, token, request.timeout).await?;
         let reset = reset_at(&response);
-        http::check_status(&response, reset, request.now)?;
-        let payload = |err: serde_json::Error| FetchError::Payload(err.to_string());
-        let statuses = match hashtag(query) {
-            Some(_) => {
-                serde_json::from_slice::<Vec<serde_json::Value>>(&response.body).map_err(payload)?
-            }
-            None => {
-                serde_json::from_slice::<SearchResults>(&response.body)
-                    .map_err(payload)?
-                    .statuses
-            }
-        };
-        let mut page = parse_statuses(statuses, request.watch, request);
-        // Timelines say where the next page is; trust the link over counting.
-        if hashtag(query).is_some() && page.next.is_some() {
-            page.next = response.header("link").and_then(next_max_id);
-        }
-        if http::quota_spent(&response, "x-ratelimit-remaining") {
-            page.exhausted_until = reset;
-        }
-        Ok(page)
+        http::read_page(
+            &response,
+            reset,
+            request.now,
+            "x-ratelimit-remaining",
+            |r| {
+                let payload = |err: serde_json::Error| FetchError::Payload(err.to_string());
+                let statuses = match hashtag(query) {
+                    Some(_) => serde_json::from_slice::<Vec<serde_json::Value>>(&r.body)
+                        .map_err(payload)?,
+                    None => {
+                        serde_json::from_slice::<SearchResults>(&r.body)
+                            .map_err(payload)?
+                            .statuses
+                    }
+                };
+                let mut page = parse_statuses(statuses, request.watch, request);
+                // Timelines say where the next page is; trust the link over counting.
+                if hashtag(query).is_some() && page.next.is_some() {
+                    page.next = r.header("link").and_then(next_max_id);
+                }
+                Ok(page)
+            },
+        )
     }
 }
 

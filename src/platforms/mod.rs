@@ -97,6 +97,14 @@ impl PayloadError {
     }
 }
 
+/// Northwind's watch on `platform`, whose own account is `account`.
+#[cfg(test)]
+pub(crate) fn northwind_watch(platform: Platform, account: &str) -> crate::domain::Watch {
+    let own = crate::domain::Account::parse(account).unwrap();
+    let created = "2026-11-24T00:00:00Z".parse().unwrap();
+    crate::domain::Watch::new("Northwind", "northwind", vec![platform], vec![own], created).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -208,12 +208,13 @@ impl SearchSource for RedditSearch {
         let url = http::url(&self.base_url, "/search.json", &params);
         let response = self.http.get(&url, None, request.timeout).await?;
         let reset = reset_at(&response, request.now);
-        http::check_status(&response, reset, request.now)?;
-        let mut page = parse_page(&response.body, request)?;
-        if http::quota_spent(&response, "x-ratelimit-remaining") {
-            page.exhausted_until = reset;
-        }
-        Ok(page)
+        http::read_page(
+            &response,
+            reset,
+            request.now,
+            "x-ratelimit-remaining",
+            |r| parse_page(&r.body, request),
+        )
     }
 }
 

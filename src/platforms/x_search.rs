@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::PolledPlatform;
-use super::http::{self, FetchError, Http, Response};
+use super::http::{self, FetchError, Http};
 use super::lenient;
 use super::x_v2::{self, Post, User};
 use crate::config::{self, Secret};
@@ -105,12 +105,6 @@ pub fn parse_page(
     Ok(page)
 }
 
-/// `x-rate-limit-reset` is a Unix time in seconds.
-fn reset_at(response: &Response) -> Option<DateTime<Utc>> {
-    let epoch = response.header("x-rate-limit-reset")?.trim().parse().ok()?;
-    Utc.timestamp_opt(epoch, 0).single()
-}
-
 #[async_trait]
 impl SearchSource for XSearch {
     fn platform(&self) -> Platform {
@@ -143,32 +137,25 @@ impl SearchSource for XSearch {
         }
         let url = http::url(&self.base_url, SEARCH_PATH, &params);
         let response = self.http.get(&url, Some(bearer), request.timeout).await?;
-        let reset = reset_at(&response);
-        http::check_status(&response, reset, request.now)?;
-        let mut page = parse_page(&response.body, request.watch, request.now)?;
-        if http::quota_spent(&response, "x-rate-limit-remaining") {
-            page.exhausted_until = reset;
-        }
-        Ok(page)
+        let reset = http::epoch_header(&response, "x-rate-limit-reset");
+        http::read_page(
+            &response,
+            reset,
+            request.now,
+            "x-rate-limit-remaining",
+            |r| parse_page(&r.body, request.watch, request.now),
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Account;
     use crate::domain::{MentionId, Voice};
     use serde_json::json;
 
     fn watch() -> Watch {
-        Watch::new(
-            "Northwind",
-            "northwind",
-            vec![Platform::X],
-            vec![Account::parse("x:900").unwrap()],
-            "2026-11-24T00:00:00Z".parse().unwrap(),
-        )
-        .unwrap()
+        super::super::northwind_watch(Platform::X, "x:900")
     }
 
     #[test]
