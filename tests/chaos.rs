@@ -32,9 +32,9 @@ use aws_config::timeout::TimeoutConfig;
 use chrono::{DateTime, Duration, Utc};
 use earshot::adapters::Deps;
 use earshot::config::Secret;
+use earshot::domain::Clock;
 use earshot::domain::{MentionId, Platform, Priority};
 use earshot::escalate::Escalator;
-use earshot::ingest::Clock;
 use earshot::ports::{MentionStore, SmsLimits};
 use earshot::webhook::{Webhook, WebhookSecrets};
 use fault_proxy::{FaultPlan, FaultProxy, ProxyStats};
@@ -290,7 +290,7 @@ async fn chaos(per_mille: u32, seed: u64) -> Figures {
     let mut paged_by_run = Vec::new();
     for minutes in ESCALATE_AT {
         let escalator = Escalator {
-            ingestor: deps.ingestor(Clock::Fixed(t0() + Duration::minutes(minutes))),
+            pager: deps.pager(Clock::Fixed(t0() + Duration::minutes(minutes))),
             step: Duration::minutes(5),
             give_up_after: Duration::hours(1),
             remind_after: Duration::hours(4),

@@ -11,11 +11,11 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Utc};
 use earshot::domain::reply::{ReplyCommand, parse_reply};
+use earshot::domain::{Account, Watch};
 use earshot::domain::{AlertCode, Platform};
 use earshot::platforms::{Delivery, bluesky, mastodon, meta, reddit, x, x_search};
-use earshot::poll::{Page, PageRequest};
+use earshot::ports::{Page, PageRequest};
 use earshot::signature;
-use earshot::watch::{Account, Watch};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
