@@ -34,6 +34,8 @@ pub const RUST_LOG_VAR: &str = "RUST_LOG";
 pub const SERVICE_VAR: &str = "POWERTOOLS_SERVICE_NAME";
 const FUNCTION_NAME_VAR: &str = "AWS_LAMBDA_FUNCTION_NAME";
 const DEFAULT_SERVICE: &str = "earshot";
+/// Earshot's own log targets; the only ones written at TRACE.
+const OWN_TARGET: &str = "earshot";
 
 /// The keys every Lambda log line has. Event or span fields of the same name
 /// are left out rather than let them overwrite these.
@@ -121,6 +123,11 @@ fn lambda_level_filter(value: &str) -> Option<LevelFilter> {
 
 impl<S> Filter<S> for Verbosity {
     fn enabled(&self, meta: &Metadata<'_>, _: &Context<'_, S>) -> bool {
+        if *meta.level() == Level::TRACE && !meta.target().starts_with(OWN_TARGET) {
+            // The SDK and HTTP crates print whole requests and responses
+            // (phone numbers, message text) at TRACE.
+            return false;
+        }
         (meta.is_span() && *meta.level() <= Level::INFO)
             || self.targets.would_enable(meta.target(), meta.level())
     }
@@ -484,6 +491,20 @@ mod tests {
         assert_eq!(lines[0]["message"], "SMS failed");
         assert_eq!(lines[0]["function_request_id"], "req-9");
         assert_eq!(lines[0]["reason"], "timeout");
+    }
+
+    #[test]
+    fn only_earshot_itself_is_written_at_trace() {
+        let lines = logged(at("TRACE"), || {
+            tracing::trace!(target: "aws_smithy_runtime::client", body = "PhoneNumber=%2B15555550142", "transmitting request");
+            tracing::debug!(target: "aws_smithy_runtime::client", "retrying");
+            tracing::trace!(target: "earshot::ingest", "triaged");
+        });
+        let messages: Vec<&Value> = lines.iter().map(|line| &line["message"]).collect();
+        assert_eq!(
+            messages,
+            [&Value::from("retrying"), &Value::from("triaged")]
+        );
     }
 
     #[test]
