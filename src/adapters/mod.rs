@@ -26,7 +26,16 @@ pub use aws_config::SdkConfig;
 /// The AWS configuration from the standard chain (environment, profile,
 /// instance role), honouring `AWS_ENDPOINT_URL` for emulators.
 pub async fn aws_sdk_config() -> SdkConfig {
-    aws_config::load_from_env().await
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    // rustls on ring, the crypto the platform clients use too, so a
+    // bootstrap links one crypto library, not two.
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(https)
+        .load()
+        .await
 }
 
 /// Everything a handler needs from outside, built once per cold start.

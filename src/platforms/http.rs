@@ -44,6 +44,10 @@ pub struct Http {
 
 impl Http {
     pub fn new() -> Result<Self, FetchError> {
+        // reqwest is built without a crypto provider of its own: it uses the
+        // process default, ring (as the AWS SDK client does). Installing
+        // fails harmlessly once one is installed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .connect_timeout(CONNECT_TIMEOUT)
