@@ -17,7 +17,12 @@ fuzz_target!(|input: &[u8]| {
     let watch = Watch::new(
         "Northwind",
         "northwind",
-        vec![Platform::X, Platform::Bluesky, Platform::Mastodon, Platform::Reddit],
+        vec![
+            Platform::X,
+            Platform::Bluesky,
+            Platform::Mastodon,
+            Platform::Reddit,
+        ],
         vec![Account::parse("x:900").expect("account")],
         now,
     )
