@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::domain::Platform;
+use crate::domain::reply_template::ReplyTemplate;
 use crate::domain::triage::TriageSettings;
 use crate::ports::{StoreError, WatchStore};
 
@@ -93,6 +94,9 @@ pub struct Watch {
     /// and P1 thresholds); the defaults without them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub triage: Option<TriageSettings>,
+    /// The public holding replies the team approved, by number.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reply_templates: Vec<ReplyTemplate>,
 }
 
 impl Watch {
@@ -126,6 +130,7 @@ impl Watch {
             accounts,
             created_at,
             triage: None,
+            reply_templates: Vec::new(),
         })
     }
 
@@ -140,6 +145,10 @@ impl Watch {
 
     pub fn polls(&self, platform: Platform) -> bool {
         self.platforms.contains(&platform)
+    }
+
+    pub fn reply_template(&self, number: u32) -> Option<&ReplyTemplate> {
+        self.reply_templates.iter().find(|t| t.number == number)
     }
 }
 

@@ -4,6 +4,7 @@ pub mod alert;
 pub mod incident;
 pub mod mention;
 pub mod reply;
+pub mod reply_template;
 pub mod roster;
 pub mod triage;
 

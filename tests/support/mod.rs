@@ -291,5 +291,6 @@ pub fn on_call(name: &str, phone: &str, tier: u8) -> earshot::domain::OnCallCont
         time_zone: None,
         quiet_hours: None,
         p1_in_quiet_hours: true,
+        can_reply: false,
     }
 }
