@@ -54,9 +54,7 @@ pub enum TemplateError {
     UnknownPlaceholder(String),
     #[error("a `{{` or `}}` that does not form a placeholder")]
     StrayBrace,
-    #[error(
-        "the template can reach {worst} characters once filled in; {platform} allows {limit}"
-    )]
+    #[error("the template can reach {worst} characters once filled in; {platform} allows {limit}")]
     TooLong {
         platform: Platform,
         worst: usize,

@@ -5,6 +5,7 @@ pub mod html;
 pub mod mastodon;
 pub mod meta;
 pub mod reddit;
+pub mod reply;
 pub mod x;
 pub mod x_search;
 pub mod x_v2;

@@ -31,7 +31,11 @@ pub enum PublishError {
         detail: String,
     },
     #[error("{platform} rate limit reached")]
-    RateLimited { platform: Platform },
+    RateLimited {
+        platform: Platform,
+        /// Seconds the platform asked us to wait, if it said.
+        retry_after: Option<u64>,
+    },
     /// A server error or no answer: worth one more try.
     #[error("{platform} is unavailable: {detail}")]
     Unavailable { platform: Platform, detail: String },
@@ -97,7 +101,9 @@ pub enum ReplyClaim {
 pub enum ReplyOutcome {
     Posted(PostedReply),
     /// Not posted; a later `REPLY` may try again.
-    Failed { reason: String },
+    Failed {
+        reason: String,
+    },
 }
 
 #[async_trait]

@@ -65,7 +65,8 @@ impl ReplyLedger for DynamoStore {
                     .get("reply")
                     .cloned()
                     .ok_or_else(|| corrupt("a posted reply without its details"))?;
-                let reply: PostedReply = serde_dynamo::from_attribute_value(reply).map_err(corrupt)?;
+                let reply: PostedReply =
+                    serde_dynamo::from_attribute_value(reply).map_err(corrupt)?;
                 Ok(ReplyClaim::Posted(reply))
             }
             Err(err) => Err(unavailable(err)),

@@ -5,9 +5,7 @@ use anyhow::{Result, bail, ensure};
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
 use earshot::domain::Platform;
-use earshot::domain::reply_template::{
-    DEFAULT_PROMISE_WINDOW_MINUTES, ReplyTemplate, next_number,
-};
+use earshot::domain::reply_template::{DEFAULT_PROMISE_WINDOW_MINUTES, ReplyTemplate, next_number};
 use earshot::ports::{SourceStore, WatchStore};
 use earshot::triage::TriageSettings;
 use earshot::watch::{Account, POLLED_PLATFORMS, Watch, parse_platform};
