@@ -221,12 +221,12 @@ fn plain_words(raw: &str, max: usize) -> String {
         .to_owned()
 }
 
-/// A handle as platforms write it: letters, digits, `_`, `.` and `-`, plus
-/// the `@server` of a Mastodon acct.
+/// A handle as platforms write it (letters, digits, `_`, `.` and `-`, plus
+/// the `@server` of a Mastodon acct), up to the first character that is not.
 fn clean_handle(raw: &str) -> String {
     raw.trim_start_matches('@')
         .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '@'))
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '@'))
         .take(HANDLE_MAX)
         .collect()
 }
