@@ -467,7 +467,10 @@ async fn mastodon_reply_resolves_a_remote_post_mentions_its_author_and_sends_a_k
         .expect(1)
         .mount(&server)
         .await;
-    let published = reply_to(&server, &masto_remote_post()).await.unwrap();
+    let published = replies(&server)
+        .reply(&masto_remote_post(), "We're on it", "reply-abc-1")
+        .await
+        .unwrap();
     assert_eq!(
         published,
         Published::Posted(PostedReply {
@@ -542,7 +545,10 @@ async fn mastodon_rate_limit_and_server_errors_retry_with_the_same_key() {
     let refusal = json!({"error": "Service Unavailable"});
     fails_once(&server, MASTO_ROUTE, 503, refusal).await;
     then_answers(&server, "POST", MASTO_ROUTE, 200, masto_status("9")).await;
-    let published = reply_to(&server, &local).await.unwrap();
+    let published = replies(&server)
+        .reply(&local, "We're on it", "same-key")
+        .await
+        .unwrap();
     assert!(matches!(published, Published::Posted(_)));
     let attempts = requests_to(&server, MASTO_ROUTE).await;
     assert_eq!(attempts.len(), 2);
