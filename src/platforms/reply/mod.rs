@@ -182,14 +182,6 @@ pub(crate) fn expose(secret: &Secret) -> &str {
     std::str::from_utf8(secret.expose()).unwrap_or_default()
 }
 
-/// The configuration variables of public replies.
-pub const X_REPLY_TOKEN_VAR: &str = "X_REPLY_TOKEN";
-pub const BLUESKY_PDS_URL_VAR: &str = "BLUESKY_PDS_URL";
-pub const BLUESKY_REPLY_HANDLE_VAR: &str = "BLUESKY_REPLY_HANDLE";
-pub const BLUESKY_APP_PASSWORD_VAR: &str = "BLUESKY_APP_PASSWORD";
-pub const MASTODON_REPLY_TOKEN_VAR: &str = "MASTODON_REPLY_TOKEN";
-pub const META_REPLY_TOKEN_VAR: &str = "META_REPLY_TOKEN";
-
 /// Where each platform's API lives, from configuration (the public
 /// services by default).
 #[derive(Debug, Clone)]
@@ -206,7 +198,7 @@ impl ReplyEndpoints {
             |name, default: &str| config::optional(name).unwrap_or_else(|| default.to_owned());
         Self {
             x: url(config::X_API_BASE_URL_VAR, x::DEFAULT_BASE_URL),
-            bluesky_pds: url(BLUESKY_PDS_URL_VAR, bluesky::DEFAULT_PDS_URL),
+            bluesky_pds: url(config::BLUESKY_PDS_URL_VAR, bluesky::DEFAULT_PDS_URL),
             mastodon: url(config::MASTODON_BASE_URL_VAR, mastodon::DEFAULT_BASE_URL),
             meta_graph: url(config::META_GRAPH_BASE_URL_VAR, meta::DEFAULT_GRAPH_URL),
         }
@@ -232,11 +224,11 @@ impl ReplyCredentials {
     pub fn from_env() -> Self {
         let secret = |name| config::optional(name).map(Secret::new);
         Self {
-            x_token: secret(X_REPLY_TOKEN_VAR),
-            bluesky: config::optional(BLUESKY_REPLY_HANDLE_VAR)
-                .zip(secret(BLUESKY_APP_PASSWORD_VAR)),
-            mastodon_token: secret(MASTODON_REPLY_TOKEN_VAR),
-            meta_token: secret(META_REPLY_TOKEN_VAR),
+            x_token: secret(config::X_REPLY_TOKEN_VAR),
+            bluesky: config::optional(config::BLUESKY_REPLY_HANDLE_VAR)
+                .zip(secret(config::BLUESKY_APP_PASSWORD_VAR)),
+            mastodon_token: secret(config::MASTODON_REPLY_TOKEN_VAR),
+            meta_token: secret(config::META_REPLY_TOKEN_VAR),
         }
     }
 }
