@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod platforms;
 pub mod poll;
 pub mod ports;
+pub mod public_reply;
 pub mod report;
 pub mod signature;
 pub mod sms_reply;

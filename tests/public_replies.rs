@@ -474,7 +474,9 @@ async fn mastodon_reply_resolves_a_remote_post_mentions_its_author_and_sends_a_k
     assert_eq!(
         published,
         Published::Posted(PostedReply {
-            platform_id: Some("113000000000000777".into()),
+            platform_id: Some(
+                "https://social.example/users/northwind/statuses/113000000000000777".into()
+            ),
             url: Some("https://social.example/@northwind/113000000000000777".into()),
         })
     );

@@ -12,8 +12,9 @@ use crate::domain::{Mention, MentionId, Platform};
 /// A reply the platform accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PostedReply {
-    /// The platform's id for the reply; absent when the platform only said
-    /// the same reply was already there.
+    /// The platform's id for the reply (for Mastodon, the status URI that
+    /// names it across servers); absent when the platform only said the
+    /// same reply was already there.
     pub platform_id: Option<String>,
     /// Where people can see it, when known.
     pub url: Option<String>,

@@ -22,6 +22,8 @@ pub struct MastodonReplies {
 struct Status {
     id: String,
     #[serde(default)]
+    uri: Option<String>,
+    #[serde(default)]
     url: Option<String>,
 }
 
@@ -78,7 +80,7 @@ impl MastodonReplies {
         }
         let posted: Status = answer.json(Platform::Mastodon)?;
         Ok(Published::Posted(PostedReply {
-            platform_id: Some(posted.id),
+            platform_id: Some(posted.uri.unwrap_or(posted.id)),
             url: posted.url,
         }))
     }
