@@ -76,6 +76,8 @@ pub struct SmsReplies {
     pub clock: Clock,
     /// An acknowledged alert not closed after this long reminds its owner.
     pub remind_after: chrono::Duration,
+    /// Posts approved public replies (`REPLY <code> <n>`).
+    pub public: crate::public_reply::PublicReplyDesk,
 }
 
 impl SmsReplies {

@@ -125,8 +125,13 @@ impl Moto {
             budget: std::sync::Arc::new(store.clone()),
             limits: earshot::ports::SmsLimits::default(),
             watch_cache: std::sync::Arc::new(earshot::watch::WatchCache::new(std::sync::Arc::new(
-                store,
+                store.clone(),
             ))),
+            ledger: std::sync::Arc::new(store),
+            // Tests that post replies point this at their own loopback server.
+            public_replies: std::sync::Arc::new(
+                earshot::adapters::public_replies(Default::default()).expect("reply clients"),
+            ),
         }
     }
 
