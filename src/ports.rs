@@ -5,6 +5,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
+use crate::sms::SmsText;
+
 use crate::domain::{
     AlertCode, AlertState, Mention, MentionId, MentionRecord, OnCallContact, PhoneNumber, Platform,
 };
@@ -180,7 +182,7 @@ pub struct SmsError {
 #[async_trait]
 pub trait SmsSender: Send + Sync {
     /// Hands one SMS to the carrier; returns the provider's message id.
-    async fn send(&self, to: &PhoneNumber, body: &str) -> Result<String, SmsError>;
+    async fn send(&self, to: &PhoneNumber, body: &SmsText) -> Result<String, SmsError>;
 }
 
 /// Who took an alert, and when.
@@ -253,9 +255,11 @@ pub trait FollowUpStore: Send + Sync {
 
 pub mod budget;
 pub mod replies;
+pub mod search;
 pub mod sources;
 pub use budget::{HeldAlert, HoldReason, SmsBudget, SmsLimits, Spend, day_window, hour_window};
 pub use replies::{
     PostedReply, PublicReplies, PublishError, Published, ReplyClaim, ReplyLedger, ReplyOutcome,
 };
+pub use search::{Page, PageRequest, SearchSource};
 pub use sources::{MentionRevisions, Revision, SourceStore, WatchStore};

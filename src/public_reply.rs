@@ -9,12 +9,12 @@ use std::sync::Arc;
 use chrono::Duration;
 use tracing::{info, warn};
 
+use crate::domain::Clock;
 use crate::domain::reply_template::ReplyTemplate;
 use crate::domain::{
     AlertCode, AlertState, Author, Mention, MentionId, MentionRecord, OnCallContact, Platform,
     Voice,
 };
-use crate::ingest::Clock;
 use crate::ports::{
     Acknowledged, FollowUpStore, MentionStore, Ownership, PostedReply, PublicReplies, PublishError,
     Published, ReplyClaim, ReplyLedger, ReplyOutcome, StoreError, WatchStore,
@@ -140,7 +140,7 @@ impl PublicReplyDesk {
     async fn keep_as_brand_reply(
         &self,
         parent: &MentionRecord,
-        watch: Option<&crate::watch::Watch>,
+        watch: Option<&crate::domain::Watch>,
         reply: &PostedReply,
         text: &str,
     ) -> Result<(), StoreError> {

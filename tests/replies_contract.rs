@@ -7,10 +7,10 @@ mod support;
 use support::contract;
 
 use chrono::{DateTime, Duration, Utc};
+use earshot::domain::Watch;
 use earshot::domain::reply_template::ReplyTemplate;
 use earshot::domain::{MentionId, Platform};
 use earshot::ports::{PostedReply, ReplyClaim, ReplyLedger, ReplyOutcome, RosterStore, WatchStore};
-use earshot::watch::Watch;
 
 fn at(rfc3339: &str) -> DateTime<Utc> {
     rfc3339.parse().expect("RFC 3339 time")

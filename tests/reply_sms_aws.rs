@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use earshot::adapters::Deps;
 use earshot::config::Secret;
+use earshot::domain::Clock;
 use earshot::domain::reply_template::ReplyTemplate;
+use earshot::domain::{Account, Watch};
 use earshot::domain::{MentionId, PhoneNumber, Platform, Voice};
-use earshot::ingest::Clock;
 use earshot::platforms::reply::{PlatformReplies, ReplyCredentials, ReplyEndpoints, ReplyHttp};
 use earshot::sms_reply::{ReplySummary, SmsReplies, inbound_event};
-use earshot::watch::{Account, Watch};
 use earshot::webhook::{Webhook, WebhookSecrets};
 use serde_json::{Value, json};
 use support::Moto;

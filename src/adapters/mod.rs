@@ -9,8 +9,10 @@ pub mod sns;
 use std::sync::Arc;
 
 use crate::config::{self, ConfigError};
+use crate::domain::Clock;
 use crate::escalate::Escalator;
-use crate::ingest::{Clock, Ingestor};
+use crate::ingest::Ingestor;
+use crate::pager::Pager;
 use crate::platforms::reply::{PlatformReplies, ReplyCredentials, ReplyEndpoints, ReplyHttp};
 use crate::ports::{
     FollowUpStore, MentionRevisions, MentionStore, PublicReplies, ReplyLedger, RosterStore,
@@ -122,13 +124,22 @@ impl Deps {
     pub fn ingestor(&self, clock: Clock) -> Ingestor {
         Ingestor {
             store: self.store.clone(),
+            triage: Arc::new(ModelTriage::shipped()),
+            watches: self.watch_cache.clone(),
+            pager: self.pager(clock),
+            clock,
+        }
+    }
+
+    /// Delivery, holds, caps, incidents and follow-ups over these stores.
+    pub fn pager(&self, clock: Clock) -> Pager {
+        Pager {
+            store: self.store.clone(),
             roster: self.roster.clone(),
             follow_up: self.follow_up.clone(),
             sms: self.sms.clone(),
             budget: self.budget.clone(),
             limits: self.limits,
-            triage: Arc::new(ModelTriage::shipped()),
-            watches: self.watch_cache.clone(),
             clock,
         }
     }
@@ -137,7 +148,7 @@ impl Deps {
     pub fn escalator(&self, clock: Clock) -> Result<Escalator, ConfigError> {
         let step = config::escalate_after()?;
         Ok(Escalator {
-            ingestor: self.ingestor(clock),
+            pager: self.pager(clock),
             step,
             // Past the last tier's turn, and a few more, stop paging.
             give_up_after: step * 12,

@@ -47,9 +47,8 @@ pub async fn resolve(
         })
 }
 
-/// Secret `name` if it is configured at all; an unreadable parameter is
-/// still an error.
-async fn optional(
+/// Reads secret `name` like [`resolve`]; `None` when it is not configured.
+pub async fn optional(
     sdk: &aws_config::SdkConfig,
     name: &'static str,
 ) -> Result<Option<Secret>, ConfigError> {

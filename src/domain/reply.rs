@@ -63,9 +63,6 @@ pub fn parse_reply(body: &str) -> Result<ReplyCommand, ReplyError> {
     }
 }
 
-/// The answer to HELP, and to anything unreadable: fits one SMS.
-pub const HELP_TEXT: &str = "Earshot replies: ACK <code> takes an alert (ACK alone: your latest). DONE <code> when sorted. NOISE <code> false alarm. WHO <code> who has it.";
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,6 +105,5 @@ mod tests {
             parse_reply("hello there"),
             Err(ReplyError::UnknownCommand(_))
         ));
-        assert!(HELP_TEXT.len() <= 160);
     }
 }
