@@ -19,6 +19,7 @@ use crate::ports::{
     Acknowledged, FollowUpStore, MentionStore, Ownership, PostedReply, PublicReplies, PublishError,
     Published, ReplyClaim, ReplyLedger, ReplyOutcome, StoreError, WatchStore,
 };
+use crate::sms::{SmsText, texts};
 
 /// Longer than any sms-reply invocation (30 s): a claim older than this
 /// belongs to an invocation that died.
@@ -42,46 +43,30 @@ impl PublicReplyDesk {
         contact: &OnCallContact,
         code: &AlertCode,
         number: u32,
-    ) -> Result<String, StoreError> {
+    ) -> Result<SmsText, StoreError> {
         if !contact.can_reply {
             warn!(from = %contact.phone.masked(), "REPLY from a phone not allowed to reply");
-            return Ok(
-                "You are not set up to post public replies. Ask an admin to add you with --can-reply."
-                    .into(),
-            );
+            return Ok(texts::not_allowed_to_reply());
         }
         let Some(id) = self.follow_up.mention_for_code(code).await? else {
-            return Ok(format!("No alert {code}. Reply HELP for commands."));
+            return Ok(texts::no_such_alert(code));
         };
         let Some(record) = self.store.get_mention(&id).await? else {
-            return Ok(format!(
-                "Alert {code} is no longer stored; nothing was posted."
-            ));
+            return Ok(texts::alert_no_longer_stored(code));
         };
         let post = &record.mention;
         let watch = self.watches.watch(&post.brand).await?;
         let Some(template) = watch.as_ref().and_then(|w| w.reply_template(number)) else {
-            let numbers: Vec<String> = watch
+            let approved: Vec<u32> = watch
                 .iter()
                 .flat_map(|w| &w.reply_templates)
-                .map(|t| t.number.to_string())
+                .map(|t| t.number)
                 .collect();
-            return Ok(if numbers.is_empty() {
-                format!(
-                    "{} has no approved replies; nothing was posted.",
-                    post.brand
-                )
-            } else {
-                format!(
-                    "{} has no reply {number}. Approved: {}. Nothing was posted.",
-                    post.brand,
-                    numbers.join(", ")
-                )
-            });
+            return Ok(texts::no_such_template(&post.brand, number, &approved));
         };
         let text = match template.render(post) {
             Ok(text) => text,
-            Err(err) => return Ok(format!("Reply {number} cannot go to {code}: {err}.")),
+            Err(err) => return Ok(texts::template_cannot_go(code, number, &err.to_string())),
         };
         let now = self.clock.now();
         match self
@@ -91,16 +76,13 @@ impl PublicReplyDesk {
         {
             ReplyClaim::Posted(reply) => {
                 info!("reply already posted");
-                return Ok(format!(
-                    "Reply {number} to {code} was already posted.{}",
-                    link_suffix(&reply, post)
+                return Ok(texts::reply_already_posted(
+                    code,
+                    number,
+                    &link(&reply, post),
                 ));
             }
-            ReplyClaim::InFlight => {
-                return Ok(format!(
-                    "Reply {number} to {code} is being posted right now; not posting it twice."
-                ));
-            }
+            ReplyClaim::InFlight => return Ok(texts::reply_in_flight(code, number)),
             ReplyClaim::Granted => {}
         }
         let key = idempotency_key(&id, number);
@@ -116,7 +98,8 @@ impl PublicReplyDesk {
                     reason: err.to_string(),
                 };
                 self.ledger.record_reply(&id, number, &outcome, now).await?;
-                return Ok(failure_text(&err, code, number));
+                let next = next_step(&err, code, number);
+                return Ok(texts::reply_failed(code, number, &err.to_string(), &next));
             }
         };
         self.ledger
@@ -128,10 +111,12 @@ impl PublicReplyDesk {
         let timer = self
             .start_promise_timer(contact, &id, template, &record)
             .await?;
-        Ok(format!(
-            "Posted reply {number} to @{} for {code}.{}{timer}",
-            post.author.handle,
-            link_suffix(&reply, post)
+        Ok(texts::reply_posted(
+            code,
+            number,
+            &post.author.handle,
+            &link(&reply, post),
+            timer,
         ))
     }
 
@@ -192,9 +177,9 @@ impl PublicReplyDesk {
         id: &MentionId,
         template: &ReplyTemplate,
         record: &MentionRecord,
-    ) -> Result<String, StoreError> {
+    ) -> Result<Option<u32>, StoreError> {
         if record.alert_code.is_none() || self.follow_up.closed(id).await?.is_some() {
-            return Ok(String::new());
+            return Ok(None);
         }
         let now = self.clock.now();
         let due = now + template.promise_window();
@@ -210,10 +195,7 @@ impl PublicReplyDesk {
             }
         }
         info!(%due, "promise timer started");
-        Ok(format!(
-            " Reminder in {} min unless DONE.",
-            template.promise_window_minutes
-        ))
+        Ok(Some(template.promise_window_minutes))
     }
 }
 
@@ -249,18 +231,22 @@ fn reply_id(platform: Platform, native: &str) -> Option<MentionId> {
     Some(MentionId::new(platform, &native))
 }
 
-fn link_suffix(reply: &PostedReply, post: &Mention) -> String {
-    let link = reply.url.as_deref().unwrap_or(&post.url);
-    let link = link
-        .trim_start_matches("https://")
-        .trim_start_matches("http://")
-        .trim_start_matches("www.");
-    format!(" {link}")
+/// Where the reply can be seen, without its scheme; the post's own link
+/// when the platform gave none.
+fn link(reply: &PostedReply, post: &Mention) -> String {
+    match reply.url.as_deref() {
+        Some(url) => url
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .trim_start_matches("www.")
+            .to_owned(),
+        None => texts::short_link(post),
+    }
 }
 
-/// What went wrong, in words the person on call can act on.
-fn failure_text(err: &PublishError, code: &AlertCode, number: u32) -> String {
-    let next = match err {
+/// What the person on call can do about a failure.
+fn next_step(err: &PublishError, code: &AlertCode, number: u32) -> String {
+    match err {
         PublishError::Token { platform, .. } => {
             format!("The {platform} token needs renewing: tell an admin.")
         }
@@ -269,8 +255,7 @@ fn failure_text(err: &PublishError, code: &AlertCode, number: u32) -> String {
         }
         e if e.is_retryable() => format!("Try REPLY {code} {number} again in a few minutes."),
         _ => "Answer on the platform itself.".to_owned(),
-    };
-    format!("Reply {number} to {code} NOT posted: {err}. {next}")
+    }
 }
 
 #[cfg(test)]
