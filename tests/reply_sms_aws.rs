@@ -47,8 +47,9 @@ async fn start() -> Stack {
         deps.roster.put_contact(&contact).await.unwrap();
     }
     let added = "2026-11-24T08:00:00Z".parse().unwrap();
+    // The urgent sample names its brand NorthwindAir.
     let mut watch = Watch::new(
-        "Northwind",
+        "NorthwindAir",
         "northwind",
         vec![],
         vec![Account::parse(&format!("x:{BRAND_ACCOUNT}")).unwrap()],
