@@ -34,6 +34,12 @@ fn ok(output: Output) -> String {
     String::from_utf8(output.stdout).expect("UTF-8 output")
 }
 
+/// The reply code an alert SMS (an outbox row) ends with.
+fn reply_code(alert: &serde_json::Value) -> String {
+    let body = alert["body"].as_str().expect("an SMS body");
+    body.rsplit(' ').next().unwrap_or_default().to_owned()
+}
+
 fn status_of(response: &str) -> u64 {
     let json: serde_json::Value = serde_json::from_str(response).expect("handler JSON on stdout");
     json["statusCode"].as_u64().expect("statusCode")
@@ -255,13 +261,7 @@ fn the_report_times_each_step_from_the_customers_post() {
         at("09:45:07"),
         "stamped by --now: {alert}"
     );
-    let code = alert["body"]
-        .as_str()
-        .unwrap()
-        .rsplit(' ')
-        .next()
-        .unwrap()
-        .to_owned();
+    let code = reply_code(&alert);
     ok(earshot(
         home,
         &[],
@@ -751,13 +751,7 @@ async fn reply_by_sms_posts_the_approved_template_to_the_configured_platform() {
     run(&["invoke", "webhook", event.to_str().unwrap()]);
     let outbox = run(&["outbox", "--json"]);
     let alert: serde_json::Value = serde_json::from_str(outbox.lines().next().unwrap()).unwrap();
-    let code = alert["body"]
-        .as_str()
-        .unwrap()
-        .rsplit(' ')
-        .next()
-        .unwrap()
-        .to_owned();
+    let code = reply_code(&alert);
 
     let summary = run(&["sms", "+15555550123", &format!("REPLY {code} 1")]);
     assert!(summary.contains("Posted reply 1"), "{summary}");
