@@ -69,6 +69,13 @@ pub const META_VERIFY_TOKEN_VAR: &str = "META_VERIFY_TOKEN";
 pub const META_ACCESS_TOKEN_VAR: &str = "META_ACCESS_TOKEN";
 pub const META_GRAPH_BASE_URL_VAR: &str = "META_GRAPH_BASE_URL";
 pub const MASTODON_WEBHOOK_SECRET_VAR: &str = "MASTODON_WEBHOOK_SECRET";
+// Public replies (`REPLY <code> <n>`): each platform's token, all optional.
+pub const X_REPLY_TOKEN_VAR: &str = "X_REPLY_TOKEN";
+pub const BLUESKY_PDS_URL_VAR: &str = "BLUESKY_PDS_URL";
+pub const BLUESKY_REPLY_HANDLE_VAR: &str = "BLUESKY_REPLY_HANDLE";
+pub const BLUESKY_APP_PASSWORD_VAR: &str = "BLUESKY_APP_PASSWORD";
+pub const MASTODON_REPLY_TOKEN_VAR: &str = "MASTODON_REPLY_TOKEN";
+pub const META_REPLY_TOKEN_VAR: &str = "META_REPLY_TOKEN";
 
 /// Secrets may be given directly (local use) or, on Lambda, as the name of
 /// an SSM SecureString parameter in `<NAME>_PARAM`, read once at cold start.
@@ -121,8 +128,18 @@ pub const FUNCTION_ENVIRONMENT: &[FunctionEnvironment] = &[
             SMS_SENDER_ID_VAR,
             SMS_ORIGINATION_VAR,
             REMIND_AFTER_VAR,
+            X_API_BASE_URL_VAR,
+            BLUESKY_PDS_URL_VAR,
+            BLUESKY_REPLY_HANDLE_VAR,
+            MASTODON_BASE_URL_VAR,
+            META_GRAPH_BASE_URL_VAR,
         ],
-        secrets: &[],
+        secrets: &[
+            X_REPLY_TOKEN_VAR,
+            BLUESKY_APP_PASSWORD_VAR,
+            MASTODON_REPLY_TOKEN_VAR,
+            META_REPLY_TOKEN_VAR,
+        ],
     },
     FunctionEnvironment {
         function: "escalate",

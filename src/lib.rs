@@ -22,6 +22,7 @@ pub mod pager;
 pub mod platforms;
 pub mod poll;
 pub mod ports;
+pub mod public_reply;
 pub mod report;
 pub mod signature;
 pub mod sms;

@@ -254,8 +254,12 @@ pub trait FollowUpStore: Send + Sync {
 }
 
 pub mod budget;
+pub mod replies;
 pub mod search;
 pub mod sources;
 pub use budget::{HeldAlert, HoldReason, SmsBudget, SmsLimits, Spend, day_window, hour_window};
+pub use replies::{
+    PostedReply, PublicReplies, PublishError, Published, ReplyClaim, ReplyLedger, ReplyOutcome,
+};
 pub use search::{Page, PageRequest, SearchSource};
 pub use sources::{MentionRevisions, Revision, SourceStore, WatchStore};

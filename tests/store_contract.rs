@@ -284,6 +284,7 @@ async fn the_roster_adds_renames_lists_and_removes<S: RosterStore>(store: &S) {
         time_zone: None,
         quiet_hours: None,
         p1_in_quiet_hours: true,
+        can_reply: false,
     };
     let kim = OnCallContact {
         name: "Kim".into(),
@@ -294,6 +295,7 @@ async fn the_roster_adds_renames_lists_and_removes<S: RosterStore>(store: &S) {
         time_zone: None,
         quiet_hours: None,
         p1_in_quiet_hours: true,
+        can_reply: false,
     };
     store.put_contact(&sam).await.unwrap();
     store.put_contact(&kim).await.unwrap();
@@ -302,6 +304,7 @@ async fn the_roster_adds_renames_lists_and_removes<S: RosterStore>(store: &S) {
         time_zone: Some("Europe/London".into()),
         quiet_hours: Some(earshot::domain::roster::QuietHours::parse("22:00-07:00").unwrap()),
         p1_in_quiet_hours: false,
+        can_reply: false,
         tier: 2,
         ..sam.clone()
     };
@@ -393,6 +396,7 @@ async fn stop_and_start_toggle_a_roster_phone<S: FollowUpStore + RosterStore>(st
         time_zone: None,
         quiet_hours: None,
         p1_in_quiet_hours: true,
+        can_reply: false,
     };
     store.put_contact(&sam).await.unwrap();
     assert!(store.set_opted_out(&sam.phone, true).await.unwrap());

@@ -13,10 +13,12 @@ use crate::domain::Clock;
 use crate::escalate::Escalator;
 use crate::ingest::Ingestor;
 use crate::pager::Pager;
+use crate::platforms::reply::{PlatformReplies, ReplyCredentials, ReplyEndpoints, ReplyHttp};
 use crate::ports::{
-    FollowUpStore, MentionRevisions, MentionStore, RosterStore, SmsBudget, SmsLimits, SmsSender,
-    WatchStore,
+    FollowUpStore, MentionRevisions, MentionStore, PublicReplies, ReplyLedger, RosterStore,
+    SmsBudget, SmsLimits, SmsSender, WatchStore,
 };
+use crate::public_reply::PublicReplyDesk;
 use crate::sms_reply::SmsReplies;
 use crate::triage::ModelTriage;
 use crate::watch::WatchCache;
@@ -51,6 +53,23 @@ pub struct Deps {
     pub limits: SmsLimits,
     /// The watches, cached; shared by every handler built from these deps.
     pub watch_cache: Arc<WatchCache>,
+    /// Which approved public replies went out.
+    pub ledger: Arc<dyn ReplyLedger>,
+    /// Posts the brand's public replies on each platform.
+    pub public_replies: Arc<dyn PublicReplies>,
+}
+
+/// The reply clients at the configured base URLs with `credentials`.
+pub fn public_replies(credentials: ReplyCredentials) -> Result<PlatformReplies, ConfigError> {
+    let http = ReplyHttp::new().map_err(|err| ConfigError::Invalid {
+        name: "reply HTTP client",
+        reason: err.to_string(),
+    })?;
+    Ok(PlatformReplies::new(
+        http,
+        ReplyEndpoints::from_env(),
+        credentials,
+    ))
 }
 
 impl Deps {
@@ -78,6 +97,8 @@ impl Deps {
             budget: Arc::new(store.clone()),
             limits: config::sms_limits()?,
             watch_cache: Arc::new(WatchCache::new(Arc::new(store.clone()))),
+            ledger: Arc::new(store.clone()),
+            public_replies: Arc::new(public_replies(secrets::reply_credentials(sdk).await?)?),
         };
         Ok((deps, store))
     }
@@ -91,6 +112,8 @@ impl Deps {
         clock: Clock,
     ) -> Result<(Self, embedded::EmbeddedStore), crate::ports::StoreError> {
         let store = embedded::EmbeddedStore::open(home)?;
+        let public = public_replies(ReplyCredentials::from_env())
+            .map_err(|err| crate::ports::StoreError::Unavailable(err.to_string()))?;
         let deps = Self {
             store: Arc::new(store.clone()),
             roster: Arc::new(store.clone()),
@@ -101,6 +124,8 @@ impl Deps {
             budget: Arc::new(store.clone()),
             limits: SmsLimits::default(),
             watch_cache: Arc::new(WatchCache::new(Arc::new(store.clone()))),
+            ledger: Arc::new(store.clone()),
+            public_replies: Arc::new(public),
         };
         Ok((deps, store))
     }
@@ -148,6 +173,14 @@ impl Deps {
             sms: self.sms.clone(),
             clock,
             remind_after: config::remind_after()?,
+            public: PublicReplyDesk {
+                store: self.store.clone(),
+                follow_up: self.follow_up.clone(),
+                watches: self.watches.clone(),
+                ledger: self.ledger.clone(),
+                platforms: self.public_replies.clone(),
+                clock,
+            },
         })
     }
 }

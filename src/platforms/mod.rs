@@ -6,6 +6,7 @@ pub mod http;
 pub mod mastodon;
 pub mod meta;
 pub mod reddit;
+pub mod reply;
 pub mod x;
 pub mod x_search;
 pub mod x_v2;

@@ -305,6 +305,81 @@ pub fn nobody_yet(code: &AlertCode) -> SmsText {
     SmsText::shape(&format!("{code}: nobody yet. Reply ACK {code} to take it."))
 }
 
+// Public replies (`REPLY <code> <n>`), to the person who sent one.
+
+pub fn not_allowed_to_reply() -> SmsText {
+    SmsText::shape(
+        "You are not set up to post public replies. Ask an admin to add you with --can-reply.",
+    )
+}
+
+pub fn alert_no_longer_stored(code: &AlertCode) -> SmsText {
+    SmsText::shape(&format!(
+        "Alert {code} is no longer stored; nothing was posted."
+    ))
+}
+
+/// The brand has no approved reply `number`; `approved` lists those it has.
+pub fn no_such_template(brand: &str, number: u32, approved: &[u32]) -> SmsText {
+    let brand = handle(brand);
+    if approved.is_empty() {
+        return SmsText::shape(&format!(
+            "{brand} has no approved replies; nothing was posted."
+        ));
+    }
+    let approved: Vec<String> = approved.iter().map(u32::to_string).collect();
+    SmsText::shape(&format!(
+        "{brand} has no reply {number}. Approved: {}. Nothing was posted.",
+        approved.join(", ")
+    ))
+}
+
+/// The template cannot be posted to this post; `problem` says why.
+pub fn template_cannot_go(code: &AlertCode, number: u32, problem: &str) -> SmsText {
+    SmsText::shape(&format!("Reply {number} cannot go to {code}: {problem}."))
+}
+
+/// `link` is where the reply can be seen, without its scheme.
+pub fn reply_already_posted(code: &AlertCode, number: u32, link: &str) -> SmsText {
+    SmsText::shape(&format!(
+        "Reply {number} to {code} was already posted. {link}"
+    ))
+}
+
+pub fn reply_in_flight(code: &AlertCode, number: u32) -> SmsText {
+    SmsText::shape(&format!(
+        "Reply {number} to {code} is being posted right now; not posting it twice."
+    ))
+}
+
+/// Posted; `reminder_minutes` is the promise window when a timer started.
+pub fn reply_posted(
+    code: &AlertCode,
+    number: u32,
+    author: &str,
+    link: &str,
+    reminder_minutes: Option<u32>,
+) -> SmsText {
+    let timer = reminder_minutes.map_or_else(String::new, |minutes| {
+        format!(" Reminder in {minutes} min unless DONE.")
+    });
+    SmsText::shape(&format!(
+        "Posted reply {number} to @{} for {code}. {link}{timer}",
+        handle(author)
+    ))
+}
+
+/// Not posted: `problem` is what the platform said, `next` what to do.
+pub fn reply_failed(code: &AlertCode, number: u32, problem: &str, next: &str) -> SmsText {
+    let head = format!("Reply {number} to {code} NOT posted: ");
+    let tail = format!(". {}", to_gsm7(next));
+    let problem = clip(
+        &to_gsm7(problem),
+        SMS_SEGMENT.saturating_sub(septets(&head) + septets(&tail)),
+    );
+    SmsText::shape(&format!("{head}{problem}{tail}"))
+}
+
 // Source health, to the first tier.
 
 /// A polled source's alarm was raised.

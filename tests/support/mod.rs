@@ -214,8 +214,13 @@ pub fn deps_for(sdk: &aws_config::SdkConfig, table: &str) -> earshot::adapters::
         budget: std::sync::Arc::new(store.clone()),
         limits: earshot::ports::SmsLimits::default(),
         watch_cache: std::sync::Arc::new(earshot::watch::WatchCache::new(std::sync::Arc::new(
-            store,
+            store.clone(),
         ))),
+        ledger: std::sync::Arc::new(store),
+        // Tests that post replies point this at their own loopback server.
+        public_replies: std::sync::Arc::new(
+            earshot::adapters::public_replies(Default::default()).expect("reply clients"),
+        ),
     }
 }
 
@@ -326,5 +331,6 @@ pub fn on_call(name: &str, phone: &str, tier: u8) -> earshot::domain::OnCallCont
         time_zone: None,
         quiet_hours: None,
         p1_in_quiet_hours: true,
+        can_reply: false,
     }
 }

@@ -6,6 +6,7 @@
 //! | SMS to a phone  | `MENTION#<id>`     | `SMS#<phone>`    |
 //! | reply code      | `CODE#<code>`      | `CODE`           |
 //! | on-call contact | `ROSTER`           | `CONTACT#<phone>`|
+//! | public reply    | `MENTION#<id>`     | `REPLY#<n>`      |
 //!
 //! Mentions also carry `day`/`received_key` (index `by-day`, newest first)
 //! and `author_key`/`created_key` (index `by-author`), so every read is a
@@ -29,6 +30,7 @@ use crate::ports::{AuthorKey, Claim, Delivery, Inserted, MentionStore, RosterSto
 
 mod budget;
 mod followup;
+mod replies;
 mod sources;
 
 pub const BY_DAY_INDEX: &str = "by-day";

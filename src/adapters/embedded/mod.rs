@@ -5,6 +5,7 @@
 
 mod budget;
 mod followup;
+mod replies;
 mod sources;
 
 use std::path::Path;
@@ -135,6 +136,7 @@ impl EmbeddedStore {
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
         conn.execute_batch(sources::SCHEMA).map_err(unavailable)?;
         conn.execute_batch(budget::SCHEMA).map_err(unavailable)?;
+        conn.execute_batch(replies::SCHEMA).map_err(unavailable)?;
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(unavailable)?;
         Ok(Self {

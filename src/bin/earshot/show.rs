@@ -134,8 +134,9 @@ pub fn contacts(contacts: &[OnCallContact], json: bool) -> Result<()> {
             ),
             None => String::new(),
         };
+        let replies = if contact.can_reply { "  can reply" } else { "" };
         println!(
-            "{:<24} {:<16} tier {}{quiet}{opted_out}",
+            "{:<24} {:<16} tier {}{quiet}{replies}{opted_out}",
             contact.name, contact.phone, contact.tier
         );
     }
