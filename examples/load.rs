@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use earshot::adapters::Deps;
 use earshot::config::Secret;
-use earshot::ingest::Clock;
+use earshot::domain::Clock;
 use earshot::ports::SmsLimits;
 use earshot::webhook::{Webhook, WebhookSecrets};
 use fault_proxy::{FaultPlan, FaultProxy, ProxyStats};

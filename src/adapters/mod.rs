@@ -1,5 +1,6 @@
 //! Adapters behind the ports: AWS for Lambda, embedded for local use.
 
+mod aws_error;
 pub mod dynamo;
 #[cfg(feature = "embedded")]
 pub mod embedded;
@@ -8,7 +9,7 @@ pub mod sns;
 
 use std::sync::Arc;
 
-use crate::config::{self, ConfigError};
+use crate::config::{self, ConfigError, FunctionBudget};
 use crate::domain::Clock;
 use crate::escalate::Escalator;
 use crate::ingest::Ingestor;
@@ -24,9 +25,13 @@ use crate::watch::WatchCache;
 pub use aws_config::SdkConfig;
 
 /// The AWS configuration from the standard chain (environment, profile,
-/// instance role), honouring `AWS_ENDPOINT_URL` for emulators.
-pub async fn aws_sdk_config() -> SdkConfig {
-    aws_config::load_from_env().await
+/// instance role), honouring `AWS_ENDPOINT_URL` for emulators, with SDK
+/// timeouts sized to the function's budget.
+pub async fn aws_sdk_config(budget: FunctionBudget) -> SdkConfig {
+    aws_config::from_env()
+        .timeout_config(budget.sdk_timeouts())
+        .load()
+        .await
 }
 
 /// Everything a handler needs from outside, built once per cold start.
@@ -115,6 +120,7 @@ impl Deps {
             sms: self.sms.clone(),
             budget: self.budget.clone(),
             limits: self.limits,
+            delivery_lease: FunctionBudget::Webhook.delivery_lease(),
             clock,
         }
     }
@@ -123,7 +129,10 @@ impl Deps {
     pub fn escalator(&self, clock: Clock) -> Result<Escalator, ConfigError> {
         let step = config::escalate_after()?;
         Ok(Escalator {
-            pager: self.pager(clock),
+            pager: Pager {
+                delivery_lease: FunctionBudget::Escalate.delivery_lease(),
+                ..self.pager(clock)
+            },
             step,
             // Past the last tier's turn, and a few more, stop paging.
             give_up_after: step * 12,
