@@ -277,3 +277,45 @@ mod tests {
         }
     }
 }
+
+/// How long each function may run: its Lambda timeout in
+/// infra/template.yaml. A delivery claim outlives the function that took
+/// it by [`LEASE_MARGIN`], and its SDK calls end well before the budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FunctionBudget {
+    Webhook,
+    Poll,
+    SmsReply,
+    Escalate,
+}
+
+/// A claim lasts this much longer than the function that took it.
+pub const LEASE_MARGIN: Duration = Duration::seconds(5);
+
+impl FunctionBudget {
+    pub fn timeout(self) -> Duration {
+        Duration::seconds(match self {
+            FunctionBudget::Webhook | FunctionBudget::SmsReply => 10,
+            FunctionBudget::Poll => 50,
+            FunctionBudget::Escalate => 60,
+        })
+    }
+
+    /// How long a delivery claim taken by this function holds.
+    pub fn delivery_lease(self) -> Duration {
+        self.timeout() + LEASE_MARGIN
+    }
+
+    /// SDK timeouts for this function: an attempt that hangs is cut after
+    /// two seconds (so the SDK's retries still fit), and one operation with
+    /// its retries may take a quarter of the budget, leaving time to
+    /// release a claim and answer.
+    pub fn sdk_timeouts(self) -> aws_config::timeout::TimeoutConfig {
+        let budget = self.timeout().to_std().unwrap_or_default();
+        aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(std::time::Duration::from_secs(1))
+            .operation_attempt_timeout(std::time::Duration::from_secs(2))
+            .operation_timeout(budget / 4)
+            .build()
+    }
+}

@@ -1,6 +1,6 @@
 //! The one path every mention takes, whatever brought it in: triage, store
 //! once, and hand urgent complaints to the [`Pager`], which pages the
-//! on-call roster exactly once.
+//! on-call roster at least once and never late (see the pager).
 
 use std::sync::Arc;
 
@@ -53,7 +53,7 @@ impl IngestError {
     /// Whether the platform should deliver the same post again.
     pub fn is_retryable(&self) -> bool {
         match self {
-            IngestError::Store(_) => true,
+            IngestError::Store(err) => err.is_retryable(),
             IngestError::Paging(err) => err.is_retryable(),
         }
     }

@@ -1,5 +1,6 @@
 //! Adapters behind the ports: AWS for Lambda, embedded for local use.
 
+mod aws_error;
 pub mod dynamo;
 #[cfg(feature = "embedded")]
 pub mod embedded;
@@ -8,7 +9,7 @@ pub mod sns;
 
 use std::sync::Arc;
 
-use crate::config::{self, ConfigError};
+use crate::config::{self, ConfigError, FunctionBudget};
 use crate::domain::Clock;
 use crate::escalate::Escalator;
 use crate::ingest::Ingestor;
@@ -26,8 +27,9 @@ use crate::watch::WatchCache;
 pub use aws_config::SdkConfig;
 
 /// The AWS configuration from the standard chain (environment, profile,
-/// instance role), honouring `AWS_ENDPOINT_URL` for emulators.
-pub async fn aws_sdk_config() -> SdkConfig {
+/// instance role), honouring `AWS_ENDPOINT_URL` for emulators, with SDK
+/// timeouts sized to the function's budget.
+pub async fn aws_sdk_config(budget: FunctionBudget) -> SdkConfig {
     use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
     // rustls on ring, the crypto the platform clients use too, so a
     // bootstrap links one crypto library, not two.
@@ -36,6 +38,7 @@ pub async fn aws_sdk_config() -> SdkConfig {
         .build_https();
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .http_client(https)
+        .timeout_config(budget.sdk_timeouts())
         .load()
         .await
 }
@@ -149,6 +152,7 @@ impl Deps {
             sms: self.sms.clone(),
             budget: self.budget.clone(),
             limits: self.limits,
+            delivery_lease: FunctionBudget::Webhook.delivery_lease(),
             clock,
         }
     }
@@ -157,7 +161,10 @@ impl Deps {
     pub fn escalator(&self, clock: Clock) -> Result<Escalator, ConfigError> {
         let step = config::escalate_after()?;
         Ok(Escalator {
-            pager: self.pager(clock),
+            pager: Pager {
+                delivery_lease: FunctionBudget::Escalate.delivery_lease(),
+                ..self.pager(clock)
+            },
             step,
             // Past the last tier's turn, and a few more, stop paging.
             give_up_after: step * 12,
