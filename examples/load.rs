@@ -74,7 +74,7 @@ fn delivery(index: usize, urgent: bool) -> String {
         )
     } else {
         format!(
-            "Still no refund from @{brand} for the flight they cancelled in September. Third email, no reply. Getting old."
+            "Still no refund from @{brand} for the flight they cancelled in September. Getting old."
         )
     };
     serde_json::json!({

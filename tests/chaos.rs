@@ -87,7 +87,7 @@ fn post(index: usize) -> Post {
     } else {
         (
             format!(
-                "Still no refund from @{brand} for the flight they cancelled in September. Third email, no reply. Getting old."
+                "Still no refund from @{brand} for the flight they cancelled in September. Getting old."
             ),
             318,
         )

@@ -42,12 +42,16 @@ pub struct Http {
     client: reqwest::Client,
 }
 
+/// reqwest is built without a crypto provider of its own: every platform
+/// client uses the process default, ring (as the AWS SDK client does).
+/// Installing fails harmlessly once one is installed.
+pub(crate) fn use_ring_for_tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl Http {
     pub fn new() -> Result<Self, FetchError> {
-        // reqwest is built without a crypto provider of its own: it uses the
-        // process default, ring (as the AWS SDK client does). Installing
-        // fails harmlessly once one is installed.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        use_ring_for_tls();
         let client = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .connect_timeout(CONNECT_TIMEOUT)

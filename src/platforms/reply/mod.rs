@@ -69,6 +69,7 @@ pub struct ReplyHttp {
 
 impl ReplyHttp {
     pub fn new() -> Result<Self, reqwest::Error> {
+        super::http::use_ring_for_tls();
         let client = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .connect_timeout(CONNECT_TIMEOUT)
