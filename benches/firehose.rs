@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 use chrono::{Duration as ChronoDuration, SecondsFormat, Utc};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use earshot::adapters::Deps;
+use earshot::domain::Clock;
+use earshot::domain::{Account, Watch};
 use earshot::domain::{OnCallContact, PhoneNumber, Platform};
 use earshot::firehose::{Firehose, FirehoseSettings, ReplayConnector, WatchMatcher};
-use earshot::ingest::Clock;
 use earshot::platforms::jetstream::{Event, micros, parse_frame, time_of};
 use earshot::ports::{RosterStore, WatchStore};
-use earshot::watch::{Account, Watch};
 use serde_json::json;
 
 /// The posts of the project's own corpus, as post texts on the stream.
@@ -173,6 +173,7 @@ fn fixture(runtime: &tokio::runtime::Runtime) -> Fixture {
                 time_zone: None,
                 quiet_hours: None,
                 p1_in_quiet_hours: true,
+                can_reply: false,
             })
             .await
             .unwrap();

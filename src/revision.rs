@@ -23,11 +23,8 @@ pub async fn remove_mention(
     {
         return Ok(false);
     }
-    let record = ingestor.store.get_mention(id).await?;
-    let paged = record.is_some_and(|r| r.alert_code.is_some());
-    if paged && ingestor.follow_up.owner(id).await?.is_none() {
+    if ingestor.pager.stand_down_if_unowned(id).await? {
         info!(mention = %id, "post removed before anyone took it; escalation stopped");
-        ingestor.store.settle_alert(id).await?;
     }
     Ok(true)
 }

@@ -9,13 +9,13 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tracing::{info, warn};
 
-use crate::domain::alert::{fit_one_sms, short_link, to_gsm7};
-use crate::domain::reply::{HELP_TEXT, ReplyCommand, parse_reply};
+use crate::domain::Clock;
+use crate::domain::reply::{ReplyCommand, parse_reply};
 use crate::domain::{OnCallContact, PhoneNumber};
-use crate::ingest::Clock;
 use crate::ports::{
     Acknowledged, FollowUpStore, MentionStore, Ownership, RosterStore, SmsSender, StoreError,
 };
+use crate::sms::{SmsText, texts};
 
 /// The SNS event that invokes the function; only what is read.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -76,6 +76,8 @@ pub struct SmsReplies {
     pub clock: Clock,
     /// An acknowledged alert not closed after this long reminds its owner.
     pub remind_after: chrono::Duration,
+    /// Posts approved public replies (`REPLY <code> <n>`).
+    pub public: crate::public_reply::PublicReplyDesk,
 }
 
 impl SmsReplies {
@@ -123,14 +125,13 @@ impl SmsReplies {
         summary.handled += 1;
         let answer = match parse_reply(&inbound.message_body) {
             Ok(command) => self.act(&contact, command).await?,
-            Err(err) => Some(format!("Sorry, {err}. Reply HELP for the commands.")),
+            Err(err) => Some(texts::unreadable_reply(&err.to_string())),
         };
         if let Some(answer) = answer {
-            let answer = fit_one_sms(&to_gsm7(&answer));
             if let Err(err) = self.sms.send(&contact.phone, &answer).await {
                 warn!(to = %contact.phone.masked(), reason = %err.reason, "confirmation SMS failed");
             }
-            summary.answers.push(answer);
+            summary.answers.push(answer.into());
         }
         Ok(())
     }
@@ -140,14 +141,14 @@ impl SmsReplies {
         &self,
         contact: &OnCallContact,
         command: ReplyCommand,
-    ) -> Result<Option<String>, StoreError> {
+    ) -> Result<Option<SmsText>, StoreError> {
         let me = Ownership {
             name: contact.name.clone(),
             phone: contact.phone.clone(),
             at: self.clock.now(),
         };
         let code = match &command {
-            ReplyCommand::Help => return Ok(Some(HELP_TEXT.to_owned())),
+            ReplyCommand::Help => return Ok(Some(texts::help())),
             ReplyCommand::Stop => {
                 // The carrier confirms STOP itself; nothing may be sent now.
                 self.follow_up.set_opted_out(&contact.phone, true).await?;
@@ -156,14 +157,15 @@ impl SmsReplies {
             }
             ReplyCommand::Start => {
                 self.follow_up.set_opted_out(&contact.phone, false).await?;
-                return Ok(Some("Earshot alerts are back on for this phone.".into()));
+                return Ok(Some(texts::alerts_back_on()));
+            }
+            ReplyCommand::Reply(code, number) => {
+                return Ok(Some(self.public.reply(contact, code, *number).await?));
             }
             ReplyCommand::Ack(None) => match self.follow_up.latest_alert(&contact.phone).await? {
                 Some(code) => code,
                 None => {
-                    return Ok(Some(
-                        "No alert has been sent to you yet. Reply ACK <code>.".into(),
-                    ));
+                    return Ok(Some(texts::no_alert_sent_yet()));
                 }
             },
             ReplyCommand::Ack(Some(code))
@@ -172,7 +174,7 @@ impl SmsReplies {
             | ReplyCommand::Who(code) => code.clone(),
         };
         let Some(mention) = self.follow_up.mention_for_code(&code).await? else {
-            return Ok(Some(format!("No alert {code}. Reply HELP for commands.")));
+            return Ok(Some(texts::no_such_alert(&code)));
         };
         let answer = match command {
             ReplyCommand::Ack(_) => match self.follow_up.acknowledge(&mention, &me).await? {
@@ -180,25 +182,14 @@ impl SmsReplies {
                     info!(%code, by = %contact.phone.masked(), "alert acknowledged");
                     let remind_at = self.clock.now() + self.remind_after;
                     self.store.own_alert(&mention, remind_at).await?;
-                    let detail = match self.store.get_mention(&mention).await? {
-                        Some(record) => format!(
-                            " @{} {}",
-                            record.mention.author.handle,
-                            short_link(&record.mention)
-                        ),
-                        None => String::new(),
-                    };
-                    format!("{code} is yours.{detail} Reply DONE {code} when sorted.")
+                    let post = self.store.get_mention(&mention).await?;
+                    texts::yours(&code, post.as_ref().map(|record| &record.mention))
                 }
                 Acknowledged::AlreadyOwned(owner) if owner.phone == contact.phone => {
-                    format!("{code} is already yours. Reply DONE {code} when sorted.")
+                    texts::already_yours(&code)
                 }
                 Acknowledged::AlreadyOwned(owner) => {
-                    format!(
-                        "{code} is already {}'s (since {} UTC).",
-                        owner.name,
-                        owner.at.format("%H:%M")
-                    )
+                    texts::already_taken(&code, &owner.name, owner.at)
                 }
             },
             ReplyCommand::Done(_) => {
@@ -210,24 +201,23 @@ impl SmsReplies {
                 match self.follow_up.close(&mention, &me).await? {
                     None => {
                         self.store.settle_alert(&mention).await?;
-                        format!("{code} closed. Thank you, {}.", contact.name)
+                        texts::closed(&code, &contact.name)
                     }
-                    Some(closer) => format!("{code} was already closed by {}.", closer.name),
+                    Some(closer) => texts::already_closed(&code, &closer.name),
                 }
             }
             ReplyCommand::Noise(_) => {
                 self.follow_up.record_noise(&mention, &me).await?;
-                format!("Thanks: {code} noted as a false alarm. It will help triage learn.")
+                texts::noted_as_noise(&code)
             }
             ReplyCommand::Who(_) => match self.follow_up.owner(&mention).await? {
-                Some(owner) => format!(
-                    "{code}: {} has it since {} UTC.",
-                    owner.name,
-                    owner.at.format("%H:%M")
-                ),
-                None => format!("{code}: nobody yet. Reply ACK {code} to take it."),
+                Some(owner) => texts::owner_is(&code, &owner.name, owner.at),
+                None => texts::nobody_yet(&code),
             },
-            ReplyCommand::Help | ReplyCommand::Stop | ReplyCommand::Start => HELP_TEXT.to_owned(),
+            ReplyCommand::Help
+            | ReplyCommand::Stop
+            | ReplyCommand::Start
+            | ReplyCommand::Reply(..) => texts::help(),
         };
         Ok(Some(answer))
     }

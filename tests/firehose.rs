@@ -16,17 +16,17 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use earshot::adapters::Deps;
 use earshot::adapters::embedded::EmbeddedStore;
+use earshot::domain::Clock;
+use earshot::domain::{Account, Alarm, SourceKey, SourceState, Watch};
 use earshot::domain::{MentionId, Platform, Voice};
 use earshot::firehose::{
     Ending, Firehose, FirehoseSettings, FirehoseSummary, WebSocketConnector, stream_key,
 };
-use earshot::ingest::Clock;
 use earshot::platforms::jetstream::{frame_position, micros, time_of};
 use earshot::poll::setup::{PollSecrets, search_sources_for};
 use earshot::ports::{
     MentionRevisions, MentionStore, Revision, RosterStore, SourceStore, StoreError, WatchStore,
 };
-use earshot::watch::{Account, Alarm, SourceKey, SourceState, Watch};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -691,8 +691,10 @@ async fn a_switched_off_firehose_reads_nothing_and_search_covers_bluesky() {
 
 #[tokio::test]
 async fn on_dynamodb_the_cursor_is_kept_in_the_table_and_a_lag_pages_once() {
-    let (moto, store) = support::moto_store("firehose").await;
-    let deps = moto.deps_on(store.clone()).await;
+    let moto = support::Moto::start();
+    let table = support::unique_table("firehose");
+    let store = moto.dynamo_store(&table).await;
+    let deps = support::deps_for(&moto.sdk_config().await, &table);
     let watch = Watch::new(
         BRAND,
         "northwind",

@@ -10,9 +10,9 @@ use earshot::adapters::Deps;
 use earshot::adapters::dynamo::DynamoStore;
 use earshot::adapters::sns::SnsSms;
 use earshot::config::Secret;
+use earshot::domain::Clock;
 use earshot::domain::{AlertState, MentionId, Platform};
 use earshot::http::{HttpRequest, HttpResponse};
-use earshot::ingest::Clock;
 use earshot::ports::{MentionStore, RosterStore, SmsSender};
 use earshot::signature::x_signature;
 use earshot::webhook::{Webhook, WebhookSecrets, X_PATH, X_SIGNATURE_HEADER};
@@ -55,6 +55,10 @@ impl Stack {
             watch_cache: Arc::new(earshot::watch::WatchCache::new(Arc::new(
                 self.store.clone(),
             ))),
+            ledger: Arc::new(self.store.clone()),
+            public_replies: Arc::new(
+                earshot::adapters::public_replies(Default::default()).unwrap(),
+            ),
         };
         Webhook::new(
             WebhookSecrets::x_only(Secret::new(SECRET)),

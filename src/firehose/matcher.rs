@@ -12,9 +12,9 @@ use std::collections::HashMap;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
+use crate::domain::Watch;
 use crate::domain::{Platform, Voice};
 use crate::platforms::jetstream::PostEvent;
-use crate::watch::Watch;
 
 /// A watch's query, split into what the matcher needs.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -206,7 +206,7 @@ impl WatchMatcher {
                 voice: Voice::Customer,
             });
         }
-        self.by_terms(&post.record.text).map(|rule| Match {
+        self.by_terms(post.record.raw_text()).map(|rule| Match {
             brand: &self.rules[rule].brand,
             voice: Voice::Customer,
         })
@@ -255,8 +255,8 @@ fn whole_word(text: &str, start: usize, end: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Account;
     use crate::platforms::jetstream::{Event, parse_frame};
-    use crate::watch::Account;
     use serde_json::json;
 
     fn watch(brand: &str, query: &str, accounts: &[&str]) -> Watch {

@@ -24,16 +24,15 @@ use thiserror::Error;
 use tracing::{debug, error, info, warn};
 
 use crate::adapters::Deps;
-use crate::config::{self, ConfigError};
-use crate::domain::{MentionId, Platform};
-use crate::ingest::{Clock, Ingestor};
+use crate::config::{self, ConfigError, FunctionBudget};
+use crate::domain::{Alarm, Clock, MentionId, Platform, SourceKey, SourceState};
+use crate::ingest::Ingestor;
 use crate::platforms::jetstream::{
     DEFAULT_ENDPOINTS, Event, PostEvent, frame_position, micros, parse_frame, time_of,
 };
-use crate::poll::text_first_tier;
 use crate::ports::{MentionRevisions, Revision, SourceStore, StoreError};
 use crate::revision::remove_mention;
-use crate::watch::{Alarm, SourceKey, SourceState};
+use crate::sms::texts;
 
 pub use matcher::WatchMatcher;
 pub use stream::{Connector, FrameStream, Next, ReplayConnector, StreamError, WebSocketConnector};
@@ -181,10 +180,13 @@ impl Firehose {
     where
         S: SourceStore + 'static,
     {
+        let mut ingestor = deps.ingestor(clock);
+        // A page claimed in a run is held as long as the run may last.
+        ingestor.pager.delivery_lease = FunctionBudget::Firehose.delivery_lease();
         Self {
             sources: Arc::new(store),
             revisions: deps.revisions.clone(),
-            ingestor: deps.ingestor(clock),
+            ingestor,
             connector,
             settings,
         }
@@ -508,10 +510,7 @@ impl Firehose {
                 Ok(true) => {
                     // The deployment counts this line as the source-health metric.
                     warn!(brand = %key.brand, platform = %key.platform, lag_minutes = lag.num_minutes(), "source health alarm raised");
-                    format!(
-                        "Earshot: the Bluesky firehose is {} minutes behind. New Bluesky posts reach you late until it catches up.",
-                        lag.num_minutes()
-                    )
+                    texts::firehose_lagging(lag.num_minutes())
                 }
                 Ok(false) => return 0,
                 Err(err) => {
@@ -522,7 +521,7 @@ impl Firehose {
             (false, Some(Alarm::Lagging)) => match self.sources.clear_alarm(key).await {
                 Ok(true) => {
                     info!(brand = %key.brand, platform = %key.platform, "source health alarm cleared");
-                    "Earshot: the Bluesky firehose has caught up.".to_owned()
+                    texts::firehose_caught_up()
                 }
                 Ok(false) => return 0,
                 Err(err) => {
@@ -532,7 +531,7 @@ impl Firehose {
             },
             _ => return 0,
         };
-        text_first_tier(&self.ingestor, &text).await
+        self.ingestor.pager.tell_first_tier(&text).await
     }
 
     /// The time a read may wait, or `None` once the run must stop.

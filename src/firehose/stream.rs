@@ -50,7 +50,8 @@ pub trait Connector: Send + Sync {
     ) -> Result<Box<dyn FrameStream>, StreamError>;
 }
 
-/// Jetstream over WebSocket (`ws://` or `wss://`, rustls).
+/// Jetstream over WebSocket (`ws://` or `wss://`, rustls on ring with the
+/// system's roots).
 pub struct WebSocketConnector;
 
 type Socket =
@@ -66,6 +67,8 @@ impl Connector for WebSocketConnector {
         cursor: Option<i64>,
         timeout: StdDuration,
     ) -> Result<Box<dyn FrameStream>, StreamError> {
+        // rustls on ring, the process's one crypto provider.
+        crate::platforms::http::use_ring_for_tls();
         let url = subscribe_url(endpoint, cursor);
         let connecting = tokio_tungstenite::connect_async(url.as_str());
         match tokio::time::timeout(timeout, connecting).await {

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use thiserror::Error;
 
-use super::bluesky::{NO_TEXT, Record, expand_links, parse_time, post_id, post_parts};
+use super::bluesky::{Record, parse_time, post_id, post_parts};
 use crate::domain::{Author, Mention, MentionId, Platform, Voice};
 
 /// The only collection Earshot subscribes to.
@@ -199,7 +199,7 @@ impl PostEvent {
     pub fn referenced_dids(&self) -> impl Iterator<Item = &str> {
         let mentioned = self
             .record
-            .facets
+            .facets()
             .iter()
             .flat_map(|facet| facet.features.iter())
             .filter_map(|feature| {
@@ -219,12 +219,7 @@ impl PostEvent {
 
     /// The text with shortened links in full.
     pub fn text(&self) -> String {
-        let record = &self.record;
-        let text = expand_links(&record.text, &record.facets);
-        if text.trim().is_empty() && record.embed.is_some() {
-            return NO_TEXT.into();
-        }
-        text
+        self.record.display_text()
     }
 
     pub fn is_reply(&self) -> bool {
@@ -246,7 +241,11 @@ impl PostEvent {
                 followers: None,
             },
             text: self.text(),
-            created_at: parse_time(&record.created_at).unwrap_or_else(|| time_of(self.time_us)),
+            created_at: record
+                .created_at
+                .as_deref()
+                .and_then(parse_time)
+                .unwrap_or_else(|| time_of(self.time_us)),
             received_at,
             in_reply_to: record.reply.as_ref().and_then(|r| post_id(&r.parent.uri)),
             quotes: record.embed.as_ref().and_then(quoted_post),
@@ -341,12 +340,25 @@ mod tests {
     }
 
     #[test]
-    fn a_broken_record_is_refused_but_its_position_is_read() {
+    fn a_record_that_is_not_an_object_is_refused_but_its_position_is_read() {
         let raw = frame(json!({"did": "did:plc:a", "time_us": 42, "kind": "commit",
-            "commit": {"operation": "create", "collection": "app.bsky.feed.post", "rkey": "k", "record": {"text": 5}}}));
+            "commit": {"operation": "create", "collection": "app.bsky.feed.post", "rkey": "k", "record": "not a post"}}));
         assert!(parse_frame(&raw).is_err());
         assert_eq!(frame_position(&raw), Some(42));
         assert_eq!(frame_position("not json"), None);
+    }
+
+    #[test]
+    fn a_post_with_an_odd_field_is_kept_with_what_can_be_read() {
+        let raw = frame(json!({"did": "did:plc:a", "time_us": 42, "kind": "commit",
+            "commit": {"operation": "create", "collection": "app.bsky.feed.post", "rkey": "k",
+                "record": {"text": "Northwind lost my bag", "createdAt": 5, "facets": "odd"}}}));
+        let Ok(Event::Post(post)) = parse_frame(&raw) else {
+            panic!("the post was refused");
+        };
+        let mention = post.mention("Northwind", Voice::Customer, time_of(50));
+        assert_eq!(mention.text, "Northwind lost my bag");
+        assert_eq!(mention.created_at, time_of(42));
     }
 
     #[test]

@@ -2,17 +2,46 @@
 
 pub mod bluesky;
 pub mod html;
+pub mod http;
 pub mod jetstream;
 pub mod mastodon;
 pub mod meta;
 pub mod reddit;
+pub mod reply;
 pub mod x;
 pub mod x_search;
 pub mod x_v2;
 
+use std::sync::Arc;
+
 use thiserror::Error;
 
-use crate::domain::Mention;
+use crate::config::Secret;
+use crate::domain::{Mention, Platform};
+use crate::ports::SearchSource;
+use http::Http;
+
+/// One platform Earshot polls by search: where its settings come from and
+/// how its search is built.
+pub struct PolledPlatform {
+    pub platform: Platform,
+    /// The variable naming its API's base URL (a fake one in tests).
+    pub base_url_var: &'static str,
+    pub default_base_url: &'static str,
+    /// The secret its search needs, if any; without it the source fails
+    /// and says why instead of stopping the rest.
+    pub token_var: Option<&'static str>,
+    pub build: fn(Http, String, Option<Secret>) -> Arc<dyn SearchSource>,
+}
+
+/// Every platform Earshot polls. Adding one is its module and one line here
+/// (and its line in [`Platform`]).
+pub const POLLED: &[PolledPlatform] = &[
+    x_search::SEARCH,
+    bluesky::SEARCH,
+    mastodon::SEARCH,
+    reddit::SEARCH,
+];
 
 /// What one webhook body held.
 #[derive(Debug, Default)]
@@ -40,8 +69,52 @@ pub enum PayloadError {
     Shape(String),
 }
 
+/// The handle stored for a post whose author the platform did not name.
+pub const UNKNOWN_AUTHOR: &str = "unknown";
+
+/// For a field a post may lack or carry in an unexpected shape: the value
+/// if it reads as `T`, else `None`, so one odd field cannot cost the post.
+/// A post is stored with what is known; only one without an id is refused.
+pub(crate) fn lenient<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
+    Ok(T::deserialize(value).ok())
+}
+
+/// Like [`lenient`], for a field with a meaningful default.
+pub(crate) fn or_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned + Default,
+{
+    Ok(lenient(deserializer)?.unwrap_or_default())
+}
+
 impl PayloadError {
     fn from_json(err: serde_json::Error) -> Self {
         PayloadError::Json(err.to_string())
+    }
+}
+
+/// Northwind's watch on `platform`, whose own account is `account`.
+#[cfg(test)]
+pub(crate) fn northwind_watch(platform: Platform, account: &str) -> crate::domain::Watch {
+    let own = crate::domain::Account::parse(account).unwrap();
+    let created = "2026-11-24T00:00:00Z".parse().unwrap();
+    crate::domain::Watch::new("Northwind", "northwind", vec![platform], vec![own], created).unwrap()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_polled_platform_has_one_search_in_the_registry() {
+        let registered: Vec<Platform> = POLLED.iter().map(|p| p.platform).collect();
+        let polled: Vec<Platform> = Platform::polled().collect();
+        assert_eq!(registered, polled);
     }
 }

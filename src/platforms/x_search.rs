@@ -1,18 +1,31 @@
 //! X API v2 recent search, polled: `since_id` stays fixed while paging with
 //! `next_token`, and the first page's `newest_id` becomes the next cursor.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use super::PolledPlatform;
+use super::http::{self, FetchError, Http};
+use super::lenient;
 use super::x_v2::{self, Post, User};
-use crate::config::Secret;
+use crate::config::{self, Secret};
 use crate::domain::Platform;
-use crate::poll::fetch::{self, FetchError, Http, Response};
-use crate::poll::{Page, PageRequest, SearchSource};
-use crate::watch::Watch;
+use crate::domain::Watch;
+use crate::ports::{Page, PageRequest, SearchSource};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.x.com";
+
+/// X recent search, with its bearer token.
+pub const SEARCH: PolledPlatform = PolledPlatform {
+    platform: Platform::X,
+    base_url_var: config::X_API_BASE_URL_VAR,
+    default_base_url: DEFAULT_BASE_URL,
+    token_var: Some(config::X_BEARER_TOKEN_VAR),
+    build: |http, base_url, token| Arc::new(XSearch::new(http, base_url, token)),
+};
 const SEARCH_PATH: &str = "/2/tweets/search/recent";
 
 pub struct XSearch {
@@ -35,8 +48,10 @@ impl XSearch {
 struct SearchResponse {
     #[serde(default)]
     data: Vec<serde_json::Value>,
-    #[serde(default)]
-    includes: Includes,
+    /// Only adds to the posts: an odd shape here costs author details, not
+    /// posts.
+    #[serde(default, deserialize_with = "lenient")]
+    includes: Option<Includes>,
     #[serde(default)]
     meta: Meta,
 }
@@ -44,7 +59,7 @@ struct SearchResponse {
 #[derive(Deserialize, Default)]
 struct Includes {
     #[serde(default)]
-    users: Vec<User>,
+    users: Vec<serde_json::Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -66,11 +81,20 @@ pub fn parse_page(
         newest: response.meta.newest_id,
         ..Page::default()
     };
+    let users: Vec<User> = response
+        .includes
+        .unwrap_or_default()
+        .users
+        .iter()
+        .filter_map(|user| User::deserialize(user).ok())
+        .collect();
     for raw in response.data {
+        // Only a post without a usable id is refused: it could be neither
+        // stored nor recognised when read again.
         match Post::deserialize(&raw) {
             Ok(post) if x_v2::is_post_id(&post.id) => page.mentions.push(x_v2::mention(
                 post,
-                &response.includes.users,
+                &users,
                 watch.brand.clone(),
                 |id, handle| watch.is_own(Platform::X, id, handle),
                 received_at,
@@ -79,12 +103,6 @@ pub fn parse_page(
         }
     }
     Ok(page)
-}
-
-/// `x-rate-limit-reset` is a Unix time in seconds.
-fn reset_at(response: &Response) -> Option<DateTime<Utc>> {
-    let epoch = response.header("x-rate-limit-reset")?.trim().parse().ok()?;
-    Utc.timestamp_opt(epoch, 0).single()
 }
 
 #[async_trait]
@@ -117,15 +135,16 @@ impl SearchSource for XSearch {
         if let Some(token) = request.page {
             params.push(("next_token", token));
         }
-        let url = fetch::url(&self.base_url, SEARCH_PATH, &params);
+        let url = http::url(&self.base_url, SEARCH_PATH, &params);
         let response = self.http.get(&url, Some(bearer), request.timeout).await?;
-        let reset = reset_at(&response);
-        fetch::check_status(&response, reset, request.now)?;
-        let mut page = parse_page(&response.body, request.watch, request.now)?;
-        if fetch::quota_spent(&response, "x-rate-limit-remaining") {
-            page.exhausted_until = reset;
-        }
-        Ok(page)
+        let reset = http::epoch_header(&response, "x-rate-limit-reset");
+        http::read_page(
+            &response,
+            reset,
+            request.now,
+            "x-rate-limit-remaining",
+            |r| parse_page(&r.body, request.watch, request.now),
+        )
     }
 }
 
@@ -133,18 +152,10 @@ impl SearchSource for XSearch {
 mod tests {
     use super::*;
     use crate::domain::{MentionId, Voice};
-    use crate::watch::Account;
     use serde_json::json;
 
     fn watch() -> Watch {
-        Watch::new(
-            "Northwind",
-            "northwind",
-            vec![Platform::X],
-            vec![Account::parse("x:900").unwrap()],
-            "2026-11-24T00:00:00Z".parse().unwrap(),
-        )
-        .unwrap()
+        super::super::northwind_watch(Platform::X, "x:900")
     }
 
     #[test]

@@ -13,16 +13,18 @@ use tracing::{error, info, warn};
 
 use crate::adapters::{Deps, secrets};
 use crate::config::{self, ConfigError, Secret};
+use crate::domain::Clock;
+use crate::domain::Watch;
 use crate::domain::{Mention, Platform};
 use crate::http::{HttpRequest, HttpResponse};
-use crate::ingest::{Clock, IngestError, Ingestor, Outcome};
+use crate::ingest::{IngestError, Ingestor, Outcome};
+use crate::pager::PagerError;
+use crate::platforms::http::{FetchError, Http};
 use crate::platforms::meta::{DEFAULT_GRAPH_BASE_URL, GraphClient};
 use crate::platforms::{PayloadError, RejectedPost};
-use crate::poll::fetch::{FetchError, Http};
-use crate::poll::setup::optional_secret;
 use crate::ports::{MentionRevisions, Revision, StoreError};
 use crate::signature;
-use crate::watch::{Watch, WatchCache};
+use crate::watch::WatchCache;
 
 /// Larger bodies are refused before any parsing. Real deliveries are a few
 /// kilobytes; this bounds the work an unauthenticated caller can cause.
@@ -54,12 +56,22 @@ pub struct Webhook {
     graph: Option<GraphClient>,
 }
 
+/// A post Earshot could read but can never store: why, in a few words.
+#[derive(Debug, serde::Serialize)]
+struct RefusedPost {
+    id: String,
+    reason: String,
+}
+
 /// What one delivery came to, before it is turned into an answer.
 #[derive(Default)]
 struct Tally {
     outcomes: Vec<Outcome>,
     revised: usize,
     rejected: Vec<RejectedPost>,
+    /// Posts whose storing failed for good (a validation error, an
+    /// unreadable stored item): answered, not retried.
+    refused: Vec<RefusedPost>,
     ignored: Vec<String>,
     /// The answer for the first failure; the platform will retry.
     failure: Option<HttpResponse>,
@@ -115,8 +127,18 @@ impl Webhook {
 
     /// Stores the post; a failure is kept for the answer, the rest go on.
     async fn ingest(&self, mention: Mention, tally: &mut Tally) {
+        let id = mention.id.clone();
         match self.ingestor.ingest(mention).await {
             Ok(outcome) => tally.outcomes.push(outcome),
+            // Delivering it again would fail the same way: say so and
+            // answer 200, so the platform does not retry it for ever.
+            Err(err) if !err.is_retryable() => {
+                error!(mention = %id, error = %err, "post refused for good");
+                tally.refused.push(RefusedPost {
+                    id: id.to_string(),
+                    reason: err.to_string(),
+                });
+            }
             Err(err) => {
                 error!(error = %err, "ingest failed");
                 tally.failed(retry_answer(&err));
@@ -166,13 +188,14 @@ impl Tally {
         HttpResponse::json(
             200,
             &json!({
-                "received": outcomes.len() + self.revised + self.rejected.len() + self.ignored.len(),
+                "received": outcomes.len() + self.revised + self.rejected.len() + self.refused.len() + self.ignored.len(),
                 "stored": outcomes.iter().filter(|o| !o.duplicate).count(),
                 "duplicates": outcomes.iter().filter(|o| o.duplicate).count(),
                 "revised": self.revised,
                 "sms_sent": outcomes.iter().map(|o| o.sms_sent).sum::<usize>(),
                 "mentions": outcomes,
                 "rejected": self.rejected,
+                "refused": self.refused,
                 "ignored": self.ignored,
             }),
         )
@@ -181,11 +204,16 @@ impl Tally {
 
 fn retry_answer(err: &IngestError) -> HttpResponse {
     match err {
-        IngestError::AlertNotDelivered { .. } => {
+        IngestError::Paging(PagerError::AlertNotDelivered { .. }) => {
             HttpResponse::error(502, "stored, but the alert SMS was not delivered; retry")
         }
-        IngestError::NoFreeCode(_) => HttpResponse::error(500, "could not allocate an alert code"),
-        IngestError::Store(_) => HttpResponse::error(503, "storage unavailable; retry"),
+        IngestError::Paging(PagerError::NoFreeCode(_)) => {
+            HttpResponse::error(500, "could not allocate an alert code")
+        }
+        IngestError::Store(_) | IngestError::Paging(PagerError::Store(_)) => {
+            // Only retryable store errors reach here.
+            HttpResponse::error(503, "storage unavailable; retry")
+        }
     }
 }
 
@@ -296,10 +324,10 @@ impl WebhookSecrets {
     pub async fn resolve(sdk: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
         Ok(Self {
             x_consumer_secret: secrets::resolve(sdk, config::X_SECRET_VAR).await?,
-            meta_app_secret: optional_secret(sdk, config::META_APP_SECRET_VAR).await?,
-            meta_verify_token: optional_secret(sdk, config::META_VERIFY_TOKEN_VAR).await?,
-            meta_access_token: optional_secret(sdk, config::META_ACCESS_TOKEN_VAR).await?,
-            mastodon_webhook_secret: optional_secret(sdk, config::MASTODON_WEBHOOK_SECRET_VAR)
+            meta_app_secret: secrets::optional(sdk, config::META_APP_SECRET_VAR).await?,
+            meta_verify_token: secrets::optional(sdk, config::META_VERIFY_TOKEN_VAR).await?,
+            meta_access_token: secrets::optional(sdk, config::META_ACCESS_TOKEN_VAR).await?,
+            mastodon_webhook_secret: secrets::optional(sdk, config::MASTODON_WEBHOOK_SECRET_VAR)
                 .await?,
         })
     }

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use earshot::adapters::Deps;
+use earshot::domain::Clock;
 use earshot::firehose::{Firehose, FirehoseSettings, FirehoseSummary, WebSocketConnector};
-use earshot::ingest::Clock;
 use earshot::poll::deadline_from;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
@@ -13,7 +13,7 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     earshot::telemetry::init_json();
-    let sdk = earshot::adapters::aws_sdk_config().await;
+    let sdk = earshot::adapters::aws_sdk_config(earshot::config::FunctionBudget::Firehose).await;
     let (deps, store) = Deps::aws_from_env(&sdk).await?;
     let settings = FirehoseSettings::from_env()?;
     let firehose = Firehose::new(

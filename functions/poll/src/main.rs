@@ -2,7 +2,7 @@
 //! new mentions and ingests them. Logic: `earshot::poll`.
 
 use earshot::adapters::Deps;
-use earshot::ingest::Clock;
+use earshot::domain::Clock;
 use earshot::poll::setup::{PollSecrets, search_sources};
 use earshot::poll::{PollRequest, PollSummary, Poller, deadline_from};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
@@ -11,7 +11,7 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     earshot::telemetry::init_json();
-    let sdk = earshot::adapters::aws_sdk_config().await;
+    let sdk = earshot::adapters::aws_sdk_config(earshot::config::FunctionBudget::Poll).await;
     let (deps, store) = Deps::aws_from_env(&sdk).await?;
     let platforms = search_sources(PollSecrets::resolve(&sdk).await?)?;
     let poller = Poller::new(&deps, store, platforms, Clock::System);

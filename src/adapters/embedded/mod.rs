@@ -5,6 +5,7 @@
 
 mod budget;
 mod followup;
+mod replies;
 mod sources;
 
 use std::path::Path;
@@ -15,16 +16,17 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
+use crate::domain::Clock;
 use crate::domain::{AlertCode, AlertState, MentionId, MentionRecord, OnCallContact, PhoneNumber};
-use crate::ingest::Clock;
 use crate::ports::{
-    AuthorKey, Claim, Delivery, Inserted, MentionStore, RosterStore, SmsError, SmsSender,
+    AuthorKey, Claim, Claimant, Delivery, Inserted, MentionStore, RosterStore, SmsError, SmsSender,
     StoreError,
 };
+use crate::sms::SmsText;
 
 /// Bumped with every change to [`SCHEMA`]; a store of another version is
 /// refused with a clear message rather than failing on a missing column.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS mentions (
@@ -43,6 +45,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     mention_id  TEXT NOT NULL,
     phone       TEXT NOT NULL,
     status      TEXT NOT NULL,
+    claimant    TEXT,          -- the attempt holding a 'sending' claim
     lease_until INTEGER NOT NULL,
     detail      TEXT,
     updated_at  TEXT,
@@ -134,6 +137,7 @@ impl EmbeddedStore {
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
         conn.execute_batch(sources::SCHEMA).map_err(unavailable)?;
         conn.execute_batch(budget::SCHEMA).map_err(unavailable)?;
+        conn.execute_batch(replies::SCHEMA).map_err(unavailable)?;
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(unavailable)?;
         Ok(Self {
@@ -379,6 +383,7 @@ impl MentionStore for EmbeddedStore {
         &self,
         mention: &MentionId,
         phone: &PhoneNumber,
+        claimant: &Claimant,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<Claim, StoreError> {
@@ -388,32 +393,60 @@ impl MentionStore for EmbeddedStore {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(unavailable)?;
-        let current: Option<(String, i64)> = tx
+        let current: Option<(String, i64, Option<String>)> = tx
             .query_row(
-                "SELECT status, lease_until FROM deliveries WHERE mention_id = ?1 AND phone = ?2",
+                "SELECT status, lease_until, claimant FROM deliveries WHERE mention_id = ?1 AND phone = ?2",
                 params![mention.as_str(), phone.as_str()],
-                |row| Ok((row.get(0)?, row.get(1)?)),
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )
             .optional()
             .map_err(unavailable)?;
         let claim = match current {
-            Some((status, _)) if status == "sent" => Claim::AlreadySent,
-            Some((status, _)) if status == "held" => Claim::Held,
-            Some((status, lease)) if status == "sending" && lease >= now.timestamp() => {
+            Some((status, _, _)) if status == "sent" => Claim::AlreadySent,
+            Some((status, _, _)) if status == "held" => Claim::Held,
+            Some((status, lease, holder))
+                if status == "sending"
+                    && lease >= now.timestamp()
+                    && holder.as_deref() != Some(claimant.as_str()) =>
+            {
                 Claim::InFlight
             }
             _ => Claim::Granted,
         };
         if claim == Claim::Granted {
             tx.execute(
-                "INSERT INTO deliveries (mention_id, phone, status, lease_until) VALUES (?1, ?2, 'sending', ?3)
-                 ON CONFLICT (mention_id, phone) DO UPDATE SET status = 'sending', lease_until = ?3",
-                params![mention.as_str(), phone.as_str(), lease_until.timestamp()],
+                "INSERT INTO deliveries (mention_id, phone, status, claimant, lease_until) VALUES (?1, ?2, 'sending', ?3, ?4)
+                 ON CONFLICT (mention_id, phone) DO UPDATE SET status = 'sending', claimant = ?3, lease_until = ?4",
+                params![mention.as_str(), phone.as_str(), claimant.as_str(), lease_until.timestamp()],
             )
             .map_err(unavailable)?;
         }
         tx.commit().map_err(unavailable)?;
         Ok(claim)
+    }
+
+    async fn release_delivery(
+        &self,
+        mention: &MentionId,
+        phone: &PhoneNumber,
+        claimant: &Claimant,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "UPDATE deliveries SET status = 'failed', detail = ?4, updated_at = ?5
+                 WHERE mention_id = ?1 AND phone = ?2 AND status = 'sending' AND claimant = ?3",
+                params![
+                    mention.as_str(),
+                    phone.as_str(),
+                    claimant.as_str(),
+                    reason,
+                    at.to_rfc3339()
+                ],
+            )
+            .map_err(unavailable)?;
+        Ok(())
     }
 
     async fn record_delivery(
@@ -483,16 +516,18 @@ impl OutboxSms {
 
 #[async_trait]
 impl SmsSender for OutboxSms {
-    async fn send(&self, to: &PhoneNumber, body: &str) -> Result<String, SmsError> {
+    async fn send(&self, to: &PhoneNumber, body: &SmsText) -> Result<String, SmsError> {
         let id = {
             let conn = self.store.conn();
             conn.execute(
                 "INSERT INTO outbox (phone, body, sent_at) VALUES (?1, ?2, ?3)",
-                params![to.as_str(), body, self.clock.now().to_rfc3339()],
+                params![to.as_str(), body.as_str(), self.clock.now().to_rfc3339()],
             )
             .map_err(|err| SmsError {
                 phone: to.clone(),
                 reason: err.to_string(),
+                // Nothing was written: the outbox is one transaction.
+                outcome_unknown: false,
             })?;
             conn.last_insert_rowid()
         };

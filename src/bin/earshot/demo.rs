@@ -5,10 +5,10 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use earshot::config::Secret;
+use earshot::domain::Clock;
+use earshot::domain::{Account, Watch};
 use earshot::domain::{MentionId, OnCallContact, PhoneNumber};
 use earshot::http::HttpRequest;
-use earshot::ingest::Clock;
-use earshot::watch::{Account, Watch};
 use earshot::webhook::{Webhook, WebhookSecrets};
 use serde_json::Value;
 
@@ -63,6 +63,7 @@ pub async fn run(global: &GlobalArgs, events_dir: &Path) -> Result<()> {
             time_zone: None,
             quiet_hours: None,
             p1_in_quiet_hours: true,
+            can_reply: false,
         })
         .await?;
     println!(

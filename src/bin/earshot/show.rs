@@ -2,8 +2,8 @@
 
 use anyhow::Result;
 use earshot::adapters::embedded::OutboxMessage;
-use earshot::domain::alert::to_gsm7;
 use earshot::domain::{MentionRecord, OnCallContact};
+use earshot::sms::to_gsm7;
 use serde::Serialize;
 
 fn json_lines<T: Serialize>(items: &[T]) -> Result<()> {
@@ -134,8 +134,9 @@ pub fn contacts(contacts: &[OnCallContact], json: bool) -> Result<()> {
             ),
             None => String::new(),
         };
+        let replies = if contact.can_reply { "  can reply" } else { "" };
         println!(
-            "{:<24} {:<16} tier {}{quiet}{opted_out}",
+            "{:<24} {:<16} tier {}{quiet}{replies}{opted_out}",
             contact.name, contact.phone, contact.tier
         );
     }

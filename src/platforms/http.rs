@@ -1,11 +1,13 @@
-//! The HTTP side of polling: one reqwest client (rustls, timeouts, an
-//! honest User-Agent) and the errors a platform request can end in.
+//! Platform HTTP: one reqwest client (rustls, timeouts, an honest
+//! User-Agent) and how a platform's answer becomes a page or a [`FetchError`].
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use reqwest::header::HeaderMap;
-use thiserror::Error;
+
+use crate::ports::Page;
+pub use crate::ports::search::FetchError;
 
 /// Sent with every platform request, so operators can see who is calling.
 pub const USER_AGENT: &str = concat!(
@@ -14,27 +16,12 @@ pub const USER_AGENT: &str = concat!(
     " (brand-mention monitor; polls public search APIs once a minute)"
 );
 
+/// How long to wait after a 429 that names no reset time.
+pub const DEFAULT_BACKOFF: chrono::Duration = chrono::Duration::seconds(60);
+
 /// The longest any one request may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Why a page could not be read. The message is safe to log and to text.
-#[derive(Debug, Error)]
-pub enum FetchError {
-    /// The platform asked us to wait; nothing is wrong with the source.
-    #[error("rate limited until {until}")]
-    RateLimited { until: DateTime<Utc> },
-    #[error("HTTP {status}: {detail}")]
-    Status { status: u16, detail: String },
-    #[error("request timed out")]
-    Timeout,
-    #[error("network error: {0}")]
-    Network(String),
-    #[error("unreadable response: {0}")]
-    Payload(String),
-    #[error("not configured: {0}")]
-    NotConfigured(&'static str),
-}
 
 /// A response as the platform modules read it.
 pub struct Response {
@@ -55,8 +42,16 @@ pub struct Http {
     client: reqwest::Client,
 }
 
+/// reqwest is built without a crypto provider of its own: every platform
+/// client uses the process default, ring (as the AWS SDK client does).
+/// Installing fails harmlessly once one is installed.
+pub(crate) fn use_ring_for_tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl Http {
     pub fn new() -> Result<Self, FetchError> {
+        use_ring_for_tls();
         let client = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .connect_timeout(CONNECT_TIMEOUT)
@@ -112,13 +107,37 @@ pub fn check_status(
 ) -> Result<(), FetchError> {
     if response.status == 429 {
         return Err(FetchError::RateLimited {
-            until: reset.unwrap_or(now + super::DEFAULT_BACKOFF),
+            until: reset.unwrap_or(now + DEFAULT_BACKOFF),
         });
     }
     if !(200..300).contains(&response.status) {
         return Err(status_error(response));
     }
     Ok(())
+}
+
+/// A rate-limit reset header holding a Unix time in seconds.
+pub fn epoch_header(response: &Response, name: &str) -> Option<DateTime<Utc>> {
+    let epoch = response.header(name)?.trim().parse().ok()?;
+    Utc.timestamp_opt(epoch, 0).single()
+}
+
+/// Reads a search answer: a rate limit or an error status fails, else the
+/// body is parsed, and a page that spent the quota is marked exhausted
+/// until `reset`.
+pub fn read_page(
+    response: &Response,
+    reset: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    remaining_header: &str,
+    parse: impl FnOnce(&Response) -> Result<Page, FetchError>,
+) -> Result<Page, FetchError> {
+    check_status(response, reset, now)?;
+    let mut page = parse(response)?;
+    if quota_spent(response, remaining_header) {
+        page.exhausted_until = reset;
+    }
+    Ok(page)
 }
 
 /// Whether the remaining-requests header says the quota is spent. Reddit
@@ -203,7 +222,7 @@ mod tests {
         assert!(matches!(limited, Err(FetchError::RateLimited { until }) if until == reset));
         let limited = check_status(&response(429, &[]), None, now);
         assert!(
-            matches!(limited, Err(FetchError::RateLimited { until }) if until == now + crate::poll::DEFAULT_BACKOFF)
+            matches!(limited, Err(FetchError::RateLimited { until }) if until == now + DEFAULT_BACKOFF)
         );
         let failed = check_status(&response(503, &[]), None, now);
         assert!(matches!(
