@@ -370,7 +370,7 @@ async fn creates_edits_deletes_identity_and_account_events_reach_the_store() {
         commit("did:plc:lee", t + 7 * SECOND, "delete", "3mlee1", None),
         commit("did:plc:kim", t + 8 * SECOND, "delete", "3mkim1", None),
         json!({"did": "did:plc:odd", "time_us": t + 9 * SECOND, "kind": "commit",
-            "commit": {"operation": "create", "collection": "app.bsky.feed.post", "rkey": "x", "record": {"text": 7}}})
+            "commit": {"operation": "create", "collection": "app.bsky.feed.post", "rkey": "x", "record": "not a post"}})
         .to_string(),
     ];
     let server = Jetstream::start(frames, vec![serve_all(Then::Hang)]).await;

@@ -27,6 +27,7 @@ use crate::adapters::Deps;
 use crate::config::{self, ConfigError, FunctionBudget};
 use crate::domain::{Alarm, Clock, MentionId, Platform, SourceKey, SourceState};
 use crate::ingest::Ingestor;
+use crate::pager::AlarmChange;
 use crate::platforms::jetstream::{
     DEFAULT_ENDPOINTS, Event, PostEvent, frame_position, micros, parse_frame, time_of,
 };
@@ -503,35 +504,22 @@ impl Firehose {
 
     /// Raises the lag alarm (one SMS to the first tier) or clears it.
     async fn judge_lag(&self, state: &SourceState, lag: Duration, now: DateTime<Utc>) -> usize {
-        let key = &state.key;
         let lagging = lag > self.settings.lag_alarm_after;
-        let text = match (lagging, state.alarm) {
-            (true, None) => match self.sources.raise_alarm(key, Alarm::Lagging, now).await {
-                Ok(true) => {
-                    // The deployment counts this line as the source-health metric.
-                    warn!(brand = %key.brand, platform = %key.platform, lag_minutes = lag.num_minutes(), "source health alarm raised");
-                    texts::firehose_lagging(lag.num_minutes())
-                }
-                Ok(false) => return 0,
-                Err(err) => {
-                    error!(error = %err, "alarm not raised");
-                    return 0;
-                }
-            },
-            (false, Some(Alarm::Lagging)) => match self.sources.clear_alarm(key).await {
-                Ok(true) => {
-                    info!(brand = %key.brand, platform = %key.platform, "source health alarm cleared");
-                    texts::firehose_caught_up()
-                }
-                Ok(false) => return 0,
-                Err(err) => {
-                    error!(error = %err, "alarm not cleared");
-                    return 0;
-                }
-            },
+        let (change, text) = match (lagging, state.alarm) {
+            (true, None) => {
+                warn!(lag_minutes = lag.num_minutes(), "firehose behind real time");
+                (
+                    AlarmChange::Raise(Alarm::Lagging),
+                    texts::firehose_lagging(lag.num_minutes()),
+                )
+            }
+            (false, Some(Alarm::Lagging)) => (AlarmChange::Clear, texts::firehose_caught_up()),
             _ => return 0,
         };
-        self.ingestor.pager.tell_first_tier(&text).await
+        self.ingestor
+            .pager
+            .change_source_alarm(self.sources.as_ref(), &state.key, change, now, &text)
+            .await
     }
 
     /// The time a read may wait, or `None` once the run must stop.

@@ -29,6 +29,7 @@ use crate::ports::{
 };
 
 pub use incidents::Burst;
+pub use summaries::AlarmChange;
 
 /// Reply codes tried per mention before giving up on a free one.
 const CODE_ATTEMPTS: u32 = 32;

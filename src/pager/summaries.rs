@@ -3,15 +3,56 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use tracing::{error, info, warn};
 
 use super::Pager;
 use crate::domain::PhoneNumber;
 use crate::domain::roster::FIRST_TIER;
-use crate::ports::{HeldAlert, StoreError};
+use crate::domain::{Alarm, SourceKey};
+use crate::ports::{HeldAlert, SourceStore, StoreError};
 use crate::sms::{SmsText, texts};
 
+/// What a source's reader decided about its alarm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlarmChange {
+    Raise(Alarm),
+    Clear,
+}
+
 impl Pager {
+    /// Raises or clears the source's alarm and, only when this call made
+    /// the change (a conditional write), texts `text` to the first tier.
+    /// Returns the SMS sent.
+    pub async fn change_source_alarm(
+        &self,
+        sources: &dyn SourceStore,
+        key: &SourceKey,
+        change: AlarmChange,
+        at: DateTime<Utc>,
+        text: &SmsText,
+    ) -> usize {
+        let changed = match change {
+            AlarmChange::Raise(alarm) => sources.raise_alarm(key, alarm, at).await,
+            AlarmChange::Clear => sources.clear_alarm(key).await,
+        };
+        match (changed, change) {
+            (Ok(true), AlarmChange::Raise(alarm)) => {
+                // The deployment counts this line as the source-health metric.
+                warn!(brand = %key.brand, platform = %key.platform, alarm = alarm.label(), "source health alarm raised");
+            }
+            (Ok(true), AlarmChange::Clear) => {
+                info!(brand = %key.brand, platform = %key.platform, "source health alarm cleared");
+            }
+            (Ok(false), _) => return 0,
+            (Err(err), _) => {
+                error!(error = %err, change = ?change, "source alarm not changed");
+                return 0;
+            }
+        }
+        self.tell_first_tier(text).await
+    }
+
     /// One SMS per phone listing what was held back from it, once its
     /// quiet hours are over and the caps allow one more SMS. Alerts closed
     /// meanwhile are left out; a phone with nothing left open gets nothing.

@@ -22,6 +22,7 @@ use tracing::{error, info, warn};
 use crate::domain::{HealthPolicy, Resume, SourceKey, SourceState, Watch};
 use crate::domain::{Mention, Platform};
 use crate::ingest::Ingestor;
+use crate::pager::AlarmChange;
 use crate::ports::{SourceStore, StoreError, WatchStore};
 use crate::sms::texts;
 
@@ -358,33 +359,15 @@ impl Poller {
     async fn judge_health(&self, state: &SourceState, now: DateTime<Utc>) -> usize {
         let wanted = self.health.assess(state, now);
         let key = &state.key;
-        let text = match (wanted, state.alarm) {
-            (Some(alarm), None) => match self.sources.raise_alarm(key, alarm, now).await {
-                Ok(true) => {
-                    // The deployment counts this line as the source-health metric.
-                    warn!(brand = %key.brand, platform = %key.platform, "source health alarm raised");
-                    texts::source_alarm(state, alarm)
-                }
-                Ok(false) => return 0,
-                Err(err) => {
-                    error!(error = %err, "alarm not raised");
-                    return 0;
-                }
-            },
-            (None, Some(_)) => match self.sources.clear_alarm(key).await {
-                Ok(true) => {
-                    info!(brand = %key.brand, platform = %key.platform, "source health alarm cleared");
-                    texts::source_recovered(key)
-                }
-                Ok(false) => return 0,
-                Err(err) => {
-                    error!(error = %err, "alarm not cleared");
-                    return 0;
-                }
-            },
+        let (change, text) = match (wanted, state.alarm) {
+            (Some(alarm), None) => (AlarmChange::Raise(alarm), texts::source_alarm(state, alarm)),
+            (None, Some(_)) => (AlarmChange::Clear, texts::source_recovered(key)),
             _ => return 0,
         };
-        self.ingestor.pager.tell_first_tier(&text).await
+        self.ingestor
+            .pager
+            .change_source_alarm(self.sources.as_ref(), key, change, now, &text)
+            .await
     }
 }
 
