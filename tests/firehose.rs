@@ -227,23 +227,28 @@ struct Harness {
     deps: Deps,
 }
 
+/// Northwind watched on Bluesky through its own DID, and Sam on call.
+async fn brand_on_bluesky<S: WatchStore + RosterStore>(store: &S) {
+    let watch = Watch::new(
+        BRAND,
+        "northwind",
+        vec![Platform::Bluesky],
+        vec![Account::parse(&format!("bluesky:{BRAND_DID}")).unwrap()],
+        Utc::now() - Duration::days(30),
+    )
+    .unwrap();
+    store.put_watch(&watch).await.unwrap();
+    store
+        .put_contact(&support::on_call("Sam", "+15555550100", 1))
+        .await
+        .unwrap();
+}
+
 impl Harness {
     async fn new() -> Self {
         let home = tempfile::tempdir().unwrap();
         let (deps, store) = Deps::embedded(home.path(), false, Clock::System).unwrap();
-        let watch = Watch::new(
-            BRAND,
-            "northwind",
-            vec![Platform::Bluesky],
-            vec![Account::parse(&format!("bluesky:{BRAND_DID}")).unwrap()],
-            Utc::now() - Duration::days(30),
-        )
-        .unwrap();
-        store.put_watch(&watch).await.unwrap();
-        store
-            .put_contact(&support::on_call("Sam", "+15555550100", 1))
-            .await
-            .unwrap();
+        brand_on_bluesky(&store).await;
         Self {
             _home: home,
             store,
@@ -695,19 +700,7 @@ async fn on_dynamodb_the_cursor_is_kept_in_the_table_and_a_lag_pages_once() {
     let table = support::unique_table("firehose");
     let store = moto.dynamo_store(&table).await;
     let deps = support::deps_for(&moto.sdk_config().await, &table);
-    let watch = Watch::new(
-        BRAND,
-        "northwind",
-        vec![Platform::Bluesky],
-        vec![Account::parse(&format!("bluesky:{BRAND_DID}")).unwrap()],
-        Utc::now() - Duration::days(30),
-    )
-    .unwrap();
-    store.put_watch(&watch).await.unwrap();
-    store
-        .put_contact(&support::on_call("Sam", "+15555550100", 1))
-        .await
-        .unwrap();
+    brand_on_bluesky(&store).await;
     let t = minutes_ago(30);
     let mut seed = SourceState::new(stream_key());
     seed.cursor = Some(t.to_string());
