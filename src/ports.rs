@@ -310,10 +310,12 @@ pub trait FollowUpStore: Send + Sync {
 }
 
 pub mod budget;
+pub mod bursts;
 pub mod replies;
 pub mod search;
 pub mod sources;
 pub use budget::{HeldAlert, HoldReason, SmsBudget, SmsLimits, Spend, day_window, hour_window};
+pub use bursts::{BurstLog, BurstLogStore, VersionedLog};
 pub use replies::{
     PostedReply, PublicReplies, PublishError, Published, ReplyClaim, ReplyLedger, ReplyOutcome,
 };

@@ -51,6 +51,7 @@ impl Stack {
             watches: Arc::new(self.store.clone()),
             revisions: Arc::new(self.store.clone()),
             budget: Arc::new(self.store.clone()),
+            bursts: Arc::new(self.store.clone()),
             limits: earshot::ports::SmsLimits::default(),
             watch_cache: Arc::new(earshot::watch::WatchCache::new(Arc::new(
                 self.store.clone(),

@@ -16,8 +16,8 @@ use crate::ingest::Ingestor;
 use crate::pager::Pager;
 use crate::platforms::reply::{PlatformReplies, ReplyCredentials, ReplyEndpoints, ReplyHttp};
 use crate::ports::{
-    FollowUpStore, MentionRevisions, MentionStore, PublicReplies, ReplyLedger, RosterStore,
-    SmsBudget, SmsLimits, SmsSender, WatchStore,
+    BurstLogStore, FollowUpStore, MentionRevisions, MentionStore, PublicReplies, ReplyLedger,
+    RosterStore, SmsBudget, SmsLimits, SmsSender, WatchStore,
 };
 use crate::public_reply::PublicReplyDesk;
 use crate::sms_reply::SmsReplies;
@@ -54,6 +54,7 @@ pub struct Deps {
     pub revisions: Arc<dyn MentionRevisions>,
     pub budget: Arc<dyn SmsBudget>,
     pub limits: SmsLimits,
+    pub bursts: Arc<dyn BurstLogStore>,
     /// The watches, cached; shared by every handler built from these deps.
     pub watch_cache: Arc<WatchCache>,
     /// Which approved public replies went out.
@@ -98,6 +99,7 @@ impl Deps {
             watches: Arc::new(store.clone()),
             revisions: Arc::new(store.clone()),
             budget: Arc::new(store.clone()),
+            bursts: Arc::new(store.clone()),
             limits: config::sms_limits()?,
             watch_cache: Arc::new(WatchCache::new(Arc::new(store.clone()))),
             ledger: Arc::new(store.clone()),
@@ -125,6 +127,7 @@ impl Deps {
             watches: Arc::new(store.clone()),
             revisions: Arc::new(store.clone()),
             budget: Arc::new(store.clone()),
+            bursts: Arc::new(store.clone()),
             limits: SmsLimits::default(),
             watch_cache: Arc::new(WatchCache::new(Arc::new(store.clone()))),
             ledger: Arc::new(store.clone()),
@@ -152,6 +155,7 @@ impl Deps {
             sms: self.sms.clone(),
             budget: self.budget.clone(),
             limits: self.limits,
+            bursts: self.bursts.clone(),
             delivery_lease: FunctionBudget::Webhook.delivery_lease(),
             clock,
         }

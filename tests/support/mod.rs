@@ -212,6 +212,7 @@ pub fn deps_for(sdk: &aws_config::SdkConfig, table: &str) -> earshot::adapters::
         watches: std::sync::Arc::new(store.clone()),
         revisions: std::sync::Arc::new(store.clone()),
         budget: std::sync::Arc::new(store.clone()),
+        bursts: std::sync::Arc::new(store.clone()),
         limits: earshot::ports::SmsLimits::default(),
         watch_cache: std::sync::Arc::new(earshot::watch::WatchCache::new(std::sync::Arc::new(
             store.clone(),

@@ -7,6 +7,7 @@
 //! | reply code      | `CODE#<code>`      | `CODE`           |
 //! | on-call contact | `ROSTER`           | `CONTACT#<phone>`|
 //! | public reply    | `MENTION#<id>`     | `REPLY#<n>`      |
+//! | burst log       | `BURST#<brand>`    | `LOG`            |
 //!
 //! Mentions also carry `day`/`received_key` (index `by-day`, newest first)
 //! and `author_key`/`created_key` (index `by-author`), so every read is a
@@ -33,6 +34,7 @@ use crate::ports::{
 };
 
 mod budget;
+mod bursts;
 mod followup;
 mod replies;
 mod sources;

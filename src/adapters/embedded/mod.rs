@@ -4,6 +4,7 @@
 //! leases), checked by the shared contract tests.
 
 mod budget;
+mod bursts;
 mod followup;
 mod replies;
 mod sources;
@@ -137,6 +138,7 @@ impl EmbeddedStore {
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
         conn.execute_batch(sources::SCHEMA).map_err(unavailable)?;
         conn.execute_batch(budget::SCHEMA).map_err(unavailable)?;
+        conn.execute_batch(bursts::SCHEMA).map_err(unavailable)?;
         conn.execute_batch(replies::SCHEMA).map_err(unavailable)?;
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(unavailable)?;
