@@ -140,7 +140,8 @@ fn filter(c: &mut Criterion) {
     group.finish();
 }
 
-const URGENT: &str = "@northwind my flight was cancelled and I'm stranded at the airport with two kids, nobody answers the phone. This is a disaster, help now";
+/// Paged as P1 by the shipped models (children, stuck, no response).
+const URGENT: &str = "@northwind stranded at the gate for 6 hours with two toddlers, no food, no water, my daughter fainted and nobody from staff will help us";
 
 /// A fresh embedded store with one watch and one phone on call, and a
 /// replay file holding one urgent post.
