@@ -36,7 +36,6 @@ use earshot::config::Secret;
 use earshot::domain::Clock;
 use earshot::domain::{MentionId, Platform, Priority};
 use earshot::escalate::Escalator;
-use earshot::pager::Pager;
 use earshot::ports::{MentionStore, SmsLimits};
 use earshot::webhook::{Webhook, WebhookSecrets};
 use fault_proxy::{FaultPlan, FaultProxy, ProxyStats};
@@ -293,10 +292,7 @@ async fn chaos(per_mille: u32, seed: u64) -> Figures {
     for minutes in ESCALATE_AT {
         let clock = Clock::Fixed(t0() + Duration::minutes(minutes));
         let escalator = Escalator {
-            pager: Pager {
-                delivery_lease: FunctionBudget::Escalate.delivery_lease(),
-                ..deps.pager(clock)
-            },
+            pager: deps.pager(clock, FunctionBudget::Escalate),
             step: Duration::minutes(5),
             give_up_after: Duration::hours(1),
             remind_after: Duration::hours(4),
