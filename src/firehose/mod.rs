@@ -181,13 +181,11 @@ impl Firehose {
     where
         S: SourceStore + 'static,
     {
-        let mut ingestor = deps.ingestor(clock);
-        // A page claimed in a run is held as long as the run may last.
-        ingestor.pager.delivery_lease = FunctionBudget::Firehose.delivery_lease();
         Self {
             sources: Arc::new(store),
             revisions: deps.revisions.clone(),
-            ingestor,
+            // A page claimed in a run is held as long as the run may last.
+            ingestor: deps.ingestor(clock, FunctionBudget::Firehose),
             connector,
             settings,
         }
