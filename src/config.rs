@@ -53,6 +53,9 @@ pub const RETENTION_VAR: &str = "EARSHOT_RETENTION_DAYS";
 pub const X_SECRET_VAR: &str = "X_CONSUMER_SECRET";
 pub const SMS_SENDER_ID_VAR: &str = "EARSHOT_SMS_SENDER_ID";
 pub const SMS_ORIGINATION_VAR: &str = "EARSHOT_SMS_ORIGINATION_NUMBER";
+/// A voice-capable phone number, pool id or ARN to call from; voice calls
+/// are off when it is unset.
+pub const VOICE_ORIGINATION_VAR: &str = "EARSHOT_VOICE_ORIGINATION";
 pub const ESCALATE_AFTER_VAR: &str = "EARSHOT_ESCALATE_AFTER_MINUTES";
 pub const REMIND_AFTER_VAR: &str = "EARSHOT_REMIND_AFTER_HOURS";
 pub const SMS_PER_PHONE_HOURLY_VAR: &str = "EARSHOT_SMS_PER_PHONE_HOURLY";
@@ -136,6 +139,11 @@ pub const FUNCTION_ENVIRONMENT: &[FunctionEnvironment] = &[
             ESCALATE_AFTER_VAR,
             REMIND_AFTER_VAR,
         ],
+        secrets: &[],
+    },
+    FunctionEnvironment {
+        function: "delivery",
+        settings: &[TABLE_VAR, RETENTION_VAR],
         secrets: &[],
     },
 ];

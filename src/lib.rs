@@ -7,11 +7,12 @@
 //!   on DynamoDB/SNS and on the embedded SQLite/outbox default.
 //! - [`triage`]: the complaint model and the signals behind priorities.
 //! - [`ingest`]: the one path from a mention to a stored record and an SMS.
-//! - [`webhook`], [`sms_reply`], [`escalate`]: the functions' handlers; `functions/` only
-//!   wires them.
+//! - [`webhook`], [`sms_reply`], [`escalate`], [`delivery`]: the functions'
+//!   handlers; `functions/` only wires them.
 
 pub mod adapters;
 pub mod config;
+pub mod delivery;
 pub mod domain;
 pub mod escalate;
 pub mod http;

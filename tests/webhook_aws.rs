@@ -51,6 +51,9 @@ impl Stack {
             watches: Arc::new(self.store.clone()),
             revisions: Arc::new(self.store.clone()),
             budget: Arc::new(self.store.clone()),
+            receipts: Arc::new(self.store.clone()),
+            rota: Arc::new(self.store.clone()),
+            voice: None,
             limits: earshot::ports::SmsLimits::default(),
             watch_cache: Arc::new(earshot::watch::WatchCache::new(Arc::new(
                 self.store.clone(),

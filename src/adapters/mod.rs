@@ -5,15 +5,17 @@ pub mod dynamo;
 pub mod embedded;
 pub mod secrets;
 pub mod sns;
+pub mod voice;
 
 use std::sync::Arc;
 
 use crate::config::{self, ConfigError};
+use crate::delivery::DeliveryReceipts;
 use crate::escalate::Escalator;
 use crate::ingest::{Clock, Ingestor};
 use crate::ports::{
-    FollowUpStore, MentionRevisions, MentionStore, RosterStore, SmsBudget, SmsLimits, SmsSender,
-    WatchStore,
+    FollowUpStore, MentionRevisions, MentionStore, ReceiptStore, RosterStore, RotaStore, SmsBudget,
+    SmsLimits, SmsSender, VoiceCaller, WatchStore,
 };
 use crate::sms_reply::SmsReplies;
 use crate::triage::ModelTriage;
@@ -37,6 +39,10 @@ pub struct Deps {
     pub watches: Arc<dyn WatchStore>,
     pub revisions: Arc<dyn MentionRevisions>,
     pub budget: Arc<dyn SmsBudget>,
+    pub receipts: Arc<dyn ReceiptStore>,
+    pub rota: Arc<dyn RotaStore>,
+    /// Calls for alerts texts did not settle; `None` leaves calls off.
+    pub voice: Option<Arc<dyn VoiceCaller>>,
     pub limits: SmsLimits,
     /// The watches, cached; shared by every handler built from these deps.
     pub watch_cache: Arc<WatchCache>,
@@ -65,6 +71,14 @@ impl Deps {
             watches: Arc::new(store.clone()),
             revisions: Arc::new(store.clone()),
             budget: Arc::new(store.clone()),
+            receipts: Arc::new(store.clone()),
+            rota: Arc::new(store.clone()),
+            voice: config::optional(config::VOICE_ORIGINATION_VAR).map(|origination| {
+                Arc::new(voice::EndUserMessagingVoice::new(
+                    aws_sdk_pinpointsmsvoicev2::Client::new(sdk),
+                    origination,
+                )) as Arc<dyn VoiceCaller>
+            }),
             limits: config::sms_limits()?,
             watch_cache: Arc::new(WatchCache::new(Arc::new(store.clone()))),
         };
@@ -88,6 +102,9 @@ impl Deps {
             watches: Arc::new(store.clone()),
             revisions: Arc::new(store.clone()),
             budget: Arc::new(store.clone()),
+            receipts: Arc::new(store.clone()),
+            rota: Arc::new(store.clone()),
+            voice: None,
             limits: SmsLimits::default(),
             watch_cache: Arc::new(WatchCache::new(Arc::new(store.clone()))),
         };
@@ -118,6 +135,12 @@ impl Deps {
             give_up_after: step * 12,
             remind_after: config::remind_after()?,
         })
+    }
+
+    pub fn delivery_receipts(&self) -> DeliveryReceipts {
+        DeliveryReceipts {
+            receipts: self.receipts.clone(),
+        }
     }
 
     pub fn sms_replies(&self, clock: Clock) -> Result<SmsReplies, ConfigError> {

@@ -5,6 +5,8 @@ pub mod incident;
 pub mod mention;
 pub mod reply;
 pub mod roster;
+pub mod rota;
+pub mod spoken;
 pub mod triage;
 
 use serde::{Deserialize, Serialize};

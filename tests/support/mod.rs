@@ -123,6 +123,9 @@ impl Moto {
             watches: std::sync::Arc::new(store.clone()),
             revisions: std::sync::Arc::new(store.clone()),
             budget: std::sync::Arc::new(store.clone()),
+            receipts: std::sync::Arc::new(store.clone()),
+            rota: std::sync::Arc::new(store.clone()),
+            voice: None,
             limits: earshot::ports::SmsLimits::default(),
             watch_cache: std::sync::Arc::new(earshot::watch::WatchCache::new(std::sync::Arc::new(
                 store,
@@ -292,4 +295,20 @@ pub fn on_call(name: &str, phone: &str, tier: u8) -> earshot::domain::OnCallCont
         quiet_hours: None,
         p1_in_quiet_hours: true,
     }
+}
+
+/// Runs `attempt` `n` times at once; how many of them returned true.
+pub async fn concurrent_wins<F, Fut>(n: usize, attempt: F) -> usize
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool> + Send + 'static,
+{
+    let tries: Vec<_> = (0..n).map(|_| tokio::spawn(attempt())).collect();
+    let mut won = 0;
+    for attempt in tries {
+        if attempt.await.expect("the attempt ran to its end") {
+            won += 1;
+        }
+    }
+    won
 }

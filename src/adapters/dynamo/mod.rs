@@ -7,6 +7,9 @@
 //! | reply code      | `CODE#<code>`      | `CODE`           |
 //! | on-call contact | `ROSTER`           | `CONTACT#<phone>`|
 //!
+//! Receipts, the rota, the SMS budget, sources and staff replies keep their
+//! own items; each file starts with its table.
+//!
 //! Mentions also carry `day`/`received_key` (index `by-day`, newest first)
 //! and `author_key`/`created_key` (index `by-author`), so every read is a
 //! GetItem or a Query: nothing scans the table.
@@ -29,6 +32,8 @@ use crate::ports::{AuthorKey, Claim, Delivery, Inserted, MentionStore, RosterSto
 
 mod budget;
 mod followup;
+mod receipts;
+mod rota;
 mod sources;
 
 pub const BY_DAY_INDEX: &str = "by-day";
@@ -640,6 +645,11 @@ impl MentionStore for DynamoStore {
             .send()
             .await
             .map_err(unavailable)?;
+        if let Delivery::Sent { message_id } = outcome
+            && !message_id.is_empty()
+        {
+            self.link_message(message_id, mention, phone, at).await?;
+        }
         Ok(())
     }
 }

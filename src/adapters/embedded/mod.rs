@@ -5,6 +5,8 @@
 
 mod budget;
 mod followup;
+mod receipts;
+mod rota;
 mod sources;
 
 use std::path::Path;
@@ -134,6 +136,8 @@ impl EmbeddedStore {
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
         conn.execute_batch(sources::SCHEMA).map_err(unavailable)?;
         conn.execute_batch(budget::SCHEMA).map_err(unavailable)?;
+        conn.execute_batch(receipts::SCHEMA).map_err(unavailable)?;
+        conn.execute_batch(rota::SCHEMA).map_err(unavailable)?;
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(unavailable)?;
         Ok(Self {
@@ -434,6 +438,11 @@ impl MentionStore for EmbeddedStore {
                 params![mention.as_str(), phone.as_str(), status, detail, at.to_rfc3339()],
             )
             .map_err(unavailable)?;
+        if let Delivery::Sent { message_id } = outcome
+            && !message_id.is_empty()
+        {
+            self.link_message(message_id, mention, phone, at)?;
+        }
         Ok(())
     }
 }
