@@ -680,3 +680,74 @@ fn staff_verdicts_are_exported_as_labelled_posts_and_train_a_model() {
     assert!(trained.contains(&expected), "{trained}");
     assert!(model.metadata().unwrap().len() > 0);
 }
+
+#[test]
+fn the_rota_names_who_is_on_shift_across_a_dst_change_and_refuses_bad_input() {
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| earshot(home.path(), &[], args);
+    for (name, phone) in [("Sam", "+15555550100"), ("Kim", "+15555550101")] {
+        ok(run(&["roster", "add", "--name", name, "--phone", phone]));
+    }
+    let add = |people: &str| {
+        run(&[
+            "rota",
+            "add",
+            "--tier",
+            "1",
+            "--people",
+            people,
+            "--handover",
+            "Mon 09:00",
+            "--time-zone",
+            "Europe/London",
+            "--from",
+            "2026-03-16",
+        ])
+    };
+    // Someone not on the roster cannot be put on shift; nothing is stored.
+    let refused = add("+15555550100,+15555550199");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not on the roster"));
+    assert!(ok(run(&["rota", "list"])).starts_with("No rota"));
+    ok(add("+15555550100,+15555550101"));
+    // Monday 09:00 in London is 08:00 UTC once summer time starts (29 March).
+    let at = |now: &str| ok(run(&["rota", "list", "--now", now]));
+    assert!(at("2026-03-30T07:59:00Z").contains("on shift now: Kim, until 2026-03-30 08:00 UTC"));
+    assert!(at("2026-03-30T08:00:00Z").contains("on shift now: Sam, until 2026-04-06 08:00 UTC"));
+    let cover = ok(run(&[
+        "rota",
+        "override",
+        "--tier",
+        "1",
+        "--phone",
+        "+15555550101",
+        "--from",
+        "2026-03-31T12:00:00Z",
+        "--until",
+        "2026-03-31T18:00:00Z",
+    ]));
+    assert!(cover.contains("override T1-20260331T1200-0101"), "{cover}");
+    assert!(at("2026-03-31T13:00:00Z").contains("on shift now: Kim, until 2026-03-31 18:00 UTC"));
+    let backwards = run(&[
+        "rota",
+        "override",
+        "--tier",
+        "1",
+        "--phone",
+        "+15555550100",
+        "--from",
+        "2026-03-31T12:00:00Z",
+        "--until",
+        "2026-03-31T11:00:00Z",
+    ]);
+    assert!(String::from_utf8_lossy(&backwards.stderr).contains("must end after it starts"));
+    ok(run(&[
+        "rota",
+        "remove",
+        "--override",
+        "T1-20260331T1200-0101",
+    ]));
+    ok(run(&["rota", "remove", "--tier", "1"]));
+    assert!(!run(&["rota", "remove", "--tier", "1"]).status.success());
+    assert!(at("2026-03-31T13:00:00Z").starts_with("No rota"));
+}

@@ -4,6 +4,7 @@
 mod backend;
 mod demo;
 mod events;
+mod rota;
 mod show;
 mod triage;
 mod watch;
@@ -77,6 +78,9 @@ enum Command {
     /// Manage the on-call roster.
     #[command(subcommand)]
     Roster(RosterCommand),
+    /// Weekly rotations per tier and one-off overrides.
+    #[command(subcommand)]
+    Rota(rota::RotaCommand),
     /// List the SMS kept in the local outbox (embedded backend).
     Outbox {
         /// One JSON object per line.
@@ -235,6 +239,12 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Roster(command) => {
             let backend = Backend::open(&global).await?;
             roster(&backend, command, global.now.unwrap_or_else(Utc::now)).await
+        }
+        Command::Rota(command) => {
+            let backend = Backend::open(&global).await?;
+            let now = global.now.unwrap_or_else(Utc::now);
+            let deps = &backend.deps;
+            rota::run(deps.rota.as_ref(), deps.roster.as_ref(), command, now).await
         }
         Command::Outbox { json } => {
             let backend = Backend::open(&global).await?;
