@@ -59,7 +59,7 @@ enum Command {
     /// Run a function's handler in-process on an event file and print its
     /// JSON response.
     Invoke {
-        /// The function: webhook, sms-reply, escalate or poll.
+        /// The function: webhook, sms-reply, escalate, poll or delivery.
         function: String,
         event: PathBuf,
     },
