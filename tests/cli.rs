@@ -751,3 +751,31 @@ fn the_rota_names_who_is_on_shift_across_a_dst_change_and_refuses_bad_input() {
     assert!(!run(&["rota", "remove", "--tier", "1"]).status.success());
     assert!(at("2026-03-31T13:00:00Z").starts_with("No rota"));
 }
+
+#[test]
+fn a_number_whose_sms_failed_shows_in_the_roster_once_per_receipt() {
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| earshot(home.path(), &[], args);
+    ok(run(&[
+        "roster",
+        "add",
+        "--name",
+        "Sam",
+        "--phone",
+        "+15555550123",
+    ]));
+    assert!(!ok(run(&["roster", "list"])).contains("FAILING"));
+    // The same receipt delivered twice counts once.
+    for _ in 0..2 {
+        ok(run(&["invoke", "delivery", "events/delivery-failure.json"]));
+    }
+    let listed = ok(run(&["roster", "list"]));
+    assert!(
+        listed.contains("SMS FAILING: 1 in a row (Phone is currently unreachable/unavailable)"),
+        "{listed}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(ok(run(&["roster", "list", "--json"])).trim()).unwrap();
+    assert_eq!(json["sms_failures"], 1);
+    assert_eq!(json["name"], "Sam");
+}

@@ -344,7 +344,10 @@ async fn roster(backend: &Backend, command: RosterCommand, now: DateTime<Utc>) -
                 .await?;
             println!("{name} ({phone}) is on call");
         }
-        RosterCommand::List { json } => show::contacts(&roster.contacts().await?, json)?,
+        RosterCommand::List { json } => {
+            let health = backend.deps.receipts.phone_health().await?;
+            show::contacts(&roster.contacts().await?, &health, json)?
+        }
         RosterCommand::Remove { phone } => {
             let removed = roster.remove_contact(&phone).await?;
             anyhow::ensure!(removed, "{phone} is not on the roster");
