@@ -252,11 +252,13 @@ pub trait FollowUpStore: Send + Sync {
 }
 
 pub mod budget;
+pub mod handover;
 pub mod receipts;
 pub mod rota;
 pub mod sources;
 pub mod voice;
 pub use budget::{HeldAlert, HoldReason, SmsBudget, SmsLimits, Spend, day_window, hour_window};
+pub use handover::{ChainNews, HandOverStore, Offer};
 pub use receipts::{Marked, PhoneHealth, Receipt, ReceiptStatus, ReceiptStore, SentSms};
 pub use rota::RotaStore;
 pub use sources::{MentionRevisions, Revision, SourceStore, WatchStore};

@@ -53,6 +53,7 @@ impl Stack {
             budget: Arc::new(self.store.clone()),
             receipts: Arc::new(self.store.clone()),
             rota: Arc::new(self.store.clone()),
+            handover: Arc::new(self.store.clone()),
             voice: None,
             limits: earshot::ports::SmsLimits::default(),
             watch_cache: Arc::new(earshot::watch::WatchCache::new(Arc::new(

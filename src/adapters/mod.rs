@@ -14,8 +14,8 @@ use crate::delivery::DeliveryReceipts;
 use crate::escalate::Escalator;
 use crate::ingest::{Clock, Ingestor};
 use crate::ports::{
-    FollowUpStore, MentionRevisions, MentionStore, ReceiptStore, RosterStore, RotaStore, SmsBudget,
-    SmsLimits, SmsSender, VoiceCaller, WatchStore,
+    FollowUpStore, HandOverStore, MentionRevisions, MentionStore, ReceiptStore, RosterStore,
+    RotaStore, SmsBudget, SmsLimits, SmsSender, VoiceCaller, WatchStore,
 };
 use crate::sms_reply::SmsReplies;
 use crate::triage::ModelTriage;
@@ -41,6 +41,7 @@ pub struct Deps {
     pub budget: Arc<dyn SmsBudget>,
     pub receipts: Arc<dyn ReceiptStore>,
     pub rota: Arc<dyn RotaStore>,
+    pub handover: Arc<dyn HandOverStore>,
     /// Calls for alerts texts did not settle; `None` leaves calls off.
     pub voice: Option<Arc<dyn VoiceCaller>>,
     pub limits: SmsLimits,
@@ -73,6 +74,7 @@ impl Deps {
             budget: Arc::new(store.clone()),
             receipts: Arc::new(store.clone()),
             rota: Arc::new(store.clone()),
+            handover: Arc::new(store.clone()),
             voice: config::optional(config::VOICE_ORIGINATION_VAR).map(|origination| {
                 Arc::new(voice::EndUserMessagingVoice::new(
                     aws_sdk_pinpointsmsvoicev2::Client::new(sdk),
@@ -104,6 +106,7 @@ impl Deps {
             budget: Arc::new(store.clone()),
             receipts: Arc::new(store.clone()),
             rota: Arc::new(store.clone()),
+            handover: Arc::new(store.clone()),
             voice: None,
             limits: SmsLimits::default(),
             watch_cache: Arc::new(WatchCache::new(Arc::new(store.clone()))),

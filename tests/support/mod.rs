@@ -125,6 +125,7 @@ impl Moto {
             budget: std::sync::Arc::new(store.clone()),
             receipts: std::sync::Arc::new(store.clone()),
             rota: std::sync::Arc::new(store.clone()),
+            handover: std::sync::Arc::new(store.clone()),
             voice: None,
             limits: earshot::ports::SmsLimits::default(),
             watch_cache: std::sync::Arc::new(earshot::watch::WatchCache::new(std::sync::Arc::new(

@@ -32,6 +32,7 @@ use crate::ports::{AuthorKey, Claim, Delivery, Inserted, MentionStore, RosterSto
 
 mod budget;
 mod followup;
+mod handover;
 mod receipts;
 mod rota;
 mod sources;

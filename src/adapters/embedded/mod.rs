@@ -5,6 +5,7 @@
 
 mod budget;
 mod followup;
+mod handover;
 mod receipts;
 mod rota;
 mod sources;
@@ -138,6 +139,7 @@ impl EmbeddedStore {
         conn.execute_batch(budget::SCHEMA).map_err(unavailable)?;
         conn.execute_batch(receipts::SCHEMA).map_err(unavailable)?;
         conn.execute_batch(rota::SCHEMA).map_err(unavailable)?;
+        conn.execute_batch(handover::SCHEMA).map_err(unavailable)?;
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(unavailable)?;
         Ok(Self {
