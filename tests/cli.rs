@@ -285,6 +285,31 @@ fn the_report_times_each_step_from_the_customers_post() {
         ],
     ));
 
+    // The carrier reports the alert SMS delivered 3 s after it was sent.
+    let receipt = earshot::delivery::LogsEvent::encode(&earshot::delivery::LogsBatch {
+        message_type: earshot::delivery::DATA_MESSAGE.into(),
+        log_group: "sns/us-east-1/123456789012/DirectPublishToPhoneNumber".into(),
+        log_events: vec![earshot::delivery::LogLine {
+            id: "1".into(),
+            timestamp: 0,
+            message: earshot::delivery::delivery_log_line(
+                "outbox-1",
+                &earshot::domain::PhoneNumber::parse("+15555550123").unwrap(),
+                true,
+                "Message has been accepted by phone",
+                at("09:45:07").parse().unwrap(),
+                3_000,
+            ),
+        }],
+    });
+    let receipt_file = home.join("delivery.json");
+    std::fs::write(&receipt_file, serde_json::to_string(&receipt).unwrap()).unwrap();
+    ok(earshot(
+        home,
+        &[],
+        &["invoke", "delivery", receipt_file.to_str().unwrap()],
+    ));
+
     let report = ok(earshot(
         home,
         &[],
@@ -298,6 +323,13 @@ fn the_report_times_each_step_from_the_customers_post() {
         ],
     ));
     let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    let phone = &report["by_phone"]["+15555550123"];
+    assert_eq!(
+        (phone["sms"].as_u64(), phone["failed"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(phone["failure_rate"], 0.0);
+    assert_eq!(phone["to_delivered"]["p50_seconds"], 3);
     // The post was created at 09:41:07.
     let brand = &report["by_brand"]["NorthwindAir"];
     assert_eq!(brand["alerts"], 1);
@@ -313,6 +345,10 @@ fn the_report_times_each_step_from_the_customers_post() {
     ));
     assert!(
         table.contains("NorthwindAir") && table.contains("10m 00s / 10m 00s"),
+        "{table}"
+    );
+    assert!(
+        table.contains("+15555550123") && table.contains("0%"),
         "{table}"
     );
 

@@ -291,6 +291,7 @@ async fn run(cli: Cli) -> Result<()> {
             let report = earshot::report::response_report(
                 deps.store.as_ref(),
                 deps.follow_up.as_ref(),
+                deps.receipts.as_ref(),
                 now - since,
                 now,
             )

@@ -226,5 +226,23 @@ pub fn report(report: &earshot::report::ResponseReport, json: bool) -> Result<()
     for (person, times) in &report.by_person {
         row(person, times);
     }
+    if !report.by_phone.is_empty() {
+        println!();
+        println!(
+            "{:<20} {:>6}  {:<9} {:<9} {:<17}",
+            "PHONE", "SMS", "FAILED", "RATE", "DELIVERED p50/p90"
+        );
+        for (phone, stats) in &report.by_phone {
+            let rate = stats
+                .failure_rate
+                .map_or_else(|| "-".to_owned(), |r| format!("{:.0}%", r * 100.0));
+            println!(
+                "{phone:<20} {:>6}  {:<9} {rate:<9} {:<17}",
+                stats.sms,
+                stats.failed,
+                quantiles(&stats.to_delivered)
+            );
+        }
+    }
     Ok(())
 }
