@@ -20,6 +20,7 @@ pub mod ingest;
 pub mod platforms;
 pub mod poll;
 pub mod ports;
+pub mod reach;
 pub mod report;
 pub mod signature;
 pub mod sms_reply;

@@ -207,6 +207,15 @@ async fn concurrent_copies_of_a_receipt_count_once<S: ReceiptStore + Clone + 'st
     assert_eq!(first, 1);
 }
 
+async fn each_phone_is_called_once_per_alert<S: ReceiptStore>(store: &S) {
+    let first = MentionId::new(Platform::X, "1");
+    let second = MentionId::new(Platform::X, "2");
+    assert!(store.claim_call(&first, &phone(SAM)).await.unwrap());
+    assert!(!store.claim_call(&first, &phone(SAM)).await.unwrap());
+    assert!(store.claim_call(&first, &phone(KIM)).await.unwrap());
+    assert!(store.claim_call(&second, &phone(SAM)).await.unwrap());
+}
+
 macro_rules! all_cases {
     ($backend:ident, $open:expr) => {
         contract!(
@@ -218,6 +227,7 @@ macro_rules! all_cases {
                 only_sms_that_went_out_are_listed,
                 a_phone_failing_three_times_is_warned_about_once,
                 concurrent_copies_of_a_receipt_count_once,
+                each_phone_is_called_once_per_alert,
             ]
         );
     };

@@ -105,4 +105,12 @@ pub trait ReceiptStore: Send + Sync {
     /// Marks the phone's run of failures as reported; true for the one
     /// caller that should send the warning.
     async fn claim_phone_warning(&self, phone: &PhoneNumber) -> Result<bool, StoreError>;
+
+    /// True the first time for this alert and phone: each phone gets at
+    /// most one voice call per alert.
+    async fn claim_call(
+        &self,
+        mention: &MentionId,
+        phone: &PhoneNumber,
+    ) -> Result<bool, StoreError>;
 }

@@ -5,6 +5,7 @@
 //! | a sent SMS, by message id  | `RECEIPT#<message id>`  | `RECEIPT`      |
 //! | an alert SMS to a phone    | `MENTION#<id>`          | `SMS#<phone>`  |
 //! | a phone's run of failures  | `PHONEHEALTH`           | `<phone>`      |
+//! | a voice call made          | `MENTION#<id>`          | `CALL#<phone>` |
 //!
 //! The `RECEIPT` item is written when an alert SMS is recorded as sent
 //! (see `record_delivery`) and carries the alert and phone, so a receipt
@@ -264,6 +265,23 @@ impl ReceiptStore for DynamoStore {
                 .update_expression("SET warned = :yes")
                 .condition_expression("attribute_exists(pk) AND attribute_not_exists(warned)")
                 .expression_attribute_values(":yes", AttributeValue::Bool(true))
+                .send()
+                .await,
+        )
+    }
+
+    async fn claim_call(
+        &self,
+        mention: &MentionId,
+        phone: &PhoneNumber,
+    ) -> Result<bool, StoreError> {
+        written(
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .item("pk", s(mention_pk(mention)))
+                .item("sk", s(format!("CALL#{phone}")))
+                .condition_expression("attribute_not_exists(pk)")
                 .send()
                 .await,
         )

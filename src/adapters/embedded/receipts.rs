@@ -31,6 +31,11 @@ CREATE TABLE IF NOT EXISTS phone_health (
     last_at     TEXT NOT NULL,
     warned      INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS voice_calls (
+    mention_id  TEXT NOT NULL,
+    phone       TEXT NOT NULL,
+    PRIMARY KEY (mention_id, phone)
+);
 ";
 
 const SENT_SMS_JSON: &str = "json_object('mention', mention_id, 'phone', phone, \
@@ -159,6 +164,21 @@ impl ReceiptStore for EmbeddedStore {
             .execute(
                 "UPDATE phone_health SET warned = 1 WHERE phone = ?1 AND warned = 0",
                 [phone.as_str()],
+            )
+            .map_err(unavailable)?;
+        Ok(claimed == 1)
+    }
+
+    async fn claim_call(
+        &self,
+        mention: &MentionId,
+        phone: &PhoneNumber,
+    ) -> Result<bool, StoreError> {
+        let claimed = self
+            .conn()
+            .execute(
+                "INSERT INTO voice_calls (mention_id, phone) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                params![mention.as_str(), phone.as_str()],
             )
             .map_err(unavailable)?;
         Ok(claimed == 1)
