@@ -4,10 +4,11 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use earshot::domain::AlertCode;
 use earshot::domain::TriageContext;
-use earshot::domain::alert::{AlertCode, compose_sms};
 use earshot::platforms::x::parse_delivery;
 use earshot::signature::{verify_x, x_signature};
+use earshot::sms::texts;
 use earshot::triage::ModelTriage;
 
 /// The posts of the project's own corpus: varied lengths and tones.
@@ -59,7 +60,7 @@ fn delivery(c: &mut Criterion) {
                     mention.author.followers,
                     &TriageContext::default(),
                 );
-                black_box(compose_sms(mention, &verdict, &code));
+                black_box(texts::alert(mention, &verdict, &code));
             }
         })
     });

@@ -1,25 +1,27 @@
 //! The escalate function, run every minute: urgent alerts nobody has taken
 //! climb the on-call tiers, and alerts whose SMS failed (a crash or an SNS
 //! outage between storing and sending) are sent again. Claims per phone keep
-//! every run from sending anything twice.
-
-use std::collections::BTreeMap;
+//! every run from sending anything twice. A P1 whose SMS the carrier could
+//! not deliver to anyone at its tier goes to the next tier at once; with
+//! voice configured, a failed phone is called, and so is everyone paged once
+//! the last tier has had its turn. Then numbers that keep failing are
+//! reported to tier 1 and whoever came on shift is told what is open.
 
 use chrono::Duration;
 use serde::Serialize;
 use tracing::{info, warn};
 
-use crate::domain::PhoneNumber;
-use crate::domain::alert::{SMS_SEGMENT, fit_one_sms, to_gsm7};
 use crate::domain::roster::FIRST_TIER;
-use crate::ingest::{IngestError, Ingestor};
-use crate::ports::HeldAlert;
+use crate::domain::{MentionRecord, OnCallContact, PhoneNumber, Priority};
+use crate::pager::{Pager, PagerError};
+use crate::reach::Reach;
 
 /// How many open alerts one run looks at; more wait for the next minute.
 const BATCH: usize = 200;
 
 pub struct Escalator {
-    pub ingestor: Ingestor,
+    pub pager: Pager,
+    pub reach: Reach,
     /// Unacknowledged this long, an alert goes to the next tier.
     pub step: Duration,
     /// After this long nobody is paged again for the alert.
@@ -28,12 +30,6 @@ pub struct Escalator {
     /// and again each time this passes, while the follow-up window lasts.
     pub remind_after: Duration,
 }
-
-/// How soon a reminder held by quiet hours is tried again.
-const QUIET_RETRY: Duration = Duration::minutes(30);
-
-/// Reminders stop this long after the post: by then it is history.
-const REMIND_UNTIL: Duration = Duration::hours(48);
 
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 pub struct EscalationSummary {
@@ -44,12 +40,18 @@ pub struct EscalationSummary {
     pub reminders: usize,
     /// Summaries of held-back alerts sent (end of quiet hours, caps lifted).
     pub summaries: usize,
+    /// P1 alerts sent to the next tier early because their SMS failed.
+    pub failed_over: usize,
+    pub voice_calls: usize,
+    /// Warnings to tier 1 about numbers whose SMS keep failing.
+    pub failing_numbers: usize,
+    pub shift_notices: usize,
 }
 
 impl Escalator {
-    pub async fn run(&self) -> Result<EscalationSummary, IngestError> {
-        let now = self.ingestor.clock.now();
-        let open = self.ingestor.store.open_alerts(now, BATCH).await?;
+    pub async fn run(&self) -> Result<EscalationSummary, PagerError> {
+        let now = self.pager.clock.now();
+        let open = self.pager.store.open_alerts(now, BATCH).await?;
         let mut summary = EscalationSummary {
             open_alerts: open.len(),
             ..EscalationSummary::default()
@@ -59,239 +61,95 @@ impl Escalator {
             let waiting = now - record.mention.received_at;
             if waiting > self.give_up_after {
                 warn!(mention = %id, minutes = waiting.num_minutes(), "nobody took the alert; no more pages");
-                self.ingestor.store.settle_alert(id).await?;
+                self.pager.store.settle_alert(id).await?;
                 summary.given_up += 1;
                 continue;
             }
             let steps = (waiting.num_seconds() / self.step.num_seconds().max(1)).clamp(0, 8) as u8;
-            match self
-                .ingestor
-                .follow_through(&record, FIRST_TIER + steps)
-                .await
-            {
+            let due_tier = FIRST_TIER + steps;
+            let urgent = record
+                .assessment
+                .as_ref()
+                .is_some_and(|a| a.priority == Priority::P1);
+            let on_call = if urgent {
+                self.reach.on_call(now).await?
+            } else {
+                Vec::new()
+            };
+            let tier = self.tier_past_failures(&record, &on_call, due_tier).await?;
+            if tier > due_tier {
+                info!(mention = %id, tier, "SMS failed at every phone of the tier; next tier now");
+                summary.failed_over += 1;
+            }
+            match self.pager.follow_through(&record, tier).await {
                 Ok(sent) => {
                     if sent > 0 {
-                        info!(mention = %id, tier = FIRST_TIER + steps, sent, "alert escalated or re-sent");
+                        info!(mention = %id, tier, sent, "alert escalated or re-sent");
                     }
                     summary.sms_sent += sent;
                 }
                 // One alert's SMS failing must not hold back the others.
-                Err(IngestError::AlertNotDelivered { .. }) => summary.failed += 1,
+                Err(PagerError::AlertNotDelivered { .. }) => summary.failed += 1,
                 Err(err) => return Err(err),
             }
+            if urgent && self.reach.voice.is_some() {
+                summary.voice_calls += self
+                    .call_if_text_is_not_enough(&record, &on_call, due_tier)
+                    .await?;
+            }
         }
-        summary.reminders = self.remind_owners().await?;
-        summary.summaries = self.send_held_summaries().await?;
+        summary.failing_numbers = self.reach.warn_about_failing_numbers(now).await?;
+        summary.shift_notices = self.reach.announce_shifts(now).await?;
+        summary.reminders = self.pager.remind_owners(self.remind_after).await?;
+        summary.summaries = self.pager.send_held_summaries().await?;
         Ok(summary)
     }
 
-    /// One SMS per phone listing what was held back from it, once its
-    /// quiet hours are over and the caps allow one more SMS. Alerts closed
-    /// meanwhile are left out; a phone with nothing left open gets nothing.
-    async fn send_held_summaries(&self) -> Result<usize, IngestError> {
-        let ingestor = &self.ingestor;
-        let now = ingestor.clock.now();
-        let mut by_phone: BTreeMap<PhoneNumber, Vec<HeldAlert>> = BTreeMap::new();
-        for held in ingestor.budget.held().await? {
-            by_phone.entry(held.phone.clone()).or_default().push(held);
+    /// The tier to page up to: `due`, or the next tier on call when the
+    /// carrier failed the SMS to every phone up to `due`.
+    async fn tier_past_failures(
+        &self,
+        record: &MentionRecord,
+        on_call: &[OnCallContact],
+        due: u8,
+    ) -> Result<u8, PagerError> {
+        let phones: Vec<PhoneNumber> = on_call
+            .iter()
+            .filter(|c| c.tier <= due)
+            .map(|c| c.phone.clone())
+            .collect();
+        if phones.is_empty() || !self.reach.failed_everywhere(record, &phones).await? {
+            return Ok(due);
         }
-        if by_phone.is_empty() {
-            return Ok(0);
-        }
-        let contacts = ingestor.roster.contacts().await?;
-        let mut sent = 0;
-        for (phone, held) in by_phone {
-            let contact = contacts.iter().find(|c| c.phone == phone);
-            if contact.is_some_and(|c| !c.opted_out && c.is_quiet_at(now)) {
-                continue;
-            }
-            let mut open = Vec::new();
-            for alert in &held {
-                if ingestor.follow_up.closed(&alert.mention).await?.is_none() {
-                    open.push(alert.clone());
-                }
-            }
-            if contact.is_none_or(|c| c.opted_out) || open.is_empty() {
-                ingestor.budget.release(&held).await?;
-                continue;
-            }
-            if ingestor.spend(&phone).await?.is_some() {
-                continue;
-            }
-            let body = held_summary(&open);
-            // Forgotten before sending: a crash after the send must not
-            // repeat the summary; a failed send holds them again.
-            ingestor.budget.release(&held).await?;
-            match ingestor.sms.send(&phone, &body).await {
-                Ok(_) => {
-                    info!(phone = %phone.masked(), held = open.len(), "held alerts summarised");
-                    sent += 1;
-                }
-                Err(err) => {
-                    warn!(phone = %phone.masked(), reason = %err.reason, "summary SMS failed; held for the next run");
-                    for alert in &open {
-                        ingestor.budget.hold(alert).await?;
-                    }
-                }
-            }
-        }
-        Ok(sent)
+        Ok(on_call
+            .iter()
+            .map(|c| c.tier)
+            .filter(|t| *t > due)
+            .min()
+            .unwrap_or(due))
     }
 
-    /// Owners of acknowledged alerts still open get a nudge.
-    async fn remind_owners(&self) -> Result<usize, IngestError> {
-        let ingestor = &self.ingestor;
-        let now = ingestor.clock.now();
-        let mut sent = 0;
-        for record in ingestor.store.reminders_due(now, BATCH).await? {
-            let id = &record.mention.id;
-            let owner = ingestor.follow_up.owner(id).await?;
-            let closed = ingestor.follow_up.closed(id).await?.is_some();
-            let (Some(owner), Some(code), false) = (owner, &record.alert_code, closed) else {
-                ingestor.store.settle_alert(id).await?;
-                continue;
-            };
-            if now - record.mention.received_at > REMIND_UNTIL {
-                ingestor.store.settle_alert(id).await?;
-                continue;
+    /// Calls each phone whose SMS failed and, once the last tier has had
+    /// its turn with nobody taking the alert, everyone it was sent to; each
+    /// phone at most once per alert.
+    async fn call_if_text_is_not_enough(
+        &self,
+        record: &MentionRecord,
+        on_call: &[OnCallContact],
+        due_tier: u8,
+    ) -> Result<usize, PagerError> {
+        let (reached, failed) = self.reach.paged_phones(record).await?;
+        let last_tier = on_call.iter().map(|c| c.tier).max().unwrap_or(FIRST_TIER);
+        let mut to_call = failed;
+        if due_tier > last_tier {
+            to_call.extend(reached);
+        }
+        let mut calls = 0;
+        for phone in &to_call {
+            if self.reach.call(record, phone).await? {
+                calls += 1;
             }
-            let contacts = ingestor.roster.contacts().await?;
-            let owner_contact = contacts.iter().find(|c| c.phone == owner.phone);
-            if owner_contact.is_some_and(|c| c.opted_out || c.is_quiet_at(now))
-                || ingestor.spend(&owner.phone).await?.is_some()
-            {
-                // A reminder can wait for the end of quiet hours, or for
-                // room under the SMS caps.
-                ingestor.store.own_alert(id, now + QUIET_RETRY).await?;
-                continue;
-            }
-            let text = format!(
-                "Reminder: {code} (@{}) is still open, yours since {} UTC. Reply DONE {code} when sorted.",
-                record.mention.author.handle,
-                owner.at.format("%H:%M")
-            );
-            match ingestor
-                .sms
-                .send(&owner.phone, &fit_one_sms(&to_gsm7(&text)))
-                .await
-            {
-                Ok(_) => sent += 1,
-                Err(err) => {
-                    warn!(owner = %owner.phone.masked(), reason = %err.reason, "reminder SMS failed")
-                }
-            }
-            ingestor
-                .store
-                .own_alert(id, now + self.remind_after)
-                .await?;
         }
-        Ok(sent)
-    }
-}
-
-/// One SMS: how many alerts were held and why, then as many of them as fit,
-/// most urgent first, e.g.
-/// `Held for you (quiet hours): 3 alerts. P1 K3JD @dana_rivers; P1 7PLE
-/// @priya; P2 QFWJ @tom. Reply WHO <code> or ACK <code>.`
-pub fn held_summary(held: &[HeldAlert]) -> String {
-    let mut reasons: Vec<&str> = Vec::new();
-    for alert in held {
-        let label = alert.reason.label();
-        if !reasons.contains(&label) {
-            reasons.push(label);
-        }
-    }
-    let mut alerts: Vec<&HeldAlert> = held.iter().collect();
-    alerts.sort_by_key(|a| (a.priority, a.at));
-    let count = alerts.len();
-    let plural = if count == 1 { "alert" } else { "alerts" };
-    let head = format!("Held for you ({}): {count} {plural}.", reasons.join(", "));
-    let tail = " Reply WHO <code> or ACK <code>.";
-    let mut body = head;
-    let mut listed = 0;
-    for alert in &alerts {
-        let entry = format!(
-            " {} {} @{};",
-            alert.priority,
-            alert.code,
-            to_gsm7(&alert.handle)
-        );
-        let more = count - listed - 1;
-        let reserve = tail.len()
-            + if more > 0 {
-                format!(" +{more} more.").len()
-            } else {
-                0
-            };
-        if body.len() + entry.len() + reserve > SMS_SEGMENT {
-            break;
-        }
-        body.push_str(&entry);
-        listed += 1;
-    }
-    if body.ends_with(';') {
-        body.pop();
-        body.push('.');
-    }
-    if listed < count {
-        body.push_str(&format!(" +{} more.", count - listed));
-    }
-    body.push_str(tail);
-    fit_one_sms(&body)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::{AlertCode, MentionId, Platform, Priority};
-    use crate::ports::HoldReason;
-
-    fn held(code: &str, priority: Priority, handle: &str, reason: HoldReason) -> HeldAlert {
-        HeldAlert {
-            phone: PhoneNumber::parse("+15555550100").unwrap(),
-            mention: MentionId::new(Platform::X, code),
-            code: AlertCode::parse(code).unwrap(),
-            priority,
-            handle: handle.into(),
-            reason,
-            at: "2026-11-24T03:00:00Z".parse().unwrap(),
-        }
-    }
-
-    #[test]
-    fn a_summary_lists_the_most_urgent_first_in_one_sms() {
-        let body = held_summary(&[
-            held("QFWJ", Priority::P2, "tom", HoldReason::QuietHours),
-            held("K3JD", Priority::P1, "dana_rivers", HoldReason::QuietHours),
-        ]);
-        assert_eq!(
-            body,
-            "Held for you (quiet hours): 2 alerts. P1 K3JD @dana_rivers; P2 QFWJ @tom. Reply WHO <code> or ACK <code>."
-        );
-    }
-
-    #[test]
-    fn a_long_summary_counts_what_does_not_fit() {
-        let many: Vec<_> = [
-            "AAAA", "KKKK", "CCCC", "DDDD", "EEEE", "FFFF", "LLLL", "HHHH", "JJJJ",
-        ]
-        .iter()
-        .map(|code| {
-            held(
-                code,
-                Priority::P1,
-                "a_rather_long_handle",
-                HoldReason::PhoneCap,
-            )
-        })
-        .collect();
-        let body = held_summary(&many);
-        assert!(body.chars().count() <= SMS_SEGMENT, "{body}");
-        assert!(
-            body.starts_with("Held for you (hourly SMS cap): 9 alerts. P1 AAAA"),
-            "{body}"
-        );
-        assert!(body.contains(" more."), "{body}");
-        assert!(body.ends_with("Reply WHO <code> or ACK <code>."), "{body}");
+        Ok(calls)
     }
 }

@@ -5,8 +5,10 @@
 //! - [`platforms`]: each platform's payloads, parsed into mentions.
 //! - [`ports`]: the storage and SMS interfaces; [`adapters`] implement them
 //!   on DynamoDB/SNS and on the embedded SQLite/outbox default.
+//! - [`sms`]: every SMS Earshot sends, shaped to one GSM-7 segment.
 //! - [`triage`]: the complaint model and the signals behind priorities.
-//! - [`ingest`]: the one path from a mention to a stored record and an SMS.
+//! - [`ingest`]: the one path from a mention to a stored, triaged record.
+//! - [`pager`]: delivery, holds, SMS caps, incidents and follow-ups.
 //! - [`webhook`], [`sms_reply`], [`escalate`], [`delivery`]: the functions'
 //!   handlers; `functions/` only wires them.
 
@@ -17,12 +19,14 @@ pub mod domain;
 pub mod escalate;
 pub mod http;
 pub mod ingest;
+pub mod pager;
 pub mod platforms;
 pub mod poll;
 pub mod ports;
 pub mod reach;
 pub mod report;
 pub mod signature;
+pub mod sms;
 pub mod sms_reply;
 pub mod telemetry;
 pub mod triage;

@@ -5,6 +5,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
+use crate::sms::SmsText;
+
 use crate::domain::{
     AlertCode, AlertState, Mention, MentionId, MentionRecord, OnCallContact, PhoneNumber, Platform,
 };
@@ -180,7 +182,7 @@ pub struct SmsError {
 #[async_trait]
 pub trait SmsSender: Send + Sync {
     /// Hands one SMS to the carrier; returns the provider's message id.
-    async fn send(&self, to: &PhoneNumber, body: &str) -> Result<String, SmsError>;
+    async fn send(&self, to: &PhoneNumber, body: &SmsText) -> Result<String, SmsError>;
 }
 
 /// Who took an alert, and when.
@@ -255,11 +257,13 @@ pub mod budget;
 pub mod handover;
 pub mod receipts;
 pub mod rota;
+pub mod search;
 pub mod sources;
 pub mod voice;
 pub use budget::{HeldAlert, HoldReason, SmsBudget, SmsLimits, Spend, day_window, hour_window};
 pub use handover::{ChainNews, HandOverStore, Offer};
 pub use receipts::{Marked, PhoneHealth, Receipt, ReceiptStatus, ReceiptStore, SentSms};
 pub use rota::RotaStore;
+pub use search::{Page, PageRequest, SearchSource};
 pub use sources::{MentionRevisions, Revision, SourceStore, WatchStore};
 pub use voice::{VoiceCaller, VoiceError};

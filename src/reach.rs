@@ -13,14 +13,13 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use tracing::{info, warn};
 
-use crate::domain::alert::{SMS_SEGMENT, fit_one_sms, to_gsm7};
-use crate::domain::rota::Shift;
 use crate::domain::spoken::spoken_alert;
 use crate::domain::{AlertCode, MentionRecord, OnCallContact, PhoneNumber};
 use crate::ports::{
     ChainNews, HandOverStore, MentionStore, Ownership, PhoneHealth, ReceiptStatus, ReceiptStore,
     RosterStore, RotaStore, SmsSender, StoreError, VoiceCaller,
 };
+use crate::sms::{SmsText, texts, to_gsm7};
 
 /// Open alerts listed at most in a shift notice before "+N more".
 const SHIFT_LIST_LIMIT: usize = 50;
@@ -126,16 +125,11 @@ impl Reach {
         if others.is_empty() || !self.handover.claim_chain_news(id, news).await? {
             return Ok(0);
         }
-        let text = chain_news_text(code, news, &by.name, noise);
-        let mut sent = 0;
-        for phone in &others {
-            match self.sms.send(phone, &text).await {
-                Ok(_) => sent += 1,
-                Err(err) => {
-                    warn!(to = %phone.masked(), reason = %err.reason, "chain news SMS failed")
-                }
-            }
-        }
+        let text = match news {
+            ChainNews::Taken => texts::chain_taken(code, &by.name),
+            ChainNews::Closed => texts::chain_closed(code, &by.name, noise),
+        };
+        let sent = send_each(self.sms.as_ref(), &others, &text, "chain news").await;
         info!(mention = %id, told = sent, news = news.key(), "chain told");
         Ok(sent)
     }
@@ -172,15 +166,13 @@ impl Reach {
             if told.is_empty() || !self.receipts.claim_phone_warning(&health.phone).await? {
                 continue;
             }
-            let text = failing_number_text(&name, &health);
-            for contact in told {
-                match self.sms.send(&contact.phone, &text).await {
-                    Ok(_) => sent += 1,
-                    Err(err) => {
-                        warn!(to = %contact.phone.masked(), reason = %err.reason, "failing-number warning failed")
-                    }
-                }
-            }
+            let text = texts::failing_number(
+                &name,
+                health.failures,
+                health.last_reason.as_deref().unwrap_or("no reason given"),
+            );
+            let phones: Vec<PhoneNumber> = told.iter().map(|c| c.phone.clone()).collect();
+            sent += send_each(self.sms.as_ref(), &phones, &text, "failing-number warning").await;
         }
         Ok(sent)
     }
@@ -211,13 +203,14 @@ impl Reach {
                 .map(|r| r.time_zone.clone())
                 .or_else(|| contact.time_zone.clone());
             let open = self.open_alert_lines(now).await?;
-            let text = shift_notice_text(&shift, zone.as_deref(), &open);
-            match self.sms.send(&contact.phone, &text).await {
-                Ok(_) => sent += 1,
-                Err(err) => {
-                    warn!(to = %contact.phone.masked(), reason = %err.reason, "shift notice failed")
-                }
-            }
+            let text = texts::shift_starts(tier, &local_time(shift.ends, zone.as_deref()), &open);
+            sent += send_each(
+                self.sms.as_ref(),
+                std::slice::from_ref(&contact.phone),
+                &text,
+                "shift notice",
+            )
+            .await;
         }
         Ok(sent)
     }
@@ -246,143 +239,29 @@ impl Reach {
     }
 }
 
-/// "QFWJ taken by Sam. No need to act." / "QFWJ closed by Sam."
-pub fn chain_news_text(code: &AlertCode, news: ChainNews, name: &str, noise: bool) -> String {
-    let text = match (news, noise) {
-        (ChainNews::Taken, _) => format!("{code} taken by {name}. No need to act on it."),
-        (ChainNews::Closed, true) => format!("{code} closed by {name} as a false alarm."),
-        (ChainNews::Closed, false) => format!("{code} closed by {name}."),
-    };
-    fit_one_sms(&to_gsm7(&text))
-}
-
-/// "Earshot: SMS to Kim failed 3 times in a row (Phone is currently
-/// unreachable). Check the number: earshot roster list"
-pub fn failing_number_text(name: &str, health: &PhoneHealth) -> String {
-    let reason = health.last_reason.as_deref().unwrap_or("no reason given");
-    fit_one_sms(&to_gsm7(&format!(
-        "Earshot: SMS to {name} failed {} times in a row ({reason}). Check the number: earshot roster list",
-        health.failures
-    )))
-}
-
-/// "You are on call (tier 1) until Mon 30 Mar 09:00 Europe/London. Open:
-/// 2. P1 QFWJ @dana; P2 K3JD @tom. Reply WHO <code>."
-pub fn shift_notice_text(shift: &Shift, zone: Option<&str>, open: &[String]) -> String {
+/// "Mon 30 Mar 09:00 Europe/London": a moment as the team's clock shows it.
+pub fn local_time(at: DateTime<Utc>, zone: Option<&str>) -> String {
     let zone: Tz = zone.and_then(|z| z.parse().ok()).unwrap_or(Tz::UTC);
-    let until = shift.ends.with_timezone(&zone).format("%a %d %b %H:%M");
-    let head = format!(
-        "You are on call (tier {}) until {until} {}.",
-        shift.tier,
+    format!(
+        "{} {}",
+        at.with_timezone(&zone).format("%a %d %b %H:%M"),
         zone.name()
-    );
-    if open.is_empty() {
-        return fit_one_sms(&format!("{head} Nothing is open."));
-    }
-    let tail = " Reply WHO <code>.";
-    let mut body = format!("{head} Open: {}.", open.len());
-    let mut listed = 0;
-    for line in open {
-        let more = open.len() - listed - 1;
-        let reserve = tail.len()
-            + if more > 0 {
-                format!(" +{more} more.").len()
-            } else {
-                0
-            };
-        let entry = format!(" {line};");
-        if body.len() + entry.len() + reserve > SMS_SEGMENT {
-            break;
-        }
-        body.push_str(&entry);
-        listed += 1;
-    }
-    if body.ends_with(';') {
-        body.pop();
-        body.push('.');
-    }
-    if listed < open.len() {
-        body.push_str(&format!(" +{} more.", open.len() - listed));
-    }
-    body.push_str(tail);
-    fit_one_sms(&body)
+    )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::alert::gsm_septets;
-    use crate::domain::rota::Cover;
-
-    fn shift() -> Shift {
-        Shift {
-            tier: 1,
-            phone: PhoneNumber::parse("+15555550100").unwrap(),
-            starts: "2026-03-23T09:00:00Z".parse().unwrap(),
-            ends: "2026-03-30T08:00:00Z".parse().unwrap(),
-            cover: Cover::Rotation,
+/// Sends one text to each phone; returns how many went out.
+async fn send_each(
+    sms: &dyn SmsSender,
+    phones: &[PhoneNumber],
+    text: &SmsText,
+    what: &str,
+) -> usize {
+    let mut sent = 0;
+    for phone in phones {
+        match sms.send(phone, text).await {
+            Ok(_) => sent += 1,
+            Err(err) => warn!(to = %phone.masked(), reason = %err.reason, what, "SMS failed"),
         }
     }
-
-    #[test]
-    fn a_shift_notice_gives_the_local_end_and_what_is_open_in_one_sms() {
-        let notice = shift_notice_text(
-            &shift(),
-            Some("Europe/London"),
-            &["P1 QFWJ @dana".into(), "P2 K3JD @tom".into()],
-        );
-        assert_eq!(
-            notice,
-            "You are on call (tier 1) until Mon 30 Mar 09:00 Europe/London. Open: 2. P1 QFWJ @dana; P2 K3JD @tom. Reply WHO <code>."
-        );
-        let quiet = shift_notice_text(&shift(), None, &[]);
-        assert_eq!(
-            quiet,
-            "You are on call (tier 1) until Mon 30 Mar 08:00 UTC. Nothing is open."
-        );
-        let many: Vec<String> = (0..40)
-            .map(|i| format!("P1 QFW{i} @someone_long"))
-            .collect();
-        let crowded = shift_notice_text(&shift(), Some("Europe/London"), &many);
-        assert!(
-            gsm_septets(&crowded).is_some_and(|n| n <= SMS_SEGMENT),
-            "{crowded}"
-        );
-        assert!(crowded.contains(" more. Reply WHO <code>."), "{crowded}");
-    }
-
-    #[test]
-    fn chain_news_and_warnings_fit_one_gsm7_sms() {
-        let code = AlertCode::parse("QFWJ").unwrap();
-        assert_eq!(
-            chain_news_text(&code, ChainNews::Taken, "Sam", false),
-            "QFWJ taken by Sam. No need to act on it."
-        );
-        assert_eq!(
-            chain_news_text(&code, ChainNews::Closed, "Sam", true),
-            "QFWJ closed by Sam as a false alarm."
-        );
-        let health = PhoneHealth {
-            phone: PhoneNumber::parse("+15555550101").unwrap(),
-            failures: 3,
-            last_reason: Some("Phone is currently unreachable/unavailable".into()),
-            last_at: "2026-11-24T10:00:00Z".parse().unwrap(),
-            warned: false,
-        };
-        let warning = failing_number_text("Kim", &health);
-        assert_eq!(
-            warning,
-            "Earshot: SMS to Kim failed 3 times in a row (Phone is currently unreachable/unavailable). Check the number: earshot roster list"
-        );
-        let long_name = "Ö".repeat(200);
-        for text in [
-            chain_news_text(&code, ChainNews::Taken, &long_name, false),
-            failing_number_text(&long_name, &health),
-        ] {
-            assert!(
-                gsm_septets(&text).is_some_and(|n| n <= SMS_SEGMENT),
-                "{text}"
-            );
-        }
-    }
+    sent
 }

@@ -9,9 +9,9 @@ use chrono::{DateTime, Duration, Utc};
 use earshot::adapters::Deps;
 use earshot::adapters::sns::SnsSms;
 use earshot::config::Secret;
+use earshot::domain::Clock;
 use earshot::domain::PhoneNumber;
 use earshot::escalate::{EscalationSummary, Escalator};
-use earshot::ingest::Clock;
 use earshot::sms_reply::inbound_event;
 use earshot::webhook::{Webhook, WebhookSecrets};
 use support::Moto;
@@ -29,7 +29,8 @@ fn t0() -> DateTime<Utc> {
 /// five minutes and giving up after `give_up_minutes`.
 fn escalator(deps: &Deps, minutes: i64, give_up_minutes: i64) -> Escalator {
     Escalator {
-        ingestor: deps.ingestor(Clock::Fixed(t0() + Duration::minutes(minutes))),
+        pager: deps.pager(Clock::Fixed(t0() + Duration::minutes(minutes))),
+        reach: deps.reach(),
         step: Duration::minutes(5),
         give_up_after: Duration::minutes(give_up_minutes),
         remind_after: Duration::hours(4),

@@ -6,8 +6,8 @@ mod support;
 
 use chrono::{DateTime, Duration, Utc};
 use earshot::config::Secret;
+use earshot::domain::Clock;
 use earshot::domain::MentionId;
-use earshot::ingest::Clock;
 use earshot::webhook::{Webhook, WebhookSecrets};
 use serde_json::Value;
 use support::Moto;

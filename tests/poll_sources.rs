@@ -13,13 +13,13 @@ use chrono::{DateTime, Duration, Utc};
 use earshot::adapters::Deps;
 use earshot::adapters::embedded::EmbeddedStore;
 use earshot::config::Secret;
+use earshot::domain::Clock;
+use earshot::domain::{Account, Alarm, SourceKey, Watch};
 use earshot::domain::{Platform, Voice};
-use earshot::ingest::Clock;
+use earshot::platforms::http::Http;
 use earshot::platforms::{bluesky, mastodon, reddit, x_search};
-use earshot::poll::fetch::Http;
 use earshot::poll::{PollRequest, PollSummary, Poller, SearchSource, SourceStatus};
 use earshot::ports::{MentionStore, RosterStore, SourceStore, WatchStore};
-use earshot::watch::{Account, Alarm, SourceKey, Watch};
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -97,7 +97,7 @@ impl Harness {
         assert_eq!(stored, wanted, "every mention stored exactly once");
     }
 
-    async fn state(&self, platform: Platform) -> earshot::watch::SourceState {
+    async fn state(&self, platform: Platform) -> earshot::domain::SourceState {
         self.store
             .source(&SourceKey {
                 brand: BRAND.into(),
@@ -201,7 +201,7 @@ async fn mount_two_x_pages(server: &MockServer, since: &str) {
 #[tokio::test]
 async fn x_pages_keep_since_id_and_the_first_newest_id_becomes_the_cursor() {
     let harness = Harness::new(vec![Platform::X]).await;
-    let mut state = earshot::watch::SourceState::new(SourceKey {
+    let mut state = earshot::domain::SourceState::new(SourceKey {
         brand: BRAND.into(),
         platform: Platform::X,
     });
@@ -406,7 +406,7 @@ async fn a_run_at_its_deadline_starts_nothing_and_loses_nothing() {
     let harness = Harness::new(vec![Platform::X]).await;
     let server = MockServer::start().await;
     mount_two_x_pages(&server, "1000").await;
-    let mut state = earshot::watch::SourceState::new(SourceKey {
+    let mut state = earshot::domain::SourceState::new(SourceKey {
         brand: BRAND.into(),
         platform: Platform::X,
     });
@@ -604,7 +604,7 @@ async fn bluesky_pages_by_cursor_and_batches_follower_lookups() {
 #[tokio::test]
 async fn bluesky_asks_from_the_cursor_less_the_overlap() {
     let harness = Harness::new(vec![Platform::Bluesky]).await;
-    let mut state = earshot::watch::SourceState::new(SourceKey {
+    let mut state = earshot::domain::SourceState::new(SourceKey {
         brand: BRAND.into(),
         platform: Platform::Bluesky,
     });
@@ -769,7 +769,7 @@ async fn mastodon_hashtag_timelines_follow_the_link_header_and_honour_the_reset(
 #[tokio::test]
 async fn mastodon_search_sends_the_token_and_the_cursor_as_min_id() {
     let harness = Harness::new(vec![Platform::Mastodon]).await;
-    let mut state = earshot::watch::SourceState::new(SourceKey {
+    let mut state = earshot::domain::SourceState::new(SourceKey {
         brand: BRAND.into(),
         platform: Platform::Mastodon,
     });

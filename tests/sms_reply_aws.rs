@@ -5,8 +5,8 @@ mod support;
 
 use earshot::adapters::Deps;
 use earshot::config::Secret;
+use earshot::domain::Clock;
 use earshot::domain::PhoneNumber;
-use earshot::ingest::Clock;
 use earshot::sms_reply::{
     ReplySummary, SmsReplies, SnsEvent, SnsMessage, SnsRecord, inbound_event,
 };

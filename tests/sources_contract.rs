@@ -6,9 +6,9 @@ mod support;
 use support::contract;
 
 use chrono::{DateTime, Duration, Utc};
+use earshot::domain::{Account, Alarm, Resume, SourceKey, SourceState, Watch};
 use earshot::domain::{AlertState, Author, Mention, MentionId, MentionRecord, Platform, Voice};
 use earshot::ports::{MentionRevisions, MentionStore, Revision, SourceStore, WatchStore};
-use earshot::watch::{Account, Alarm, Resume, SourceKey, SourceState, Watch};
 
 fn at(rfc3339: &str) -> DateTime<Utc> {
     rfc3339.parse().expect("RFC 3339 time")

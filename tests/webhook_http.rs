@@ -5,8 +5,8 @@ mod support;
 
 use earshot::adapters::Deps;
 use earshot::config::Secret;
+use earshot::domain::Clock;
 use earshot::http::HttpRequest;
-use earshot::ingest::Clock;
 use earshot::signature::x_signature;
 use earshot::webhook::{MAX_BODY_BYTES, Webhook, WebhookSecrets, X_PATH};
 

@@ -9,14 +9,14 @@ use chrono::Utc;
 use earshot::adapters::Deps;
 use earshot::adapters::embedded::EmbeddedStore;
 use earshot::config::Secret;
+use earshot::domain::Clock;
+use earshot::domain::{Account, Watch};
 use earshot::domain::{MentionId, Platform, Voice};
 use earshot::http::{HttpRequest, HttpResponse};
-use earshot::ingest::Clock;
+use earshot::platforms::http::Http;
 use earshot::platforms::meta::GraphClient;
-use earshot::poll::fetch::Http;
 use earshot::ports::Revision;
 use earshot::signature::hex_signature;
-use earshot::watch::{Account, Watch};
 use earshot::webhook::{
     MASTODON_PATH, MASTODON_SIGNATURE_HEADER, META_PATH, META_SIGNATURE_HEADER, Webhook,
     WebhookSecrets,

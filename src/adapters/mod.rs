@@ -11,12 +11,15 @@ use std::sync::Arc;
 
 use crate::config::{self, ConfigError};
 use crate::delivery::DeliveryReceipts;
+use crate::domain::Clock;
 use crate::escalate::Escalator;
-use crate::ingest::{Clock, Ingestor};
+use crate::ingest::Ingestor;
+use crate::pager::Pager;
 use crate::ports::{
     FollowUpStore, HandOverStore, MentionRevisions, MentionStore, ReceiptStore, RosterStore,
     RotaStore, SmsBudget, SmsLimits, SmsSender, VoiceCaller, WatchStore,
 };
+use crate::reach::Reach;
 use crate::sms_reply::SmsReplies;
 use crate::triage::ModelTriage;
 use crate::watch::WatchCache;
@@ -117,13 +120,23 @@ impl Deps {
     pub fn ingestor(&self, clock: Clock) -> Ingestor {
         Ingestor {
             store: self.store.clone(),
+            triage: Arc::new(ModelTriage::shipped()),
+            watches: self.watch_cache.clone(),
+            pager: self.pager(clock),
+            clock,
+        }
+    }
+
+    /// Delivery, holds, caps, incidents and follow-ups over these stores.
+    pub fn pager(&self, clock: Clock) -> Pager {
+        Pager {
+            store: self.store.clone(),
             roster: self.roster.clone(),
+            rota: self.rota.clone(),
             follow_up: self.follow_up.clone(),
             sms: self.sms.clone(),
             budget: self.budget.clone(),
             limits: self.limits,
-            triage: Arc::new(ModelTriage::shipped()),
-            watches: self.watch_cache.clone(),
             clock,
         }
     }
@@ -132,12 +145,26 @@ impl Deps {
     pub fn escalator(&self, clock: Clock) -> Result<Escalator, ConfigError> {
         let step = config::escalate_after()?;
         Ok(Escalator {
-            ingestor: self.ingestor(clock),
+            pager: self.pager(clock),
+            reach: self.reach(),
             step,
             // Past the last tier's turn, and a few more, stop paging.
             give_up_after: step * 12,
             remind_after: config::remind_after()?,
         })
+    }
+
+    /// What makes sure a page reaches someone beyond the SMS itself.
+    pub fn reach(&self) -> Reach {
+        Reach {
+            store: self.store.clone(),
+            roster: self.roster.clone(),
+            rota: self.rota.clone(),
+            receipts: self.receipts.clone(),
+            handover: self.handover.clone(),
+            sms: self.sms.clone(),
+            voice: self.voice.clone(),
+        }
     }
 
     pub fn delivery_receipts(&self) -> DeliveryReceipts {
@@ -148,6 +175,7 @@ impl Deps {
 
     pub fn sms_replies(&self, clock: Clock) -> Result<SmsReplies, ConfigError> {
         Ok(SmsReplies {
+            reach: self.reach(),
             store: self.store.clone(),
             follow_up: self.follow_up.clone(),
             roster: self.roster.clone(),

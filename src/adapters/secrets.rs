@@ -45,3 +45,15 @@ pub async fn resolve(
             reason: format!("SSM parameter {parameter} is empty"),
         })
 }
+
+/// Reads secret `name` like [`resolve`]; `None` when it is not configured.
+pub async fn optional(
+    sdk: &aws_config::SdkConfig,
+    name: &'static str,
+) -> Result<Option<Secret>, ConfigError> {
+    match resolve(sdk, name).await {
+        Ok(secret) => Ok(Some(secret)),
+        Err(ConfigError::Missing(_)) => Ok(None),
+        Err(err) => Err(err),
+    }
+}

@@ -7,6 +7,7 @@ use aws_sdk_sns::types::MessageAttributeValue;
 
 use crate::domain::PhoneNumber;
 use crate::ports::{SmsError, SmsSender};
+use crate::sms::SmsText;
 
 #[derive(Clone)]
 pub struct SnsSms {
@@ -41,14 +42,14 @@ impl SnsSms {
 
 #[async_trait]
 impl SmsSender for SnsSms {
-    async fn send(&self, to: &PhoneNumber, body: &str) -> Result<String, SmsError> {
+    async fn send(&self, to: &PhoneNumber, body: &SmsText) -> Result<String, SmsError> {
         // Transactional: carriers deliver it promptly and at any hour, which
         // is the point of a page.
         let mut publish = self
             .client
             .publish()
             .phone_number(to.as_str())
-            .message(body)
+            .message(body.as_str())
             .message_attributes("AWS.SNS.SMS.SMSType", string_attribute("Transactional"));
         if let Some(sender_id) = &self.sender_id {
             publish =

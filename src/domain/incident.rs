@@ -9,8 +9,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::alert::{AlertCode, SMS_SEGMENT, clip, to_gsm7, without_leading_mentions};
-use super::{Mention, MentionId};
+use super::MentionId;
 
 /// Similar urgent posts this close together belong to one incident.
 pub const INCIDENT_WINDOW: Duration = Duration::minutes(15);
@@ -173,45 +172,10 @@ pub fn similar(
     shared.len() >= 3 || (shared.len() >= 2 && names_a_number)
 }
 
-/// The incident page, one GSM-7 SMS:
-///
-/// ```text
-/// INCIDENT NorthwindAir: 3 similar P1 posts in 6 min (app, login)
-/// Latest @kim: "the app logs me out and I can't check in, flight at 9"
-/// Reply ACK K7QD
-/// ```
-pub fn compose_incident_sms(
-    mention: &Mention,
-    incident: &Incident,
-    code: &AlertCode,
-    now: DateTime<Utc>,
-) -> String {
-    let minutes = (now - incident.since).num_minutes().max(1);
-    let kind = if incident.posts == INCIDENT_AFTER {
-        "INCIDENT"
-    } else {
-        "INCIDENT update"
-    };
-    let mut head = format!(
-        "{kind} {}: {} similar P1 posts in {minutes} min",
-        to_gsm7(&mention.brand),
-        incident.posts
-    );
-    if !incident.topic.is_empty() {
-        let topic: Vec<&str> = incident.topic.iter().take(3).map(String::as_str).collect();
-        head.push_str(&format!(" ({})", to_gsm7(&topic.join(", "))));
-    }
-    let tail = format!("Reply ACK {code}");
-    let who = format!("Latest @{}: ", clip(&to_gsm7(&mention.author.handle), 20));
-    let room = SMS_SEGMENT.saturating_sub(head.len() + tail.len() + who.len() + 4);
-    let quote = clip(&to_gsm7(without_leading_mentions(&mention.text)), room);
-    clip(&format!("{head}\n{who}\"{quote}\"\n{tail}"), SMS_SEGMENT)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Author, Platform, Voice};
+    use crate::domain::Platform;
 
     fn id(n: &str) -> MentionId {
         MentionId::new(Platform::X, n)
@@ -279,41 +243,5 @@ mod tests {
             !similar(&stranded, &only_stuck, &tarmac, &only_stuck),
             "common complaint words are not one incident"
         );
-    }
-
-    #[test]
-    fn the_incident_sms_fits_one_segment_with_the_code() {
-        let mention = Mention {
-            id: id("9"),
-            platform: Platform::X,
-            url: "https://x.com/kim/status/9".into(),
-            author: Author {
-                id: "7".into(),
-                handle: "kim".into(),
-                display_name: None,
-                followers: Some(120),
-            },
-            text: "@NorthwindAir the app logs me out and I cannot check in, my flight boards at 9 and the desk queue is two hours long".into(),
-            created_at: at(6),
-            received_at: at(6),
-            in_reply_to: None,
-            quotes: None,
-            brand: "NorthwindAir".into(),
-            voice: Voice::Customer,
-        };
-        let incident = Incident {
-            lead: id("1"),
-            posts: 3,
-            since: at(0),
-            topic: vec!["app".into(), "check".into()],
-        };
-        let code = AlertCode::parse("K7QD").unwrap();
-        let sms = compose_incident_sms(&mention, &incident, &code, at(6));
-        assert!(sms.len() <= SMS_SEGMENT, "{sms}");
-        assert!(
-            sms.starts_with("INCIDENT NorthwindAir: 3 similar P1 posts in 6 min (app, check)\nLatest @kim: \"the app logs me out"),
-            "{sms}"
-        );
-        assert!(sms.ends_with("\nReply ACK K7QD"), "{sms}");
     }
 }

@@ -5,41 +5,72 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Where a post was published.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Platform {
-    X,
-    Bluesky,
-    Mastodon,
-    Reddit,
-    Facebook,
-    Instagram,
+/// Declares [`Platform`] from one line per platform: its key (mention ids,
+/// storage keys, the CLI), a few letters for SMS headers, and whether
+/// Earshot polls it by search (else it only arrives by webhook).
+macro_rules! platforms {
+    ($($variant:ident => $key:literal, $sms_label:literal, polled: $polled:literal;)*) => {
+        /// Where a post was published.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum Platform {
+            $(#[serde(rename = $key)] $variant,)*
+        }
+
+        impl Platform {
+            /// Every platform, in the order declared.
+            pub const ALL: &[Platform] = &[$(Platform::$variant,)*];
+
+            /// The prefix of a mention id, also used in storage keys.
+            pub fn key(self) -> &'static str {
+                match self {
+                    $(Platform::$variant => $key,)*
+                }
+            }
+
+            /// A few letters that fit an SMS header.
+            pub fn sms_label(self) -> &'static str {
+                match self {
+                    $(Platform::$variant => $sms_label,)*
+                }
+            }
+
+            /// Whether Earshot can poll it by search.
+            pub fn is_polled(self) -> bool {
+                match self {
+                    $(Platform::$variant => $polled,)*
+                }
+            }
+        }
+    };
+}
+
+platforms! {
+    X => "x", "X", polled: true;
+    Bluesky => "bluesky", "BSKY", polled: true;
+    Mastodon => "mastodon", "MASTO", polled: true;
+    Reddit => "reddit", "REDDIT", polled: true;
+    Facebook => "facebook", "FB", polled: false;
+    Instagram => "instagram", "IG", polled: false;
 }
 
 impl Platform {
-    /// The prefix of a mention id, also used in storage keys.
-    pub fn key(self) -> &'static str {
-        match self {
-            Platform::X => "x",
-            Platform::Bluesky => "bluesky",
-            Platform::Mastodon => "mastodon",
-            Platform::Reddit => "reddit",
-            Platform::Facebook => "facebook",
-            Platform::Instagram => "instagram",
-        }
+    /// Reads a platform key, forgiving case and stray spaces.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let raw = raw.trim().to_ascii_lowercase();
+        Self::ALL.iter().copied().find(|p| p.key() == raw)
     }
 
-    /// A few letters that fit an SMS header.
-    pub fn sms_label(self) -> &'static str {
-        match self {
-            Platform::X => "X",
-            Platform::Bluesky => "BSKY",
-            Platform::Mastodon => "MASTO",
-            Platform::Reddit => "REDDIT",
-            Platform::Facebook => "FB",
-            Platform::Instagram => "IG",
-        }
+    /// The platforms Earshot can poll by search.
+    pub fn polled() -> impl Iterator<Item = Platform> {
+        Self::ALL.iter().copied().filter(|p| p.is_polled())
+    }
+
+    /// The polled platforms' keys, for messages: `x, bluesky, ...`.
+    pub fn polled_keys() -> String {
+        Self::polled()
+            .map(Platform::key)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -62,15 +93,7 @@ impl MentionId {
     /// Accepts an id read back from storage or typed by a person.
     pub fn parse(raw: &str) -> Option<Self> {
         let (platform, native) = raw.split_once(':')?;
-        let known = [
-            Platform::X,
-            Platform::Bluesky,
-            Platform::Mastodon,
-            Platform::Reddit,
-            Platform::Facebook,
-            Platform::Instagram,
-        ];
-        (known.iter().any(|p| p.key() == platform) && !native.is_empty())
+        (Platform::ALL.iter().any(|p| p.key() == platform) && !native.is_empty())
             .then(|| Self(raw.to_owned()))
     }
 

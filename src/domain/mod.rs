@@ -1,20 +1,27 @@
 //! Earshot's vocabulary, free of any platform or AWS type.
 
 pub mod alert;
+pub mod clock;
+pub mod hold;
 pub mod incident;
 pub mod mention;
 pub mod reply;
 pub mod roster;
 pub mod rota;
+pub mod source;
 pub mod spoken;
 pub mod triage;
+pub mod watch;
 
 use serde::{Deserialize, Serialize};
 
 pub use alert::{AlertCode, AlertState};
+pub use clock::Clock;
 pub use mention::{Author, Mention, MentionId, Platform, Voice};
 pub use roster::{OnCallContact, PhoneNumber};
+pub use source::{Alarm, HealthPolicy, Resume, SourceKey, SourceState};
 pub use triage::{Assessment, Intent, Priority, Triage, TriageContext};
+pub use watch::{Account, Watch, WatchError};
 
 /// A mention as stored: the post, its triage and where its alert stands.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -7,16 +7,29 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, SecondsFormat, TimeZone, Utc};
 use serde::Deserialize;
 
+use super::PolledPlatform;
+use super::http::{self, FetchError, Http, Response};
+use crate::config;
+use crate::domain::Watch;
 use crate::domain::{Author, Mention, MentionId, Platform, Voice};
-use crate::poll::fetch::{self, FetchError, Http, Response};
-use crate::poll::{Page, PageRequest, SearchSource};
-use crate::watch::Watch;
+use crate::ports::{Page, PageRequest, SearchSource};
 
 pub const DEFAULT_BASE_URL: &str = "https://public.api.bsky.app";
+
+/// Bluesky post search; public, no token.
+pub const SEARCH: PolledPlatform = PolledPlatform {
+    platform: Platform::Bluesky,
+    base_url_var: config::BLUESKY_API_BASE_URL_VAR,
+    default_base_url: DEFAULT_BASE_URL,
+    token_var: None,
+    build: |http, base_url, _| Arc::new(BlueskySearch::new(http, base_url)),
+};
 const SEARCH_PATH: &str = "/xrpc/app.bsky.feed.searchPosts";
 const PROFILES_PATH: &str = "/xrpc/app.bsky.actor.getProfiles";
 /// Actors per `getProfiles` call, the API's maximum.
@@ -63,7 +76,7 @@ impl BlueskySearch {
         for batch in unknown.chunks(PROFILE_BATCH) {
             let params: Vec<(&str, &str)> =
                 batch.iter().map(|did| ("actors", did.as_str())).collect();
-            let url = fetch::url(&self.base_url, PROFILES_PATH, &params);
+            let url = http::url(&self.base_url, PROFILES_PATH, &params);
             let Ok(response) = self.http.get(&url, None, request.timeout).await else {
                 break;
             };
@@ -318,12 +331,12 @@ impl SearchSource for BlueskySearch {
         if let Some(cursor) = request.page {
             params.push(("cursor", cursor));
         }
-        let url = fetch::url(&self.base_url, SEARCH_PATH, &params);
+        let url = http::url(&self.base_url, SEARCH_PATH, &params);
         let response = self.http.get(&url, None, request.timeout).await?;
         let reset = reset_at(&response);
-        fetch::check_status(&response, reset, request.now)?;
+        http::check_status(&response, reset, request.now)?;
         let mut page = parse_page(&response.body, request.watch, request.now)?;
-        if fetch::quota_spent(&response, "ratelimit-remaining") {
+        if http::quota_spent(&response, "ratelimit-remaining") {
             page.exhausted_until = reset;
         }
         self.add_followers(&mut page.mentions, request).await;
@@ -341,7 +354,7 @@ mod tests {
             "Northwind",
             "northwind",
             vec![Platform::Bluesky],
-            vec![crate::watch::Account::parse("bluesky:northwind.example").unwrap()],
+            vec![crate::domain::Account::parse("bluesky:northwind.example").unwrap()],
             "2026-11-24T00:00:00Z".parse().unwrap(),
         )
         .unwrap()

@@ -5,18 +5,30 @@
 //! so a post heard by webhook and by search is stored once. Its `content`
 //! is HTML and becomes plain text.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use super::PolledPlatform;
+use super::http::{self, FetchError, Http, Response};
 use super::{PayloadError, html};
-use crate::config::Secret;
+use crate::config::{self, Secret};
+use crate::domain::Watch;
 use crate::domain::{Author, Mention, MentionId, Platform, Voice};
-use crate::poll::fetch::{self, FetchError, Http, Response};
-use crate::poll::{Page, PageRequest, SearchSource};
-use crate::watch::Watch;
+use crate::ports::{Page, PageRequest, SearchSource};
 
 pub const DEFAULT_BASE_URL: &str = "https://mastodon.social";
+
+/// Mastodon search, with an optional access token.
+pub const SEARCH: PolledPlatform = PolledPlatform {
+    platform: Platform::Mastodon,
+    base_url_var: config::MASTODON_BASE_URL_VAR,
+    default_base_url: DEFAULT_BASE_URL,
+    token_var: Some(config::MASTODON_ACCESS_TOKEN_VAR),
+    build: |http, base_url, token| Arc::new(MastodonSearch::new(http, base_url, token)),
+};
 /// Statuses per page, the API's maximum.
 pub const PAGE_SIZE: usize = 40;
 
@@ -275,7 +287,7 @@ impl SearchSource for MastodonSearch {
                     params.push(("max_id", max_id));
                 }
                 let path = format!("/api/v1/timelines/tag/{}", encode_segment(tag));
-                fetch::url(&self.base_url, &path, &params)
+                http::url(&self.base_url, &path, &params)
             }
             None => {
                 let mut params = vec![
@@ -290,12 +302,12 @@ impl SearchSource for MastodonSearch {
                 if let Some(max_id) = request.page {
                     params.push(("max_id", max_id));
                 }
-                fetch::url(&self.base_url, "/api/v2/search", &params)
+                http::url(&self.base_url, "/api/v2/search", &params)
             }
         };
         let response = self.http.get(&url, token, request.timeout).await?;
         let reset = reset_at(&response);
-        fetch::check_status(&response, reset, request.now)?;
+        http::check_status(&response, reset, request.now)?;
         let payload = |err: serde_json::Error| FetchError::Payload(err.to_string());
         let statuses = match hashtag(query) {
             Some(_) => {
@@ -312,7 +324,7 @@ impl SearchSource for MastodonSearch {
         if hashtag(query).is_some() && page.next.is_some() {
             page.next = response.header("link").and_then(next_max_id);
         }
-        if fetch::quota_spent(&response, "x-ratelimit-remaining") {
+        if http::quota_spent(&response, "x-ratelimit-remaining") {
             page.exhausted_until = reset;
         }
         Ok(page)

@@ -10,10 +10,10 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::http::{self, FetchError, Http};
 use super::{PayloadError, RejectedPost};
 use crate::config::Secret;
 use crate::domain::{Author, Mention, MentionId, Platform, Voice};
-use crate::poll::fetch::{self, FetchError, Http};
 
 /// One change, read.
 #[derive(Debug, Clone, PartialEq)]
@@ -409,7 +409,7 @@ impl GraphClient {
                 mentioned.media_id
             ),
         };
-        let url = fetch::url(
+        let url = http::url(
             &self.base_url,
             &format!("/{}", mentioned.account),
             &[("fields", &fields)],
@@ -417,10 +417,10 @@ impl GraphClient {
         let token = std::str::from_utf8(self.token.expose()).unwrap_or_default();
         let response = self
             .http
-            .get(&url, Some(token), fetch::REQUEST_TIMEOUT)
+            .get(&url, Some(token), http::REQUEST_TIMEOUT)
             .await?;
         if !(200..300).contains(&response.status) {
-            return Err(fetch::status_error(&response));
+            return Err(http::status_error(&response));
         }
         let lookup: MentionLookup = serde_json::from_slice(&response.body)
             .map_err(|err| FetchError::Payload(err.to_string()))?;

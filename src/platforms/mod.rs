@@ -2,6 +2,7 @@
 
 pub mod bluesky;
 pub mod html;
+pub mod http;
 pub mod mastodon;
 pub mod meta;
 pub mod reddit;
@@ -9,9 +10,36 @@ pub mod x;
 pub mod x_search;
 pub mod x_v2;
 
+use std::sync::Arc;
+
 use thiserror::Error;
 
-use crate::domain::Mention;
+use crate::config::Secret;
+use crate::domain::{Mention, Platform};
+use crate::ports::SearchSource;
+use http::Http;
+
+/// One platform Earshot polls by search: where its settings come from and
+/// how its search is built.
+pub struct PolledPlatform {
+    pub platform: Platform,
+    /// The variable naming its API's base URL (a fake one in tests).
+    pub base_url_var: &'static str,
+    pub default_base_url: &'static str,
+    /// The secret its search needs, if any; without it the source fails
+    /// and says why instead of stopping the rest.
+    pub token_var: Option<&'static str>,
+    pub build: fn(Http, String, Option<Secret>) -> Arc<dyn SearchSource>,
+}
+
+/// Every platform Earshot polls. Adding one is its module and one line here
+/// (and its line in [`Platform`]).
+pub const POLLED: &[PolledPlatform] = &[
+    x_search::SEARCH,
+    bluesky::SEARCH,
+    mastodon::SEARCH,
+    reddit::SEARCH,
+];
 
 /// What one webhook body held.
 #[derive(Debug, Default)]
@@ -42,5 +70,17 @@ pub enum PayloadError {
 impl PayloadError {
     fn from_json(err: serde_json::Error) -> Self {
         PayloadError::Json(err.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_polled_platform_has_one_search_in_the_registry() {
+        let registered: Vec<Platform> = POLLED.iter().map(|p| p.platform).collect();
+        let polled: Vec<Platform> = Platform::polled().collect();
+        assert_eq!(registered, polled);
     }
 }

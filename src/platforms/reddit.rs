@@ -2,16 +2,29 @@
 //! paged with `after`, and stopped at posts older than the cursor (with a
 //! small overlap, since search indexes late).
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde::Deserialize;
 
+use super::PolledPlatform;
+use super::http::{self, FetchError, Http, Response};
+use crate::config;
+use crate::domain::Watch;
 use crate::domain::{Author, Mention, MentionId, Platform, Voice};
-use crate::poll::fetch::{self, FetchError, Http, Response};
-use crate::poll::{Page, PageRequest, SearchSource};
-use crate::watch::Watch;
+use crate::ports::{Page, PageRequest, SearchSource};
 
 pub const DEFAULT_BASE_URL: &str = "https://www.reddit.com";
+
+/// Reddit search; public, no token.
+pub const SEARCH: PolledPlatform = PolledPlatform {
+    platform: Platform::Reddit,
+    base_url_var: config::REDDIT_API_BASE_URL_VAR,
+    default_base_url: DEFAULT_BASE_URL,
+    token_var: None,
+    build: |http, base_url, _| Arc::new(RedditSearch::new(http, base_url)),
+};
 pub const OVERLAP: Duration = Duration::minutes(5);
 
 pub struct RedditSearch {
@@ -170,12 +183,12 @@ impl SearchSource for RedditSearch {
         if let Some(after) = request.page {
             params.push(("after", after));
         }
-        let url = fetch::url(&self.base_url, "/search.json", &params);
+        let url = http::url(&self.base_url, "/search.json", &params);
         let response = self.http.get(&url, None, request.timeout).await?;
         let reset = reset_at(&response, request.now);
-        fetch::check_status(&response, reset, request.now)?;
+        http::check_status(&response, reset, request.now)?;
         let mut page = parse_page(&response.body, request)?;
-        if fetch::quota_spent(&response, "x-ratelimit-remaining") {
+        if http::quota_spent(&response, "x-ratelimit-remaining") {
             page.exhausted_until = reset;
         }
         Ok(page)
@@ -193,7 +206,7 @@ mod tests {
             "Northwind",
             "northwind",
             vec![Platform::Reddit],
-            vec![crate::watch::Account::parse("reddit:NorthwindAir").unwrap()],
+            vec![crate::domain::Account::parse("reddit:NorthwindAir").unwrap()],
             "2026-11-24T00:00:00Z".parse().unwrap(),
         )
         .unwrap();

@@ -1,18 +1,30 @@
 //! X API v2 recent search, polled: `since_id` stays fixed while paging with
 //! `next_token`, and the first page's `newest_id` becomes the next cursor.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
 
+use super::PolledPlatform;
+use super::http::{self, FetchError, Http, Response};
 use super::x_v2::{self, Post, User};
-use crate::config::Secret;
+use crate::config::{self, Secret};
 use crate::domain::Platform;
-use crate::poll::fetch::{self, FetchError, Http, Response};
-use crate::poll::{Page, PageRequest, SearchSource};
-use crate::watch::Watch;
+use crate::domain::Watch;
+use crate::ports::{Page, PageRequest, SearchSource};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.x.com";
+
+/// X recent search, with its bearer token.
+pub const SEARCH: PolledPlatform = PolledPlatform {
+    platform: Platform::X,
+    base_url_var: config::X_API_BASE_URL_VAR,
+    default_base_url: DEFAULT_BASE_URL,
+    token_var: Some(config::X_BEARER_TOKEN_VAR),
+    build: |http, base_url, token| Arc::new(XSearch::new(http, base_url, token)),
+};
 const SEARCH_PATH: &str = "/2/tweets/search/recent";
 
 pub struct XSearch {
@@ -117,12 +129,12 @@ impl SearchSource for XSearch {
         if let Some(token) = request.page {
             params.push(("next_token", token));
         }
-        let url = fetch::url(&self.base_url, SEARCH_PATH, &params);
+        let url = http::url(&self.base_url, SEARCH_PATH, &params);
         let response = self.http.get(&url, Some(bearer), request.timeout).await?;
         let reset = reset_at(&response);
-        fetch::check_status(&response, reset, request.now)?;
+        http::check_status(&response, reset, request.now)?;
         let mut page = parse_page(&response.body, request.watch, request.now)?;
-        if fetch::quota_spent(&response, "x-rate-limit-remaining") {
+        if http::quota_spent(&response, "x-rate-limit-remaining") {
             page.exhausted_until = reset;
         }
         Ok(page)
@@ -132,8 +144,8 @@ impl SearchSource for XSearch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Account;
     use crate::domain::{MentionId, Voice};
-    use crate::watch::Account;
     use serde_json::json;
 
     fn watch() -> Watch {

@@ -8,26 +8,24 @@
 //! dedupe absorbs them. A rate-limited source waits for its reset while the
 //! others go on, and the run starts nothing new close to its deadline.
 
-pub mod fetch;
 pub mod setup;
 
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
-use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use thiserror::Error;
 use tracing::{error, info, warn};
 
-use crate::domain::roster::FIRST_TIER;
+use crate::domain::{HealthPolicy, Resume, SourceKey, SourceState, Watch};
 use crate::domain::{Mention, Platform};
 use crate::ingest::Ingestor;
 use crate::ports::{SourceStore, StoreError, WatchStore};
-use crate::watch::{Alarm, HealthPolicy, Resume, SourceKey, SourceState, Watch};
+use crate::sms::texts;
 
-pub use fetch::FetchError;
+pub use crate::ports::search::{FetchError, Page, PageRequest, SearchSource};
 
 /// How far back the first run of a new source reads.
 pub const FIRST_RUN_LOOKBACK: Duration = Duration::hours(24);
@@ -36,42 +34,7 @@ pub const FIRST_RUN_LOOKBACK: Duration = Duration::hours(24);
 pub const MAX_PAGES_PER_RUN: usize = 10;
 /// Time kept free before the deadline: no new request starts inside it.
 pub const DEADLINE_MARGIN: StdDuration = StdDuration::from_secs(3);
-/// How long to wait after a 429 that names no reset time.
-pub const DEFAULT_BACKOFF: Duration = Duration::seconds(60);
-
-/// What a source is asked for: the watch, where the last run got to
-/// (`cursor`), and the page to read (`None`: the newest).
-pub struct PageRequest<'a> {
-    pub watch: &'a Watch,
-    pub cursor: Option<&'a str>,
-    pub page: Option<&'a str>,
-    /// Read nothing older than this (first runs and time-based cursors).
-    pub horizon: DateTime<Utc>,
-    pub now: DateTime<Utc>,
-    pub timeout: StdDuration,
-}
-
-/// One page of search results.
-#[derive(Debug, Default)]
-pub struct Page {
-    pub mentions: Vec<Mention>,
-    /// Posts on the page that could not be read.
-    pub rejected: usize,
-    /// The token for the next, older page; `None` when this was the last.
-    pub next: Option<String>,
-    /// The newest position on the page; from the first page it becomes the
-    /// cursor once every page is stored.
-    pub newest: Option<String>,
-    /// The platform said no more requests before this time.
-    pub exhausted_until: Option<DateTime<Utc>>,
-}
-
-/// A platform's search, as the poller uses it.
-#[async_trait]
-pub trait SearchSource: Send + Sync {
-    fn platform(&self) -> Platform;
-    async fn fetch(&self, request: &PageRequest<'_>) -> Result<Page, FetchError>;
-}
+pub use crate::platforms::http::DEFAULT_BACKOFF;
 
 #[derive(Debug, Error)]
 pub enum PollError {
@@ -400,7 +363,7 @@ impl Poller {
                 Ok(true) => {
                     // The deployment counts this line as the source-health metric.
                     warn!(brand = %key.brand, platform = %key.platform, "source health alarm raised");
-                    alarm_text(state, alarm)
+                    texts::source_alarm(state, alarm)
                 }
                 Ok(false) => return 0,
                 Err(err) => {
@@ -411,10 +374,7 @@ impl Poller {
             (None, Some(_)) => match self.sources.clear_alarm(key).await {
                 Ok(true) => {
                     info!(brand = %key.brand, platform = %key.platform, "source health alarm cleared");
-                    format!(
-                        "Earshot: {} search for {} is working again.",
-                        key.platform, key.brand
-                    )
+                    texts::source_recovered(key)
                 }
                 Ok(false) => return 0,
                 Err(err) => {
@@ -424,52 +384,7 @@ impl Poller {
             },
             _ => return 0,
         };
-        self.text_roster(&text).await
-    }
-
-    async fn text_roster(&self, text: &str) -> usize {
-        let contacts = match self.ingestor.roster.contacts().await {
-            Ok(contacts) => contacts,
-            Err(err) => {
-                error!(error = %err, "roster unavailable for a health SMS");
-                return 0;
-            }
-        };
-        let mut sent = 0;
-        for contact in contacts
-            .iter()
-            .filter(|c| c.tier == FIRST_TIER && !c.opted_out)
-        {
-            match self.ingestor.sms.send(&contact.phone, text).await {
-                Ok(_) => sent += 1,
-                Err(err) => {
-                    warn!(phone = %contact.phone.masked(), reason = %err.reason, "health SMS failed")
-                }
-            }
-        }
-        sent
-    }
-}
-
-fn alarm_text(state: &SourceState, alarm: Alarm) -> String {
-    let key = &state.key;
-    match alarm {
-        Alarm::Failing => format!(
-            "Earshot: {} search for {} has failed {} times in a row ({}). Mentions there may be missed.",
-            key.platform,
-            key.brand,
-            state.consecutive_failures,
-            state.last_error.as_deref().unwrap_or("unknown error")
-        ),
-        Alarm::Silent => format!(
-            "Earshot: {} search for {} has found nothing new since {}, far longer than usual. Check the source.",
-            key.platform,
-            key.brand,
-            state.last_mention_at.map_or_else(
-                || "it started".to_owned(),
-                |at| at.format("%Y-%m-%d %H:%M UTC").to_string()
-            )
-        ),
+        self.ingestor.pager.tell_first_tier(&text).await
     }
 }
 

@@ -1,83 +1,65 @@
 //! Builds the poller from the environment: base URLs and tokens per
 //! platform, read once per cold start.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::fetch::{FetchError, Http};
 use super::{Poller, SearchSource};
 use crate::adapters::{Deps, secrets};
 use crate::config::{self, ConfigError, Secret};
-use crate::ingest::Clock;
-use crate::platforms::{bluesky, mastodon, reddit, x_search};
+use crate::domain::Clock;
+use crate::domain::HealthPolicy;
+use crate::platforms;
+use crate::platforms::http::{FetchError, Http};
 use crate::ports::{SourceStore, WatchStore};
-use crate::watch::HealthPolicy;
 
-/// Tokens for the platforms that need one; a platform without its token
-/// fails (and says why in `earshot sources`) instead of stopping the rest.
+/// Tokens for the platforms that need one, by variable name; a platform
+/// without its token fails (and says why in `earshot sources`) instead of
+/// stopping the rest.
 #[derive(Default)]
 pub struct PollSecrets {
-    pub x_bearer_token: Option<Secret>,
-    pub mastodon_access_token: Option<Secret>,
+    tokens: BTreeMap<&'static str, Secret>,
+}
+
+fn token_vars() -> impl Iterator<Item = &'static str> {
+    platforms::POLLED.iter().filter_map(|p| p.token_var)
 }
 
 impl PollSecrets {
     /// From the environment only, for local use.
     pub fn from_env() -> Self {
         Self {
-            x_bearer_token: config::optional(config::X_BEARER_TOKEN_VAR).map(Secret::new),
-            mastodon_access_token: config::optional(config::MASTODON_ACCESS_TOKEN_VAR)
-                .map(Secret::new),
+            tokens: token_vars()
+                .filter_map(|var| Some((var, Secret::new(config::optional(var)?))))
+                .collect(),
         }
     }
 
-    /// From the environment or SSM (`<NAME>_PARAM`); both are optional.
+    /// From the environment or SSM (`<NAME>_PARAM`); all are optional.
     pub async fn resolve(sdk: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
-        Ok(Self {
-            x_bearer_token: optional_secret(sdk, config::X_BEARER_TOKEN_VAR).await?,
-            mastodon_access_token: optional_secret(sdk, config::MASTODON_ACCESS_TOKEN_VAR).await?,
-        })
+        let mut tokens = BTreeMap::new();
+        for var in token_vars() {
+            if let Some(secret) = secrets::optional(sdk, var).await? {
+                tokens.insert(var, secret);
+            }
+        }
+        Ok(Self { tokens })
     }
 }
 
-pub(crate) async fn optional_secret(
-    sdk: &aws_config::SdkConfig,
-    name: &'static str,
-) -> Result<Option<Secret>, ConfigError> {
-    match secrets::resolve(sdk, name).await {
-        Ok(secret) => Ok(Some(secret)),
-        Err(ConfigError::Missing(_)) => Ok(None),
-        Err(err) => Err(err),
-    }
-}
-
-fn base_url(name: &'static str, default: &str) -> String {
-    config::optional(name).unwrap_or_else(|| default.to_owned())
-}
-
-/// Every platform's search, at the base URLs the environment names (the
-/// public services by default).
-pub fn search_sources(secrets: PollSecrets) -> Result<Vec<Arc<dyn SearchSource>>, FetchError> {
+/// Every polled platform's search, at the base URLs the environment names
+/// (the public services by default).
+pub fn search_sources(mut secrets: PollSecrets) -> Result<Vec<Arc<dyn SearchSource>>, FetchError> {
     let http = Http::new()?;
-    Ok(vec![
-        Arc::new(x_search::XSearch::new(
-            http.clone(),
-            base_url(config::X_API_BASE_URL_VAR, x_search::DEFAULT_BASE_URL),
-            secrets.x_bearer_token,
-        )),
-        Arc::new(bluesky::BlueskySearch::new(
-            http.clone(),
-            base_url(config::BLUESKY_API_BASE_URL_VAR, bluesky::DEFAULT_BASE_URL),
-        )),
-        Arc::new(mastodon::MastodonSearch::new(
-            http.clone(),
-            base_url(config::MASTODON_BASE_URL_VAR, mastodon::DEFAULT_BASE_URL),
-            secrets.mastodon_access_token,
-        )),
-        Arc::new(reddit::RedditSearch::new(
-            http,
-            base_url(config::REDDIT_API_BASE_URL_VAR, reddit::DEFAULT_BASE_URL),
-        )),
-    ])
+    Ok(platforms::POLLED
+        .iter()
+        .map(|p| {
+            let base_url =
+                config::optional(p.base_url_var).unwrap_or_else(|| p.default_base_url.to_owned());
+            let token = p.token_var.and_then(|var| secrets.tokens.remove(var));
+            (p.build)(http.clone(), base_url, token)
+        })
+        .collect())
 }
 
 impl Poller {

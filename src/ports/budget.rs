@@ -4,10 +4,10 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 use super::StoreError;
-use crate::domain::{AlertCode, MentionId, PhoneNumber, Priority};
+use crate::domain::PhoneNumber;
+pub use crate::domain::hold::{HeldAlert, HoldReason};
 
 /// How many SMS may go out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,38 +48,6 @@ pub enum Spend {
     PhoneCap,
     /// The deployment has sent its daily share.
     DailyCap,
-}
-
-/// Why an alert did not go to a phone when it was due.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HoldReason {
-    QuietHours,
-    PhoneCap,
-    DailyCap,
-}
-
-impl HoldReason {
-    pub fn label(self) -> &'static str {
-        match self {
-            HoldReason::QuietHours => "quiet hours",
-            HoldReason::PhoneCap => "hourly SMS cap",
-            HoldReason::DailyCap => "daily SMS cap",
-        }
-    }
-}
-
-/// An alert one phone did not receive, kept for that phone's summary.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HeldAlert {
-    pub phone: PhoneNumber,
-    pub mention: MentionId,
-    pub code: AlertCode,
-    pub priority: Priority,
-    /// The author's handle, for the summary line.
-    pub handle: String,
-    pub reason: HoldReason,
-    pub at: DateTime<Utc>,
 }
 
 #[async_trait]

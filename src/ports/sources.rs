@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::StoreError;
 use crate::domain::MentionId;
-use crate::watch::{Alarm, SourceKey, SourceState, Watch};
+use crate::domain::{Alarm, SourceKey, SourceState, Watch};
 
 #[async_trait]
 pub trait WatchStore: Send + Sync {

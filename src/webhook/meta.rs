@@ -123,11 +123,8 @@ impl Webhook {
             if !self.revisions.revise_mention(id, &removed).await? {
                 return Ok(false);
             }
-            let record = self.ingestor.store.get_mention(id).await?;
-            let paged = record.is_some_and(|r| r.alert_code.is_some());
-            if paged && self.ingestor.follow_up.owner(id).await?.is_none() {
+            if self.ingestor.pager.stand_down_if_unowned(id).await? {
                 info!(mention = %id, "post removed before anyone took it; escalation stopped");
-                self.ingestor.store.settle_alert(id).await?;
             }
             Ok::<_, crate::ports::StoreError>(true)
         };

@@ -13,16 +13,18 @@ use tracing::{error, info, warn};
 
 use crate::adapters::{Deps, secrets};
 use crate::config::{self, ConfigError, Secret};
+use crate::domain::Clock;
+use crate::domain::Watch;
 use crate::domain::{Mention, Platform};
 use crate::http::{HttpRequest, HttpResponse};
-use crate::ingest::{Clock, IngestError, Ingestor, Outcome};
+use crate::ingest::{IngestError, Ingestor, Outcome};
+use crate::pager::PagerError;
+use crate::platforms::http::{FetchError, Http};
 use crate::platforms::meta::{DEFAULT_GRAPH_BASE_URL, GraphClient};
 use crate::platforms::{PayloadError, RejectedPost};
-use crate::poll::fetch::{FetchError, Http};
-use crate::poll::setup::optional_secret;
 use crate::ports::{MentionRevisions, Revision, StoreError};
 use crate::signature;
-use crate::watch::{Watch, WatchCache};
+use crate::watch::WatchCache;
 
 /// Larger bodies are refused before any parsing. Real deliveries are a few
 /// kilobytes; this bounds the work an unauthenticated caller can cause.
@@ -181,11 +183,15 @@ impl Tally {
 
 fn retry_answer(err: &IngestError) -> HttpResponse {
     match err {
-        IngestError::AlertNotDelivered { .. } => {
+        IngestError::Paging(PagerError::AlertNotDelivered { .. }) => {
             HttpResponse::error(502, "stored, but the alert SMS was not delivered; retry")
         }
-        IngestError::NoFreeCode(_) => HttpResponse::error(500, "could not allocate an alert code"),
-        IngestError::Store(_) => HttpResponse::error(503, "storage unavailable; retry"),
+        IngestError::Paging(PagerError::NoFreeCode(_)) => {
+            HttpResponse::error(500, "could not allocate an alert code")
+        }
+        IngestError::Store(_) | IngestError::Paging(PagerError::Store(_)) => {
+            HttpResponse::error(503, "storage unavailable; retry")
+        }
     }
 }
 
@@ -296,10 +302,10 @@ impl WebhookSecrets {
     pub async fn resolve(sdk: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
         Ok(Self {
             x_consumer_secret: secrets::resolve(sdk, config::X_SECRET_VAR).await?,
-            meta_app_secret: optional_secret(sdk, config::META_APP_SECRET_VAR).await?,
-            meta_verify_token: optional_secret(sdk, config::META_VERIFY_TOKEN_VAR).await?,
-            meta_access_token: optional_secret(sdk, config::META_ACCESS_TOKEN_VAR).await?,
-            mastodon_webhook_secret: optional_secret(sdk, config::MASTODON_WEBHOOK_SECRET_VAR)
+            meta_app_secret: secrets::optional(sdk, config::META_APP_SECRET_VAR).await?,
+            meta_verify_token: secrets::optional(sdk, config::META_VERIFY_TOKEN_VAR).await?,
+            meta_access_token: secrets::optional(sdk, config::META_ACCESS_TOKEN_VAR).await?,
+            mastodon_webhook_secret: secrets::optional(sdk, config::MASTODON_WEBHOOK_SECRET_VAR)
                 .await?,
         })
     }

@@ -2,8 +2,8 @@
 //! on-call tiers and failed alerts are sent again. Logic: `earshot::escalate`.
 
 use earshot::adapters::Deps;
+use earshot::domain::Clock;
 use earshot::escalate::EscalationSummary;
-use earshot::ingest::Clock;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 

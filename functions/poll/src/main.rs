@@ -2,7 +2,7 @@
 //! new mentions and ingests them. Logic: `earshot::poll`.
 
 use earshot::adapters::Deps;
-use earshot::ingest::Clock;
+use earshot::domain::Clock;
 use earshot::poll::setup::{PollSecrets, search_sources};
 use earshot::poll::{PollRequest, PollSummary, Poller, deadline_from};
 use lambda_runtime::{Error, LambdaEvent, service_fn};

@@ -2,7 +2,7 @@
 //! the inbound-SMS SNS topic. All logic lives in `earshot::sms_reply`.
 
 use earshot::adapters::Deps;
-use earshot::ingest::Clock;
+use earshot::domain::Clock;
 use earshot::sms_reply::{ReplySummary, SnsEvent};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 

@@ -2,8 +2,8 @@
 //! HTTP API (payload 2.0). All logic lives in `earshot::webhook`.
 
 use earshot::adapters::Deps;
+use earshot::domain::Clock;
 use earshot::http::HttpRequest;
-use earshot::ingest::Clock;
 use earshot::webhook::{Webhook, WebhookSecrets};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 

@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{DynamoStore, corrupt, mention_pk, s, unavailable, written};
 use crate::domain::MentionId;
+use crate::domain::{Alarm, SourceKey, SourceState, Watch};
 use crate::ports::{MentionRevisions, Revision, SourceStore, StoreError, WatchStore};
-use crate::watch::{Alarm, SourceKey, SourceState, Watch};
 
 const WATCH_PK: &str = "WATCH";
 const SOURCE_PK: &str = "SOURCE";

@@ -18,12 +18,13 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
+use crate::domain::Clock;
 use crate::domain::{AlertCode, AlertState, MentionId, MentionRecord, OnCallContact, PhoneNumber};
-use crate::ingest::Clock;
 use crate::ports::{
     AuthorKey, Claim, Delivery, Inserted, MentionStore, RosterStore, SmsError, SmsSender,
     StoreError,
 };
+use crate::sms::SmsText;
 
 /// Bumped with every change to [`SCHEMA`]; a store of another version is
 /// refused with a clear message rather than failing on a missing column.
@@ -494,12 +495,12 @@ impl OutboxSms {
 
 #[async_trait]
 impl SmsSender for OutboxSms {
-    async fn send(&self, to: &PhoneNumber, body: &str) -> Result<String, SmsError> {
+    async fn send(&self, to: &PhoneNumber, body: &SmsText) -> Result<String, SmsError> {
         let id = {
             let conn = self.store.conn();
             conn.execute(
                 "INSERT INTO outbox (phone, body, sent_at) VALUES (?1, ?2, ?3)",
-                params![to.as_str(), body, self.clock.now().to_rfc3339()],
+                params![to.as_str(), body.as_str(), self.clock.now().to_rfc3339()],
             )
             .map_err(|err| SmsError {
                 phone: to.clone(),

@@ -7,8 +7,8 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{EmbeddedStore, corrupt, unavailable};
 use crate::domain::MentionId;
+use crate::domain::{Alarm, SourceKey, SourceState, Watch};
 use crate::ports::{MentionRevisions, Revision, SourceStore, StoreError, WatchStore};
-use crate::watch::{Alarm, SourceKey, SourceState, Watch};
 
 /// Added tables only, so stores written before them open unchanged.
 pub(super) const SCHEMA: &str = "

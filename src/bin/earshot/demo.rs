@@ -5,10 +5,10 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use earshot::config::Secret;
+use earshot::domain::Clock;
+use earshot::domain::{Account, Watch};
 use earshot::domain::{MentionId, OnCallContact, PhoneNumber};
 use earshot::http::HttpRequest;
-use earshot::ingest::Clock;
-use earshot::watch::{Account, Watch};
 use earshot::webhook::{Webhook, WebhookSecrets};
 use serde_json::Value;
 

@@ -2,8 +2,8 @@
 
 use anyhow::Result;
 use earshot::adapters::embedded::OutboxMessage;
-use earshot::domain::alert::to_gsm7;
 use earshot::domain::{MentionRecord, OnCallContact};
+use earshot::sms::to_gsm7;
 use serde::Serialize;
 
 fn json_lines<T: Serialize>(items: &[T]) -> Result<()> {

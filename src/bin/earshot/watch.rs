@@ -5,9 +5,9 @@ use anyhow::{Result, bail, ensure};
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
 use earshot::domain::Platform;
+use earshot::domain::{Account, Watch};
 use earshot::ports::{SourceStore, WatchStore};
 use earshot::triage::TriageSettings;
-use earshot::watch::{Account, POLLED_PLATFORMS, Watch, parse_platform};
 
 #[derive(Subcommand)]
 pub enum WatchCommand {
@@ -18,9 +18,9 @@ pub enum WatchCommand {
         /// single #hashtag reads that tag's Mastodon timeline.
         #[arg(long)]
         query: String,
-        /// Comma-separated: x, bluesky, mastodon, reddit; `none` for a brand
-        /// heard by webhooks only (Meta, Mastodon, X).
-        #[arg(long, value_delimiter = ',', value_parser = parse_polled, default_value = "x,bluesky,mastodon,reddit")]
+        /// Comma-separated polled platforms, all of them by default; `none`
+        /// for a brand heard by webhooks only (Meta, Mastodon, X).
+        #[arg(long, value_delimiter = ',', value_parser = parse_polled)]
         platforms: Vec<Option<Platform>>,
         /// One of the brand's own accounts, <platform>:<id or handle>;
         /// repeat for each (e.g. --account x:2244994945).
@@ -62,10 +62,10 @@ fn parse_polled(raw: &str) -> Result<Option<Platform>, String> {
     if raw.trim().eq_ignore_ascii_case("none") {
         return Ok(None);
     }
-    parse_platform(raw)
-        .filter(|p| POLLED_PLATFORMS.contains(p))
+    Platform::parse(raw)
+        .filter(|p| p.is_polled())
         .map(Some)
-        .ok_or_else(|| format!("`{raw}` is not one of x, bluesky, mastodon, reddit, none"))
+        .ok_or_else(|| format!("`{raw}` is not one of {}, none", Platform::polled_keys()))
 }
 
 fn parse_unit(raw: &str) -> Result<f32, String> {
@@ -87,7 +87,11 @@ pub async fn run(store: &dyn WatchStore, command: WatchCommand, now: DateTime<Ut
             platforms,
             accounts,
         } => {
-            let platforms = platforms.into_iter().flatten().collect();
+            let platforms = if platforms.is_empty() {
+                Platform::polled().collect()
+            } else {
+                platforms.into_iter().flatten().collect()
+            };
             let mut watch = Watch::new(&brand, &query, platforms, accounts, now)?;
             // Triage settings set elsewhere survive a re-add.
             if let Some(existing) = store.watch(&watch.brand).await? {

@@ -1,11 +1,12 @@
-//! The HTTP side of polling: one reqwest client (rustls, timeouts, an
-//! honest User-Agent) and the errors a platform request can end in.
+//! Platform HTTP: one reqwest client (rustls, timeouts, an honest
+//! User-Agent) and how a platform's answer becomes a page or a [`FetchError`].
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use reqwest::header::HeaderMap;
-use thiserror::Error;
+
+pub use crate::ports::search::FetchError;
 
 /// Sent with every platform request, so operators can see who is calling.
 pub const USER_AGENT: &str = concat!(
@@ -14,27 +15,12 @@ pub const USER_AGENT: &str = concat!(
     " (brand-mention monitor; polls public search APIs once a minute)"
 );
 
+/// How long to wait after a 429 that names no reset time.
+pub const DEFAULT_BACKOFF: chrono::Duration = chrono::Duration::seconds(60);
+
 /// The longest any one request may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Why a page could not be read. The message is safe to log and to text.
-#[derive(Debug, Error)]
-pub enum FetchError {
-    /// The platform asked us to wait; nothing is wrong with the source.
-    #[error("rate limited until {until}")]
-    RateLimited { until: DateTime<Utc> },
-    #[error("HTTP {status}: {detail}")]
-    Status { status: u16, detail: String },
-    #[error("request timed out")]
-    Timeout,
-    #[error("network error: {0}")]
-    Network(String),
-    #[error("unreadable response: {0}")]
-    Payload(String),
-    #[error("not configured: {0}")]
-    NotConfigured(&'static str),
-}
 
 /// A response as the platform modules read it.
 pub struct Response {
@@ -112,7 +98,7 @@ pub fn check_status(
 ) -> Result<(), FetchError> {
     if response.status == 429 {
         return Err(FetchError::RateLimited {
-            until: reset.unwrap_or(now + super::DEFAULT_BACKOFF),
+            until: reset.unwrap_or(now + DEFAULT_BACKOFF),
         });
     }
     if !(200..300).contains(&response.status) {
@@ -203,7 +189,7 @@ mod tests {
         assert!(matches!(limited, Err(FetchError::RateLimited { until }) if until == reset));
         let limited = check_status(&response(429, &[]), None, now);
         assert!(
-            matches!(limited, Err(FetchError::RateLimited { until }) if until == now + crate::poll::DEFAULT_BACKOFF)
+            matches!(limited, Err(FetchError::RateLimited { until }) if until == now + DEFAULT_BACKOFF)
         );
         let failed = check_status(&response(503, &[]), None, now);
         assert!(matches!(

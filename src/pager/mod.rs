@@ -1,0 +1,113 @@
+//! Everything about paging a person, in one place: who gets an alert and
+//! when (tiers, quiet hours, opt-outs), exactly once per phone; the SMS caps
+//! and what they hold back; bursts folded into incidents; follow-ups to an
+//! alert's owner (posted again, promises, reminders); and the summaries of
+//! held alerts. Ingest hands it stored records; escalate runs its periodic
+//! work; nothing else sends an SMS to the roster.
+//!
+//! - [`delivery`]: one alert to the phones of its tiers, by claim, send and
+//!   record for each phone.
+//! - [`incidents`]: where an urgent post stands among similar ones.
+//! - [`follow_up`]: the owner hears of new posts, promises and open alerts.
+//! - [`summaries`]: held alerts summarised, and roster-wide notices.
+
+mod delivery;
+mod follow_up;
+mod incidents;
+mod summaries;
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use thiserror::Error;
+
+use crate::domain::{AlertCode, Clock, Mention, MentionId, PhoneNumber};
+use crate::ports::{
+    FollowUpStore, HoldReason, MentionStore, RosterStore, RotaStore, SmsBudget, SmsLimits,
+    SmsSender, Spend, StoreError,
+};
+
+pub use incidents::Burst;
+
+/// How long a claim to send one SMS holds before another attempt may take
+/// over; longer than any Lambda invocation that could still be sending.
+const DELIVERY_LEASE: Duration = Duration::minutes(15);
+/// Reply codes tried per mention before giving up on a free one.
+const CODE_ATTEMPTS: u32 = 32;
+
+#[derive(Debug, Error)]
+pub enum PagerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The mention is stored but some phones were not reached; a retry of the
+    /// same delivery sends to those phones only.
+    #[error("alert for {mention} not delivered to {failed} of {total} phones")]
+    AlertNotDelivered {
+        mention: String,
+        failed: usize,
+        total: usize,
+    },
+    #[error("no free reply code for {0}")]
+    NoFreeCode(String),
+}
+
+impl PagerError {
+    /// Whether delivering the same post again may help.
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self, PagerError::NoFreeCode(_))
+    }
+}
+
+pub struct Pager {
+    pub store: Arc<dyn MentionStore>,
+    pub roster: Arc<dyn RosterStore>,
+    /// Decides who holds a tier when it rotates.
+    pub rota: Arc<dyn RotaStore>,
+    pub follow_up: Arc<dyn FollowUpStore>,
+    pub sms: Arc<dyn SmsSender>,
+    /// Counts SMS against the caps and keeps what they hold back.
+    pub budget: Arc<dyn SmsBudget>,
+    pub limits: SmsLimits,
+    pub clock: Clock,
+}
+
+impl Pager {
+    /// Reserves the reply code staff will answer the mention's alert with.
+    pub async fn reserve_code(&self, mention: &Mention) -> Result<AlertCode, PagerError> {
+        for attempt in 0..CODE_ATTEMPTS {
+            let code = AlertCode::candidate(mention.id.as_str(), attempt);
+            if self.store.reserve_alert_code(&code, &mention.id).await? {
+                return Ok(code);
+            }
+        }
+        Err(PagerError::NoFreeCode(mention.id.to_string()))
+    }
+
+    /// Counts one SMS to `phone` against the caps; the reason it may not
+    /// go, if any.
+    pub async fn spend(&self, phone: &PhoneNumber) -> Result<Option<HoldReason>, StoreError> {
+        Ok(
+            match self
+                .budget
+                .spend(phone, self.clock.now(), self.limits)
+                .await?
+            {
+                Spend::Granted => None,
+                Spend::PhoneCap => Some(HoldReason::PhoneCap),
+                Spend::DailyCap => Some(HoldReason::DailyCap),
+            },
+        )
+    }
+
+    /// A post removed before anyone took its alert stops climbing the
+    /// tiers; a taken alert stays with its owner. True if it stopped.
+    pub async fn stand_down_if_unowned(&self, id: &MentionId) -> Result<bool, StoreError> {
+        let record = self.store.get_mention(id).await?;
+        let paged = record.is_some_and(|r| r.alert_code.is_some());
+        if paged && self.follow_up.owner(id).await?.is_none() {
+            self.store.settle_alert(id).await?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+}
