@@ -138,6 +138,7 @@ pub const FUNCTION_ENVIRONMENT: &[FunctionEnvironment] = &[
             SMS_DAILY_CAP_VAR,
             ESCALATE_AFTER_VAR,
             REMIND_AFTER_VAR,
+            VOICE_ORIGINATION_VAR,
         ],
         secrets: &[],
     },
