@@ -11,9 +11,9 @@ use earshot::signature::{verify_x, x_signature};
 use earshot::sms::texts;
 use earshot::triage::ModelTriage;
 
-/// The posts of the project's own corpus: varied lengths and tones.
-fn posts() -> Vec<String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/triage-corpus.csv");
+/// The posts of one of the project's corpora: varied lengths and tones.
+fn posts(corpus: &str) -> Vec<String> {
+    let path = format!("{}/data/{corpus}", env!("CARGO_MANIFEST_DIR"));
     let mut reader = csv::Reader::from_path(path).expect("corpus");
     reader
         .records()
@@ -23,17 +23,23 @@ fn posts() -> Vec<String> {
 
 fn triage(c: &mut Criterion) {
     let triage = ModelTriage::shipped();
-    let posts = posts();
     let context = TriageContext::default();
     let mut group = c.benchmark_group("triage");
-    group.throughput(Throughput::Elements(posts.len() as u64));
-    group.bench_function("assess_text", |b| {
-        b.iter(|| {
-            for post in &posts {
-                black_box(triage.assess_text(black_box(post), Some(1_200), &context));
-            }
-        })
-    });
+    // The complaint corpus, and the longer, harm-laden urgency corpus.
+    for (name, corpus) in [
+        ("assess_text", "triage-corpus.csv"),
+        ("assess_text_urgency_corpus", "urgency-corpus.csv"),
+    ] {
+        let posts = posts(corpus);
+        group.throughput(Throughput::Elements(posts.len() as u64));
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                for post in &posts {
+                    black_box(triage.assess_text(black_box(post), Some(1_200), &context));
+                }
+            })
+        });
+    }
     group.finish();
 }
 

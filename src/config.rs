@@ -72,6 +72,13 @@ pub const META_VERIFY_TOKEN_VAR: &str = "META_VERIFY_TOKEN";
 pub const META_ACCESS_TOKEN_VAR: &str = "META_ACCESS_TOKEN";
 pub const META_GRAPH_BASE_URL_VAR: &str = "META_GRAPH_BASE_URL";
 pub const MASTODON_WEBHOOK_SECRET_VAR: &str = "MASTODON_WEBHOOK_SECRET";
+// Public replies (`REPLY <code> <n>`): each platform's token, all optional.
+pub const X_REPLY_TOKEN_VAR: &str = "X_REPLY_TOKEN";
+pub const BLUESKY_PDS_URL_VAR: &str = "BLUESKY_PDS_URL";
+pub const BLUESKY_REPLY_HANDLE_VAR: &str = "BLUESKY_REPLY_HANDLE";
+pub const BLUESKY_APP_PASSWORD_VAR: &str = "BLUESKY_APP_PASSWORD";
+pub const MASTODON_REPLY_TOKEN_VAR: &str = "MASTODON_REPLY_TOKEN";
+pub const META_REPLY_TOKEN_VAR: &str = "META_REPLY_TOKEN";
 
 /// Secrets may be given directly (local use) or, on Lambda, as the name of
 /// an SSM SecureString parameter in `<NAME>_PARAM`, read once at cold start.
@@ -124,8 +131,18 @@ pub const FUNCTION_ENVIRONMENT: &[FunctionEnvironment] = &[
             SMS_SENDER_ID_VAR,
             SMS_ORIGINATION_VAR,
             REMIND_AFTER_VAR,
+            X_API_BASE_URL_VAR,
+            BLUESKY_PDS_URL_VAR,
+            BLUESKY_REPLY_HANDLE_VAR,
+            MASTODON_BASE_URL_VAR,
+            META_GRAPH_BASE_URL_VAR,
         ],
-        secrets: &[],
+        secrets: &[
+            X_REPLY_TOKEN_VAR,
+            BLUESKY_APP_PASSWORD_VAR,
+            MASTODON_REPLY_TOKEN_VAR,
+            META_REPLY_TOKEN_VAR,
+        ],
     },
     FunctionEnvironment {
         function: "escalate",
@@ -267,5 +284,49 @@ mod tests {
             assert_eq!(name, REMIND_AFTER_VAR);
             assert!(reason.contains("from 1 to 72"), "{reason}");
         }
+    }
+}
+
+/// How long each function may run: its Lambda timeout in
+/// infra/template.yaml. A delivery claim outlives the function that took
+/// it by [`LEASE_MARGIN`], and its SDK calls end well before the budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FunctionBudget {
+    Webhook,
+    Poll,
+    SmsReply,
+    Escalate,
+    Delivery,
+}
+
+/// A claim lasts this much longer than the function that took it.
+pub const LEASE_MARGIN: Duration = Duration::seconds(5);
+
+impl FunctionBudget {
+    pub fn timeout(self) -> Duration {
+        Duration::seconds(match self {
+            FunctionBudget::Webhook | FunctionBudget::SmsReply => 10,
+            FunctionBudget::Poll => 50,
+            FunctionBudget::Escalate => 60,
+            FunctionBudget::Delivery => 30,
+        })
+    }
+
+    /// How long a delivery claim taken by this function holds.
+    pub fn delivery_lease(self) -> Duration {
+        self.timeout() + LEASE_MARGIN
+    }
+
+    /// SDK timeouts for this function: an attempt that hangs is cut after
+    /// two seconds (so the SDK's retries still fit), and one operation with
+    /// its retries may take a quarter of the budget, leaving time to
+    /// release a claim and answer.
+    pub fn sdk_timeouts(self) -> aws_config::timeout::TimeoutConfig {
+        let budget = self.timeout().to_std().unwrap_or_default();
+        aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(std::time::Duration::from_secs(1))
+            .operation_attempt_timeout(std::time::Duration::from_secs(2))
+            .operation_timeout(budget / 4)
+            .build()
     }
 }

@@ -1,11 +1,13 @@
 //! The escalate function, run every minute: urgent alerts nobody has taken
 //! climb the on-call tiers, and alerts whose SMS failed (a crash or an SNS
 //! outage between storing and sending) are sent again. Claims per phone keep
-//! every run from sending anything twice. A P1 whose SMS the carrier could
-//! not deliver to anyone at its tier goes to the next tier at once; with
-//! voice configured, a failed phone is called, and so is everyone paged once
-//! the last tier has had its turn. Then numbers that keep failing are
-//! reported to tier 1 and whoever came on shift is told what is open.
+//! every run from sending anything twice; one alert's failure (SMS or
+//! store) never holds back the others, and is retried by the next run. A P1
+//! whose SMS the carrier could not deliver to anyone at its tier goes to the
+//! next tier at once; with voice configured, a failed phone is called, and
+//! so is everyone paged once the last tier has had its turn. Then numbers
+//! that keep failing are reported to tier 1 and whoever came on shift is
+//! told what is open.
 
 use chrono::Duration;
 use serde::Serialize;
@@ -61,8 +63,13 @@ impl Escalator {
             let waiting = now - record.mention.received_at;
             if waiting > self.give_up_after {
                 warn!(mention = %id, minutes = waiting.num_minutes(), "nobody took the alert; no more pages");
-                self.pager.store.settle_alert(id).await?;
-                summary.given_up += 1;
+                match self.pager.store.settle_alert(id).await {
+                    Ok(()) => summary.given_up += 1,
+                    Err(err) => {
+                        warn!(mention = %id, error = %err, "could not stand the alert down; the next run tries again");
+                        summary.failed += 1;
+                    }
+                }
                 continue;
             }
             let steps = (waiting.num_seconds() / self.step.num_seconds().max(1)).clamp(0, 8) as u8;
@@ -88,9 +95,11 @@ impl Escalator {
                     }
                     summary.sms_sent += sent;
                 }
-                // One alert's SMS failing must not hold back the others.
-                Err(PagerError::AlertNotDelivered { .. }) => summary.failed += 1,
-                Err(err) => return Err(err),
+                // One alert failing must not hold back the others.
+                Err(err) => {
+                    warn!(mention = %id, error = %err, "alert not fully delivered; the next run tries again");
+                    summary.failed += 1;
+                }
             }
             if urgent && self.reach.voice.is_some() {
                 summary.voice_calls += self

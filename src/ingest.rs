@@ -1,6 +1,6 @@
 //! The one path every mention takes, whatever brought it in: triage, store
 //! once, and hand urgent complaints to the [`Pager`], which pages the
-//! on-call roster exactly once.
+//! on-call roster at least once and never late (see the pager).
 
 use std::sync::Arc;
 
@@ -53,7 +53,7 @@ impl IngestError {
     /// Whether the platform should deliver the same post again.
     pub fn is_retryable(&self) -> bool {
         match self {
-            IngestError::Store(_) => true,
+            IngestError::Store(err) => err.is_retryable(),
             IngestError::Paging(err) => err.is_retryable(),
         }
     }
@@ -84,15 +84,20 @@ impl Ingestor {
     #[tracing::instrument(skip_all, fields(mention = %mention.id, platform = %mention.platform))]
     pub async fn ingest(&self, mention: Mention) -> Result<Outcome, IngestError> {
         let history = self.author_history(&mention).await?;
-        let record = self.assess(mention, &history).await?;
+        // Someone already has this author's complaint: the new post goes to
+        // them, once, and is not paged to the roster as well.
+        let owned = self.pager.owned_alert_of(&history).await;
+        let record = self.assess(mention, &history, owned.is_some()).await?;
         let record = match self.store.insert_mention(&record).await? {
             Inserted::New => {
                 info!(priority = ?record.assessment.as_ref().map(|a| a.priority), "mention stored");
                 match record.mention.voice {
                     Voice::Customer => {
-                        self.pager
-                            .tell_owners_they_posted_again(&record, &history)
-                            .await
+                        if let Some((code, owner)) = &owned {
+                            self.pager
+                                .tell_owner_they_posted_again(&record, code, owner)
+                                .await
+                        }
                     }
                     Voice::Brand => {
                         self.pager
@@ -110,11 +115,14 @@ impl Ingestor {
         self.finish_outstanding(record, false).await
     }
 
-    /// Triage and, for an urgent complaint, a reserved reply code.
+    /// Triage and, for an urgent complaint nobody has taken yet, a reserved
+    /// reply code. With `owned`, the author's earlier complaint has an
+    /// owner, who hears of this post instead of the roster.
     async fn assess(
         &self,
         mention: Mention,
         history: &[MentionRecord],
+        owned: bool,
     ) -> Result<MentionRecord, IngestError> {
         if mention.voice == Voice::Brand {
             return Ok(MentionRecord {
@@ -131,6 +139,16 @@ impl Ingestor {
             .await?;
         let context = triage_context(&mention, history, settings);
         let assessment = self.triage.assess(&mention, &context);
+        if owned {
+            info!(priority = ?assessment.priority, "the author's complaint has an owner; not paged again");
+            return Ok(MentionRecord {
+                mention,
+                assessment: Some(assessment),
+                alert: AlertState::None,
+                alert_code: None,
+                incident: None,
+            });
+        }
         let burst = if assessment.priority == Priority::P1 {
             self.pager.burst_of(&mention, &assessment.reasons).await?
         } else {

@@ -23,6 +23,7 @@ pub mod pager;
 pub mod platforms;
 pub mod poll;
 pub mod ports;
+pub mod public_reply;
 pub mod reach;
 pub mod report;
 pub mod signature;

@@ -11,14 +11,27 @@ use crate::domain::{
     AlertCode, AlertState, Mention, MentionId, MentionRecord, OnCallContact, PhoneNumber, Platform,
 };
 
-/// A storage failure. The detail goes to logs; callers only learn whether
-/// trying again may help.
+/// A storage failure, with a short code and message (never a full dump)
+/// and its class: whether trying again may help.
 #[derive(Debug, Error)]
 pub enum StoreError {
+    /// Throttling, a 5xx, a timeout or a lost connection: retryable.
     #[error("storage is unavailable: {0}")]
     Unavailable(String),
+    /// The store refused the call itself (validation): the same call will
+    /// fail again.
+    #[error("storage refused the call: {0}")]
+    Rejected(String),
+    /// A stored item cannot be read: reading it again will not help.
     #[error("stored data is not in the expected shape: {0}")]
     Corrupt(String),
+}
+
+impl StoreError {
+    /// Whether the same call may succeed later.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
 }
 
 /// One account on one platform.
@@ -50,6 +63,31 @@ pub enum Inserted {
     /// The id was already stored (a duplicate delivery or a retry); this is
     /// the stored record, which wins over the incoming one.
     Existing(Box<MentionRecord>),
+}
+
+/// Who is sending: one token per delivery attempt. A store that meets its
+/// own token on a claim (an SDK retry of a write that was already applied)
+/// grants the claim again instead of reading it as another sender's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimant(String);
+
+impl Claimant {
+    /// A token no other attempt holds: the time, the process and a counter,
+    /// mixed with the process's random hashing keys.
+    pub fn fresh() -> Self {
+        use std::hash::{BuildHasher, Hasher};
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u32(std::process::id());
+        hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+        let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default();
+        Self(format!("{:016x}{:016x}", hasher.finish(), nanos as u64))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// Who holds the right to send one mention's SMS to one phone.
@@ -143,16 +181,30 @@ pub trait MentionStore: Send + Sync {
         mention: &MentionId,
     ) -> Result<bool, StoreError>;
 
-    /// Claims the sending of `mention`'s SMS to `phone`. A claim that is
-    /// neither sent nor failed lapses at `lease_until`, so a sender that died
-    /// mid-way does not block the phone forever.
+    /// Claims the sending of `mention`'s SMS to `phone` for `claimant`. A
+    /// claim that is neither sent nor failed lapses at `lease_until`, so a
+    /// sender that died mid-way does not block the phone for long; a claim
+    /// `claimant` already holds is granted to it again.
     async fn claim_delivery(
         &self,
         mention: &MentionId,
         phone: &PhoneNumber,
+        claimant: &Claimant,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<Claim, StoreError>;
+
+    /// Gives up a claim `claimant` still holds, nothing sent, so the next
+    /// attempt may take it at once; `reason` says why (a short code and
+    /// message). A claim someone else holds, or that ended, is left alone.
+    async fn release_delivery(
+        &self,
+        mention: &MentionId,
+        phone: &PhoneNumber,
+        claimant: &Claimant,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 
     async fn record_delivery(
         &self,
@@ -176,7 +228,11 @@ pub trait RosterStore: Send + Sync {
 #[error("SMS to {phone:?} was not accepted: {reason}")]
 pub struct SmsError {
     pub phone: PhoneNumber,
+    /// A short code and message.
     pub reason: String,
+    /// The carrier may have accepted it after all (a timeout, a connection
+    /// lost after sending, a server error): sending again may double it.
+    pub outcome_unknown: bool,
 }
 
 #[async_trait]
@@ -256,6 +312,7 @@ pub trait FollowUpStore: Send + Sync {
 pub mod budget;
 pub mod handover;
 pub mod receipts;
+pub mod replies;
 pub mod rota;
 pub mod search;
 pub mod sources;
@@ -263,6 +320,9 @@ pub mod voice;
 pub use budget::{HeldAlert, HoldReason, SmsBudget, SmsLimits, Spend, day_window, hour_window};
 pub use handover::{ChainNews, HandOverStore, Offer};
 pub use receipts::{Marked, PhoneHealth, Receipt, ReceiptStatus, ReceiptStore, SentSms};
+pub use replies::{
+    PostedReply, PublicReplies, PublishError, Published, ReplyClaim, ReplyLedger, ReplyOutcome,
+};
 pub use rota::RotaStore;
 pub use search::{Page, PageRequest, SearchSource};
 pub use sources::{MentionRevisions, Revision, SourceStore, WatchStore};

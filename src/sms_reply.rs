@@ -81,6 +81,8 @@ pub struct SmsReplies {
     pub clock: Clock,
     /// An acknowledged alert not closed after this long reminds its owner.
     pub remind_after: chrono::Duration,
+    /// Posts approved public replies (`REPLY <code> <n>`).
+    pub public: crate::public_reply::PublicReplyDesk,
 }
 
 impl SmsReplies {
@@ -162,6 +164,9 @@ impl SmsReplies {
                 self.follow_up.set_opted_out(&contact.phone, false).await?;
                 return Ok(Some(texts::alerts_back_on()));
             }
+            ReplyCommand::Reply(code, number) => {
+                return Ok(Some(self.public.reply(contact, code, *number).await?));
+            }
             ReplyCommand::Ack(None) => match self.follow_up.latest_alert(&contact.phone).await? {
                 Some(code) => code,
                 None => {
@@ -240,9 +245,11 @@ impl SmsReplies {
                 Some(owner) => texts::owner_is(&code, &owner.name, owner.at),
                 None => texts::nobody_yet(&code),
             },
-            ReplyCommand::Help | ReplyCommand::Stop | ReplyCommand::Start | ReplyCommand::Take => {
-                texts::help()
-            }
+            ReplyCommand::Help
+            | ReplyCommand::Stop
+            | ReplyCommand::Start
+            | ReplyCommand::Take
+            | ReplyCommand::Reply(..) => texts::help(),
         };
         Ok(Some(answer))
     }

@@ -34,6 +34,12 @@ fn ok(output: Output) -> String {
     String::from_utf8(output.stdout).expect("UTF-8 output")
 }
 
+/// The reply code an alert SMS (an outbox row) ends with.
+fn reply_code(alert: &serde_json::Value) -> String {
+    let body = alert["body"].as_str().expect("an SMS body");
+    body.rsplit(' ').next().unwrap_or_default().to_owned()
+}
+
 fn status_of(response: &str) -> u64 {
     let json: serde_json::Value = serde_json::from_str(response).expect("handler JSON on stdout");
     json["statusCode"].as_u64().expect("statusCode")
@@ -255,13 +261,7 @@ fn the_report_times_each_step_from_the_customers_post() {
         at("09:45:07"),
         "stamped by --now: {alert}"
     );
-    let code = alert["body"]
-        .as_str()
-        .unwrap()
-        .rsplit(' ')
-        .next()
-        .unwrap()
-        .to_owned();
+    let code = reply_code(&alert);
     ok(earshot(
         home,
         &[],
@@ -715,6 +715,89 @@ fn staff_verdicts_are_exported_as_labelled_posts_and_train_a_model() {
     let expected = format!("trained on {} posts", corpus_posts + 2);
     assert!(trained.contains(&expected), "{trained}");
     assert!(model.metadata().unwrap().len() > 0);
+}
+
+/// `earshot sms ... "REPLY <code> 1"` posts the approved reply to the X base
+/// URL from the environment (a loopback server here), once.
+#[tokio::test(flavor = "multi_thread")]
+async fn reply_by_sms_posts_the_approved_template_to_the_configured_platform() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let x = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/2/tweets"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(
+            serde_json::json!({"data": {"id": "1864771234567890123", "text": "Sorry"}}),
+        ))
+        .expect(1)
+        .mount(&x)
+        .await;
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let run = |args: &[&str]| {
+        ok(earshot(
+            home,
+            &[
+                ("X_CONSUMER_SECRET", "reply-secret".to_owned()),
+                ("X_API_BASE_URL", x.uri()),
+                ("X_REPLY_TOKEN", "x-user-token".to_owned()),
+            ],
+            args,
+        ))
+    };
+    run(&[
+        "roster",
+        "add",
+        "--name",
+        "Sam",
+        "--phone",
+        "+15555550123",
+        "--can-reply",
+    ]);
+    assert!(run(&["roster", "list"]).contains("can reply"));
+    run(&[
+        "watch",
+        "add",
+        "Northwind",
+        "--query",
+        "northwind",
+        "--platforms",
+        "none",
+        "--account",
+        "x:NorthwindAir",
+    ]);
+    let added = run(&[
+        "watch",
+        "reply-template",
+        "Northwind",
+        "add",
+        "We're so sorry, {first_name}. We'll DM you within 15 minutes.",
+        "--within-minutes",
+        "15",
+    ]);
+    assert!(added.contains("reply 1 approved"), "{added}");
+    let refused = earshot(
+        home,
+        &[],
+        &["watch", "reply-template", "Northwind", "add", "Hi {name}"],
+    );
+    assert!(!refused.status.success());
+    let event = signed_event(home, "x-urgent-complaint.json", "reply-secret");
+    run(&["invoke", "webhook", event.to_str().unwrap()]);
+    let outbox = run(&["outbox", "--json"]);
+    let alert: serde_json::Value = serde_json::from_str(outbox.lines().next().unwrap()).unwrap();
+    let code = reply_code(&alert);
+
+    let summary = run(&["sms", "+15555550123", &format!("REPLY {code} 1")]);
+    assert!(summary.contains("Posted reply 1"), "{summary}");
+    let again = run(&["sms", "+15555550123", &format!("REPLY {code} 1")]);
+    assert!(again.contains("already posted"), "{again}");
+    let sent: serde_json::Value = x.received_requests().await.unwrap()[0].body_json().unwrap();
+    assert_eq!(
+        sent["text"],
+        "We're so sorry, Dana. We'll DM you within 15 minutes."
+    );
 }
 
 #[test]

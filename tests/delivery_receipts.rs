@@ -13,7 +13,7 @@ use earshot::delivery::{
     delivery_log_line,
 };
 use earshot::domain::{MentionId, PhoneNumber, Platform};
-use earshot::ports::{Delivery, MentionStore, ReceiptStatus, ReceiptStore};
+use earshot::ports::{Claimant, Delivery, MentionStore, ReceiptStatus, ReceiptStore};
 
 fn at(rfc3339: &str) -> DateTime<Utc> {
     rfc3339.parse().expect("RFC 3339 time")
@@ -46,7 +46,13 @@ where
     let mention = MentionId::new(Platform::X, "1");
     let sent_at = at("2026-11-24T10:00:00Z");
     store
-        .claim_delivery(&mention, &sam(), sent_at, sent_at + Duration::minutes(15))
+        .claim_delivery(
+            &mention,
+            &sam(),
+            &Claimant::fresh(),
+            sent_at,
+            sent_at + Duration::minutes(15),
+        )
         .await
         .unwrap();
     store

@@ -14,6 +14,9 @@ use serde_norway::Value;
 const TEMPLATE: &str = "infra/template.yaml";
 const INSTALL_HINT: &str =
     "install the checkers with: python3 -m pip install -r tests/requirements.txt";
+/// aws-sam-cli pins its own cfn-lint and boto3, so scripts/test.sh installs
+/// it into a virtualenv of its own and names the program here.
+const SAM_VAR: &str = "EARSHOT_SAM";
 
 fn template() -> Value {
     let text = std::fs::read_to_string(support::repo_path(TEMPLATE)).expect("template readable");
@@ -47,6 +50,31 @@ fn cfn_lint_finds_no_errors_or_warnings() {
         "cfn-lint: {}",
         text(&output)
     );
+}
+
+#[test]
+fn sam_validate_lint_accepts_the_template_offline() {
+    let sam = std::env::var(SAM_VAR).unwrap_or_else(|_| "sam".to_owned());
+    let home = tempfile::tempdir().expect("temp dir");
+    let output = Command::new(&sam)
+        .args(["validate", "--lint", "--template-file", TEMPLATE])
+        .current_dir(support::repo_path(""))
+        // Validation is local: no credentials, a placeholder region, no
+        // usage reports, and a home of its own so no profile is read.
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("SAM_CLI_TELEMETRY", "0")
+        .env("HOME", home.path())
+        .output()
+        .unwrap_or_else(|err| {
+            panic!("cannot run {sam}: {err}; scripts/test.sh installs it and sets {SAM_VAR}")
+        });
+    let report = text(&output);
+    assert!(output.status.success(), "sam validate --lint: {report}");
+    assert!(report.contains("is a valid SAM Template"), "{report}");
 }
 
 #[test]
@@ -209,4 +237,28 @@ fn the_table_has_exactly_the_indexes_and_ttl_the_code_uses() {
         table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
         true
     );
+}
+
+#[test]
+fn every_metric_filter_reads_a_key_the_lambda_log_lines_have() {
+    let template = template();
+    let mut filters = 0;
+    for (name, resource) in
+        resources(&template).filter(|(_, r)| r["Type"].as_str() == Some("AWS::Logs::MetricFilter"))
+    {
+        let pattern = resource["Properties"]["FilterPattern"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} has no pattern"));
+        let key = pattern
+            .split("$.")
+            .nth(1)
+            .and_then(|rest| rest.split([' ', '=', '!', '<', '>']).next())
+            .unwrap_or_else(|| panic!("{name} matches no JSON key: {pattern}"));
+        assert!(
+            earshot::telemetry::LAMBDA_KEYS.contains(&key),
+            "{name} reads `{key}`, which no log line has at the top level"
+        );
+        filters += 1;
+    }
+    assert!(filters > 0, "the template counts at least one log line");
 }

@@ -8,7 +8,7 @@ use support::contract;
 use chrono::{DateTime, Duration, Utc};
 use earshot::domain::{MentionId, PhoneNumber, Platform};
 use earshot::ports::{
-    Claim, Delivery, Marked, MentionStore, Receipt, ReceiptStatus, ReceiptStore, SentSms,
+    Claim, Claimant, Delivery, Marked, MentionStore, Receipt, ReceiptStatus, ReceiptStore, SentSms,
 };
 
 fn at(rfc3339: &str) -> DateTime<Utc> {
@@ -42,6 +42,7 @@ async fn send<S: MentionStore>(store: &S, mention: &MentionId, to: &str, message
         .claim_delivery(
             mention,
             &phone(to),
+            &Claimant::fresh(),
             sent_at,
             sent_at + Duration::minutes(15),
         )
@@ -148,7 +149,13 @@ async fn only_sms_that_went_out_are_listed<S: MentionStore + ReceiptStore>(store
         ),
     ] {
         store
-            .claim_delivery(&mention, &phone(to), now, now + Duration::minutes(15))
+            .claim_delivery(
+                &mention,
+                &phone(to),
+                &Claimant::fresh(),
+                now,
+                now + Duration::minutes(15),
+            )
             .await
             .unwrap();
         store

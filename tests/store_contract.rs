@@ -11,8 +11,8 @@ use earshot::domain::{
     OnCallContact, PhoneNumber, Platform, Priority, Voice,
 };
 use earshot::ports::{
-    Acknowledged, AuthorKey, Claim, Delivery, FollowUpStore, Inserted, MentionStore, Ownership,
-    RosterStore,
+    Acknowledged, AuthorKey, Claim, Claimant, Delivery, FollowUpStore, Inserted, MentionStore,
+    Ownership, RosterStore,
 };
 
 fn at(rfc3339: &str) -> DateTime<Utc> {
@@ -138,17 +138,27 @@ async fn each_phone_gets_each_alert_once<S: MentionStore>(store: &S) {
     let kim = phone("+15555550101");
     let now = at("2026-11-24T10:00:00Z");
     let lease = now + Duration::minutes(15);
+    let (first, second) = (Claimant::fresh(), Claimant::fresh());
 
     assert_eq!(
-        store.claim_delivery(&id, &sam, now, lease).await.unwrap(),
+        store
+            .claim_delivery(&id, &sam, &first, now, lease)
+            .await
+            .unwrap(),
         Claim::Granted
     );
     assert_eq!(
-        store.claim_delivery(&id, &sam, now, lease).await.unwrap(),
+        store
+            .claim_delivery(&id, &sam, &second, now, lease)
+            .await
+            .unwrap(),
         Claim::InFlight
     );
     assert_eq!(
-        store.claim_delivery(&id, &kim, now, lease).await.unwrap(),
+        store
+            .claim_delivery(&id, &kim, &first, now, lease)
+            .await
+            .unwrap(),
         Claim::Granted
     );
 
@@ -159,7 +169,7 @@ async fn each_phone_gets_each_alert_once<S: MentionStore>(store: &S) {
     let later = now + Duration::hours(2);
     assert_eq!(
         store
-            .claim_delivery(&id, &sam, later, later + Duration::minutes(15))
+            .claim_delivery(&id, &sam, &second, later, later + Duration::minutes(15))
             .await
             .unwrap(),
         Claim::AlreadySent,
@@ -174,7 +184,10 @@ async fn each_phone_gets_each_alert_once<S: MentionStore>(store: &S) {
         .await
         .unwrap();
     assert_eq!(
-        store.claim_delivery(&id, &kim, now, lease).await.unwrap(),
+        store
+            .claim_delivery(&id, &kim, &second, now, lease)
+            .await
+            .unwrap(),
         Claim::Granted,
         "a failure may be retried"
     );
@@ -185,14 +198,18 @@ async fn an_abandoned_claim_lapses_with_its_lease<S: MentionStore>(store: &S) {
     let sam = phone("+15555550100");
     let now = at("2026-11-24T10:00:00Z");
     let lease = now + Duration::minutes(15);
+    let (first, second) = (Claimant::fresh(), Claimant::fresh());
     assert_eq!(
-        store.claim_delivery(&id, &sam, now, lease).await.unwrap(),
+        store
+            .claim_delivery(&id, &sam, &first, now, lease)
+            .await
+            .unwrap(),
         Claim::Granted
     );
     let before_expiry = now + Duration::minutes(10);
     assert_eq!(
         store
-            .claim_delivery(&id, &sam, before_expiry, lease)
+            .claim_delivery(&id, &sam, &second, before_expiry, lease)
             .await
             .unwrap(),
         Claim::InFlight
@@ -203,12 +220,82 @@ async fn an_abandoned_claim_lapses_with_its_lease<S: MentionStore>(store: &S) {
             .claim_delivery(
                 &id,
                 &sam,
+                &second,
                 after_expiry,
                 after_expiry + Duration::minutes(15)
             )
             .await
             .unwrap(),
         Claim::Granted
+    );
+}
+
+/// A claim on one phone for post `post`, at a fixed time with a short lease.
+async fn claim_at<S: MentionStore>(
+    store: &S,
+    post: &str,
+    phone: &PhoneNumber,
+    claimant: &Claimant,
+) -> Claim {
+    let now = at("2026-11-24T10:00:00Z");
+    store
+        .claim_delivery(
+            &MentionId::new(Platform::X, post),
+            phone,
+            claimant,
+            now,
+            now + Duration::seconds(15),
+        )
+        .await
+        .unwrap()
+}
+
+async fn a_claim_is_its_claimants_again<S: MentionStore>(store: &S) {
+    let sam = phone("+15555550100");
+    let (first, second) = (Claimant::fresh(), Claimant::fresh());
+    assert_eq!(claim_at(store, "302", &sam, &first).await, Claim::Granted);
+    // The same write again, as an SDK retry after a lost answer sends it.
+    assert_eq!(
+        claim_at(store, "302", &sam, &first).await,
+        Claim::Granted,
+        "the claimant's own claim is not another sender's"
+    );
+    assert_eq!(claim_at(store, "302", &sam, &second).await, Claim::InFlight);
+}
+
+async fn a_released_claim_is_free_at_once<S: MentionStore>(store: &S) {
+    let id = MentionId::new(Platform::X, "303");
+    let sam = phone("+15555550100");
+    let now = at("2026-11-24T10:00:00Z");
+    let (first, second, third) = (Claimant::fresh(), Claimant::fresh(), Claimant::fresh());
+    assert_eq!(claim_at(store, "303", &sam, &first).await, Claim::Granted);
+    // Only the claimant may release its claim.
+    store
+        .release_delivery(&id, &sam, &second, "not mine", now)
+        .await
+        .unwrap();
+    assert_eq!(claim_at(store, "303", &sam, &third).await, Claim::InFlight);
+    store
+        .release_delivery(&id, &sam, &first, "ThrottlingException: rate exceeded", now)
+        .await
+        .unwrap();
+    assert_eq!(
+        claim_at(store, "303", &sam, &second).await,
+        Claim::Granted,
+        "released before the lease ends"
+    );
+    let sent = Delivery::Sent {
+        message_id: "m-2".into(),
+    };
+    store.record_delivery(&id, &sam, &sent, now).await.unwrap();
+    // A late release by the earlier claimant cannot undo the SMS.
+    store
+        .release_delivery(&id, &sam, &first, "late", now)
+        .await
+        .unwrap();
+    assert_eq!(
+        claim_at(store, "303", &sam, &third).await,
+        Claim::AlreadySent
     );
 }
 
@@ -284,6 +371,7 @@ async fn the_roster_adds_renames_lists_and_removes<S: RosterStore>(store: &S) {
         time_zone: None,
         quiet_hours: None,
         p1_in_quiet_hours: true,
+        can_reply: false,
     };
     let kim = OnCallContact {
         name: "Kim".into(),
@@ -294,6 +382,7 @@ async fn the_roster_adds_renames_lists_and_removes<S: RosterStore>(store: &S) {
         time_zone: None,
         quiet_hours: None,
         p1_in_quiet_hours: true,
+        can_reply: false,
     };
     store.put_contact(&sam).await.unwrap();
     store.put_contact(&kim).await.unwrap();
@@ -302,6 +391,7 @@ async fn the_roster_adds_renames_lists_and_removes<S: RosterStore>(store: &S) {
         time_zone: Some("Europe/London".into()),
         quiet_hours: Some(earshot::domain::roster::QuietHours::parse("22:00-07:00").unwrap()),
         p1_in_quiet_hours: false,
+        can_reply: false,
         tier: 2,
         ..sam.clone()
     };
@@ -393,6 +483,7 @@ async fn stop_and_start_toggle_a_roster_phone<S: FollowUpStore + RosterStore>(st
         time_zone: None,
         quiet_hours: None,
         p1_in_quiet_hours: true,
+        can_reply: false,
     };
     store.put_contact(&sam).await.unwrap();
     assert!(store.set_opted_out(&sam.phone, true).await.unwrap());
@@ -522,6 +613,8 @@ macro_rules! all_cases {
                 an_alert_code_belongs_to_one_mention,
                 each_phone_gets_each_alert_once,
                 an_abandoned_claim_lapses_with_its_lease,
+                a_claim_is_its_claimants_again,
+                a_released_claim_is_free_at_once,
                 recent_mentions_come_newest_first_within_the_window,
                 an_authors_history_is_theirs_alone,
                 the_roster_adds_renames_lists_and_removes,

@@ -72,18 +72,24 @@ fn earshot(args: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
+/// `contents` written to a file `name` in `dir`.
+fn written(dir: &tempfile::TempDir, name: &str, contents: &str) -> std::path::PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
 #[test]
 fn batch_triage_writes_one_json_object_per_post() {
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("posts.csv");
-    std::fs::write(
-        &input,
+    let input = written(
+        &dir,
+        "posts.csv",
         "post_id,body,reach\n\
          a1,\"@skyways stuck on the tarmac for 2 hours with a baby, no water\",52000\n\
          a2,\"@skyways thanks, lovely crew today\",12\n\
          a3,\"@skyways what's the bag allowance?\",\n",
-    )
-    .unwrap();
+    );
     let out = earshot(&[
         "triage",
         "--input",
@@ -255,4 +261,52 @@ fn triage_piped_into_a_reader_that_stops_early_ends_quietly() {
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.is_empty(), "a closed pipe is not an error: {stderr}");
+}
+
+#[test]
+fn batch_commands_skip_malformed_rows_and_say_which() {
+    let dir = tempfile::tempdir().unwrap();
+    // Line 3 has a field too many, line 5 one too few.
+    let input = written(
+        &dir,
+        "export.csv",
+        "id,text,label\n\
+         1,\"@skyways my bag never arrived\",1\n\
+         2,\"@skyways thanks, lovely crew\",0,extra\n\
+         3,\"@skyways what's the bag allowance?\",0\n\
+         4\n\
+         5,\"@skyways charged twice for one seat\",1\n",
+    );
+    let input = input.to_str().unwrap();
+
+    let triage = run_earshot(&["triage", "--input", input, "--id-column", "id"]);
+    assert!(triage.status.success());
+    let ids: Vec<String> = String::from_utf8_lossy(&triage.stdout)
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap()["id"].to_string())
+        .collect();
+    assert_eq!(ids, ["\"1\"", "\"3\"", "\"5\""]);
+    let summary = String::from_utf8_lossy(&triage.stderr);
+    assert!(
+        summary.contains("skipped 2 malformed rows (lines 3, 5)"),
+        "{summary}"
+    );
+
+    let eval = run_earshot(&["eval", "--input", input]);
+    assert!(eval.status.success());
+    assert!(String::from_utf8_lossy(&eval.stdout).contains("posts      3"));
+    let model = dir.path().join("m.bin");
+    let train = run_earshot(&[
+        "train",
+        "--input",
+        input,
+        "--output",
+        model.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&train.stdout).contains("trained on 3 posts"));
+
+    let unreadable = written(&dir, "unreadable.csv", "id,text\n1,a,b\n2\n");
+    let failed = run_earshot(&["triage", "--input", unreadable.to_str().unwrap()]);
+    assert!(!failed.status.success());
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("no row could be read"));
 }

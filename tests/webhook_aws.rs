@@ -59,6 +59,10 @@ impl Stack {
             watch_cache: Arc::new(earshot::watch::WatchCache::new(Arc::new(
                 self.store.clone(),
             ))),
+            ledger: Arc::new(self.store.clone()),
+            public_replies: Arc::new(
+                earshot::adapters::public_replies(Default::default()).unwrap(),
+            ),
         };
         Webhook::new(
             WebhookSecrets::x_only(Secret::new(SECRET)),

@@ -1,5 +1,6 @@
 //! Adapters behind the ports: AWS for Lambda, embedded for local use.
 
+mod aws_error;
 pub mod dynamo;
 #[cfg(feature = "embedded")]
 pub mod embedded;
@@ -9,16 +10,18 @@ pub mod voice;
 
 use std::sync::Arc;
 
-use crate::config::{self, ConfigError};
+use crate::config::{self, ConfigError, FunctionBudget};
 use crate::delivery::DeliveryReceipts;
 use crate::domain::Clock;
 use crate::escalate::Escalator;
 use crate::ingest::Ingestor;
 use crate::pager::Pager;
+use crate::platforms::reply::{PlatformReplies, ReplyCredentials, ReplyEndpoints, ReplyHttp};
 use crate::ports::{
-    FollowUpStore, HandOverStore, MentionRevisions, MentionStore, ReceiptStore, RosterStore,
-    RotaStore, SmsBudget, SmsLimits, SmsSender, VoiceCaller, WatchStore,
+    FollowUpStore, HandOverStore, MentionRevisions, MentionStore, PublicReplies, ReceiptStore,
+    ReplyLedger, RosterStore, RotaStore, SmsBudget, SmsLimits, SmsSender, VoiceCaller, WatchStore,
 };
+use crate::public_reply::PublicReplyDesk;
 use crate::reach::Reach;
 use crate::sms_reply::SmsReplies;
 use crate::triage::ModelTriage;
@@ -27,9 +30,20 @@ use crate::watch::WatchCache;
 pub use aws_config::SdkConfig;
 
 /// The AWS configuration from the standard chain (environment, profile,
-/// instance role), honouring `AWS_ENDPOINT_URL` for emulators.
-pub async fn aws_sdk_config() -> SdkConfig {
-    aws_config::load_from_env().await
+/// instance role), honouring `AWS_ENDPOINT_URL` for emulators, with SDK
+/// timeouts sized to the function's budget.
+pub async fn aws_sdk_config(budget: FunctionBudget) -> SdkConfig {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    // rustls on ring, the crypto the platform clients use too, so a
+    // bootstrap links one crypto library, not two.
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(https)
+        .timeout_config(budget.sdk_timeouts())
+        .load()
+        .await
 }
 
 /// Everything a handler needs from outside, built once per cold start.
@@ -50,6 +64,23 @@ pub struct Deps {
     pub limits: SmsLimits,
     /// The watches, cached; shared by every handler built from these deps.
     pub watch_cache: Arc<WatchCache>,
+    /// Which approved public replies went out.
+    pub ledger: Arc<dyn ReplyLedger>,
+    /// Posts the brand's public replies on each platform.
+    pub public_replies: Arc<dyn PublicReplies>,
+}
+
+/// The reply clients at the configured base URLs with `credentials`.
+pub fn public_replies(credentials: ReplyCredentials) -> Result<PlatformReplies, ConfigError> {
+    let http = ReplyHttp::new().map_err(|err| ConfigError::Invalid {
+        name: "reply HTTP client",
+        reason: err.to_string(),
+    })?;
+    Ok(PlatformReplies::new(
+        http,
+        ReplyEndpoints::from_env(),
+        credentials,
+    ))
 }
 
 impl Deps {
@@ -86,6 +117,8 @@ impl Deps {
             }),
             limits: config::sms_limits()?,
             watch_cache: Arc::new(WatchCache::new(Arc::new(store.clone()))),
+            ledger: Arc::new(store.clone()),
+            public_replies: Arc::new(public_replies(secrets::reply_credentials(sdk).await?)?),
         };
         Ok((deps, store))
     }
@@ -99,6 +132,8 @@ impl Deps {
         clock: Clock,
     ) -> Result<(Self, embedded::EmbeddedStore), crate::ports::StoreError> {
         let store = embedded::EmbeddedStore::open(home)?;
+        let public = public_replies(ReplyCredentials::from_env())
+            .map_err(|err| crate::ports::StoreError::Unavailable(err.to_string()))?;
         let deps = Self {
             store: Arc::new(store.clone()),
             roster: Arc::new(store.clone()),
@@ -113,6 +148,8 @@ impl Deps {
             voice: None,
             limits: SmsLimits::default(),
             watch_cache: Arc::new(WatchCache::new(Arc::new(store.clone()))),
+            ledger: Arc::new(store.clone()),
+            public_replies: Arc::new(public),
         };
         Ok((deps, store))
     }
@@ -137,6 +174,7 @@ impl Deps {
             sms: self.sms.clone(),
             budget: self.budget.clone(),
             limits: self.limits,
+            delivery_lease: FunctionBudget::Webhook.delivery_lease(),
             clock,
         }
     }
@@ -145,7 +183,10 @@ impl Deps {
     pub fn escalator(&self, clock: Clock) -> Result<Escalator, ConfigError> {
         let step = config::escalate_after()?;
         Ok(Escalator {
-            pager: self.pager(clock),
+            pager: Pager {
+                delivery_lease: FunctionBudget::Escalate.delivery_lease(),
+                ..self.pager(clock)
+            },
             reach: self.reach(),
             step,
             // Past the last tier's turn, and a few more, stop paging.
@@ -182,6 +223,14 @@ impl Deps {
             sms: self.sms.clone(),
             clock,
             remind_after: config::remind_after()?,
+            public: PublicReplyDesk {
+                store: self.store.clone(),
+                follow_up: self.follow_up.clone(),
+                watches: self.watches.clone(),
+                ledger: self.ledger.clone(),
+                platforms: self.public_replies.clone(),
+                clock,
+            },
         })
     }
 }

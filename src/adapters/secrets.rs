@@ -4,6 +4,7 @@
 use aws_sdk_ssm::error::DisplayErrorContext;
 
 use crate::config::{self, ConfigError, SECRET_PARAM_SUFFIX, Secret};
+use crate::platforms::reply::ReplyCredentials;
 
 /// Reads secret `name`: the variable itself when set (local use), else the
 /// SSM parameter named by `<name>_PARAM`.
@@ -56,4 +57,19 @@ pub async fn optional(
         Err(ConfigError::Missing(_)) => Ok(None),
         Err(err) => Err(err),
     }
+}
+
+/// The public-reply credentials, each from the environment or its SSM
+/// parameter, read once per cold start; a platform left out cannot be
+/// answered on.
+pub async fn reply_credentials(
+    sdk: &aws_config::SdkConfig,
+) -> Result<ReplyCredentials, ConfigError> {
+    let bluesky_password = optional(sdk, config::BLUESKY_APP_PASSWORD_VAR).await?;
+    Ok(ReplyCredentials {
+        x_token: optional(sdk, config::X_REPLY_TOKEN_VAR).await?,
+        bluesky: config::optional(config::BLUESKY_REPLY_HANDLE_VAR).zip(bluesky_password),
+        mastodon_token: optional(sdk, config::MASTODON_REPLY_TOKEN_VAR).await?,
+        meta_token: optional(sdk, config::META_REPLY_TOKEN_VAR).await?,
+    })
 }

@@ -2,8 +2,11 @@
 
 use async_trait::async_trait;
 use aws_sdk_sns::Client;
-use aws_sdk_sns::error::DisplayErrorContext;
+use aws_sdk_sns::config::retry::RetryConfig;
 use aws_sdk_sns::types::MessageAttributeValue;
+use tracing::warn;
+
+use super::aws_error::AwsFailure;
 
 use crate::domain::PhoneNumber;
 use crate::ports::{SmsError, SmsSender};
@@ -27,13 +30,20 @@ fn string_attribute(value: &str) -> MessageAttributeValue {
 }
 
 impl SnsSms {
+    /// Publishes through `client`'s settings, except that the SDK never
+    /// retries a Publish: a retry after an answer was lost is a second SMS.
     pub fn new(
         client: Client,
         sender_id: Option<String>,
         origination_number: Option<String>,
     ) -> Self {
+        let once = client
+            .config()
+            .to_builder()
+            .retry_config(RetryConfig::standard().with_max_attempts(1))
+            .build();
         Self {
-            client,
+            client: Client::from_conf(once),
             sender_id,
             origination_number,
         }
@@ -59,9 +69,16 @@ impl SmsSender for SnsSms {
             publish = publish
                 .message_attributes("AWS.MM.SMS.OriginationNumber", string_attribute(number));
         }
-        let output = publish.send().await.map_err(|err| SmsError {
-            phone: to.clone(),
-            reason: DisplayErrorContext(err).to_string(),
+        let output = publish.send().await.map_err(|err| {
+            let failure = AwsFailure::of(&err);
+            if !failure.refused {
+                warn!(phone = %to.masked(), reason = %failure.summary, "SMS outcome unknown: SNS may have accepted it");
+            }
+            SmsError {
+                phone: to.clone(),
+                reason: failure.summary,
+                outcome_unknown: !failure.refused,
+            }
         })?;
         Ok(output.message_id.unwrap_or_default())
     }

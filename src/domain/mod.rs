@@ -6,6 +6,7 @@ pub mod hold;
 pub mod incident;
 pub mod mention;
 pub mod reply;
+pub mod reply_template;
 pub mod roster;
 pub mod rota;
 pub mod source;

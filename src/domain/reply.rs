@@ -23,6 +23,8 @@ pub enum ReplyCommand {
     Stop,
     /// Carrier opt-in keywords: alerts again.
     Start,
+    /// Post the brand's approved reply number `.1` to the alert's post.
+    Reply(AlertCode, u32),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,6 +37,8 @@ pub enum ReplyError {
     MissingCode(&'static str),
     #[error("`{0}` is not an alert code")]
     BadCode(String),
+    #[error("REPLY needs a code and a reply number, e.g. REPLY K7QD 1; free text is never posted")]
+    ReplyNeedsNumber,
     #[error("SNOOZE needs a time up to 4h, e.g. SNOOZE K7QD 30m")]
     BadSnooze,
 }
@@ -94,6 +98,19 @@ pub fn parse_reply(body: &str) -> Result<ReplyCommand, ReplyError> {
             Ok(ReplyCommand::Snooze(code, parse_snooze(words.next())?))
         }
         "TAKE" => Ok(ReplyCommand::Take),
+        "REPLY" => {
+            let code = needs_code("REPLY")?;
+            // Exactly a number: anything more would look like text to post.
+            let number = words
+                .next()
+                .and_then(|n| n.parse::<u32>().ok())
+                .filter(|n| *n > 0)
+                .ok_or(ReplyError::ReplyNeedsNumber)?;
+            if words.next().is_some() {
+                return Err(ReplyError::ReplyNeedsNumber);
+            }
+            Ok(ReplyCommand::Reply(code, number))
+        }
         "HELP" | "INFO" | "?" => Ok(ReplyCommand::Help),
         c if STOP_WORDS.contains(&c) => Ok(ReplyCommand::Stop),
         c if START_WORDS.contains(&c) => Ok(ReplyCommand::Start),
@@ -129,6 +146,10 @@ mod tests {
         assert_eq!(parse_reply("Stop"), Ok(ReplyCommand::Stop));
         assert_eq!(parse_reply("UNSUBSCRIBE"), Ok(ReplyCommand::Stop));
         assert_eq!(parse_reply("start"), Ok(ReplyCommand::Start));
+        assert_eq!(
+            parse_reply("reply k7qd 2"),
+            Ok(ReplyCommand::Reply(code("K7QD"), 2))
+        );
     }
 
     #[test]
@@ -175,6 +196,19 @@ mod tests {
             parse_reply("ACK 0000"),
             Err(ReplyError::BadCode("0000".into()))
         );
+        for free_text in [
+            "REPLY K7QD",
+            "REPLY K7QD sorry!",
+            "REPLY K7QD 1 sorry",
+            "REPLY K7QD 0",
+        ] {
+            assert_eq!(
+                parse_reply(free_text),
+                Err(ReplyError::ReplyNeedsNumber),
+                "{free_text}"
+            );
+        }
+        assert_eq!(parse_reply("REPLY"), Err(ReplyError::MissingCode("REPLY")));
         assert!(matches!(
             parse_reply("hello there"),
             Err(ReplyError::UnknownCommand(_))

@@ -94,6 +94,9 @@ pub struct OnCallContact {
     /// if not, the next tier is paged in their place.
     #[serde(default = "pages_in_quiet_hours")]
     pub p1_in_quiet_hours: bool,
+    /// May post the brand's approved public replies with `REPLY`.
+    #[serde(default)]
+    pub can_reply: bool,
 }
 
 fn pages_in_quiet_hours() -> bool {
@@ -239,6 +242,7 @@ mod tests {
             time_zone: Some("America/New_York".into()),
             quiet_hours: Some(night),
             p1_in_quiet_hours: false,
+            can_reply: false,
         };
         // 03:00 UTC is 22:00 in New York in November: quiet there.
         let utc = |t: &str| t.parse::<DateTime<Utc>>().unwrap();

@@ -377,6 +377,7 @@ mod tests {
             time_zone: None,
             quiet_hours: None,
             p1_in_quiet_hours: true,
+            can_reply: false,
         }
     }
 

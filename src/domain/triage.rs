@@ -77,7 +77,8 @@ pub struct TriageSettings {
     pub vip_authors: Vec<String>,
     /// Followers from which an author's reach counts as a reason.
     pub reach_threshold: u64,
-    /// Urgency from which a complaint pages someone (P1).
+    /// Urgency from which a post pages someone (P1). The default was
+    /// chosen on industries held out of the urgency corpus (benches/README.md).
     pub p1_threshold: f32,
     /// Model probability from which a post counts as a complaint.
     pub complaint_threshold: f32,
@@ -89,7 +90,7 @@ impl Default for TriageSettings {
             urgent_terms: Vec::new(),
             vip_authors: Vec::new(),
             reach_threshold: 10_000,
-            p1_threshold: 0.6,
+            p1_threshold: 0.45,
             complaint_threshold: 0.5,
         }
     }

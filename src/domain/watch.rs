@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::Platform;
+use super::reply_template::ReplyTemplate;
 use super::triage::TriageSettings;
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -68,6 +69,9 @@ pub struct Watch {
     /// and P1 thresholds); the defaults without them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub triage: Option<TriageSettings>,
+    /// The public holding replies the team approved, by number.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reply_templates: Vec<ReplyTemplate>,
 }
 
 impl Watch {
@@ -101,6 +105,7 @@ impl Watch {
             accounts,
             created_at,
             triage: None,
+            reply_templates: Vec::new(),
         })
     }
 
@@ -115,6 +120,10 @@ impl Watch {
 
     pub fn polls(&self, platform: Platform) -> bool {
         self.platforms.contains(&platform)
+    }
+
+    pub fn reply_template(&self, number: u32) -> Option<&ReplyTemplate> {
+        self.reply_templates.iter().find(|t| t.number == number)
     }
 }
 

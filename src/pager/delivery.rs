@@ -1,13 +1,30 @@
 //! One alert to the on-call phones of its tiers. For each phone: claim the
-//! right to send (so no retry or concurrent run sends twice), check the SMS
-//! caps, send, and record what happened; then settle the alert's state.
+//! right to send, check the SMS caps, send, and record what happened; then
+//! settle the alert's state.
+//!
+//! What this promises for an urgent page: at least once, and never late.
+//! - Each attempt claims with its own token, so an SDK retry of a claim
+//!   DynamoDB already applied is recognised as this attempt's own.
+//! - Any error before the SMS is handed over releases the claim, so the
+//!   next attempt (the platform's retry, or the next escalate run a minute
+//!   later) sends it; a claim whose owner died lapses just after the
+//!   owner's function timeout.
+//! - SNS Publish is tried once (no SDK retry) and never sent again once
+//!   accepted: a delivery recorded as sent, or held, is never re-sent.
+//! - A Publish whose answer never came (a timeout, a connection lost after
+//!   sending) is logged as "outcome unknown" and recorded as failed, so the
+//!   next run sends it again: the only way a phone gets a page twice.
 
 use tracing::{info, warn};
 
-use super::{DELIVERY_LEASE, Pager, PagerError};
+use super::{Pager, PagerError};
 use crate::domain::roster::FIRST_TIER;
 use crate::domain::{AlertCode, AlertState, MentionRecord, OnCallContact, Priority};
-use crate::ports::{Claim, Delivery, HeldAlert, HoldReason, StoreError};
+use crate::ports::{Claim, Claimant, Delivery, HeldAlert, HoldReason, StoreError};
+
+/// Tries at recording an accepted SMS as sent: a sent SMS whose record is
+/// lost would be sent again once its claim lapses.
+const RECORD_SENT_TRIES: usize = 3;
 use crate::sms::{SmsText, texts};
 
 /// What the per-phone steps added up to.
@@ -56,6 +73,7 @@ impl Pager {
             return Ok((record.alert.clone(), 0));
         };
         let now = self.clock.now();
+        let claimant = Claimant::fresh();
         // Where a tier rotates, it is whoever is on shift now.
         let roster = self
             .rota
@@ -74,8 +92,11 @@ impl Pager {
             .filter(|c| !c.opted_out && c.tier <= max_tier && !c.takes_p1_at(now))
         {
             // Unless they already have it.
-            if self.claim(record, resting).await? == Claim::Granted {
-                self.hold(record, code, resting, HoldReason::QuietHours)
+            if self.claim(record, resting, &claimant).await? == Claim::Granted {
+                let held = self
+                    .hold(record, code, resting, HoldReason::QuietHours)
+                    .await;
+                self.release_on_error(record, resting, &claimant, held)
                     .await?;
             }
         }
@@ -97,7 +118,7 @@ impl Pager {
         };
         let mut tally = Tally::default();
         for contact in &contacts {
-            self.deliver_to(record, code, contact, &body, &mut tally)
+            self.deliver_to(record, code, contact, &claimant, &body, &mut tally)
                 .await?;
         }
         self.settle(record, contacts.len(), tally).await
@@ -109,10 +130,11 @@ impl Pager {
         record: &MentionRecord,
         code: &AlertCode,
         contact: &OnCallContact,
+        claimant: &Claimant,
         body: &SmsText,
         tally: &mut Tally,
     ) -> Result<(), PagerError> {
-        match self.claim(record, contact).await? {
+        match self.claim(record, contact, claimant).await? {
             Claim::AlreadySent => {
                 tally.reached += 1;
                 return Ok(());
@@ -127,8 +149,14 @@ impl Pager {
             }
             Claim::Granted => {}
         }
-        if let Some(reason) = self.spend(&contact.phone).await? {
-            self.hold(record, code, contact, reason).await?;
+        let spent = self.spend(&contact.phone).await;
+        if let Some(reason) = self
+            .release_on_error(record, contact, claimant, spent)
+            .await?
+        {
+            let held = self.hold(record, code, contact, reason).await;
+            self.release_on_error(record, contact, claimant, held)
+                .await?;
             tally.held += 1;
             return Ok(());
         }
@@ -140,26 +168,61 @@ impl Pager {
                 .push(format!("{}: {reason}", contact.phone.masked())),
             Delivery::Held { .. } => tally.held += 1,
         }
-        self.record(record, contact, &outcome).await?;
+        self.record_outcome(record, contact, &outcome).await?;
         Ok(())
     }
 
     /// Takes the right to send this alert to this phone, unless it already
-    /// went, is held for a summary, or another caller is sending it now.
+    /// went, is held for a summary, or another attempt is sending it now.
+    /// A claim that failed may still have been written: it is released.
     async fn claim(
         &self,
         record: &MentionRecord,
         contact: &OnCallContact,
+        claimant: &Claimant,
     ) -> Result<Claim, StoreError> {
         let now = self.clock.now();
-        self.store
+        let claimed = self
+            .store
             .claim_delivery(
                 &record.mention.id,
                 &contact.phone,
+                claimant,
                 now,
-                now + DELIVERY_LEASE,
+                now + self.delivery_lease,
             )
+            .await;
+        self.release_on_error(record, contact, claimant, claimed)
             .await
+    }
+
+    /// Passes `result` on; if it is an error, first gives up this
+    /// attempt's claim on the phone, so the next attempt need not wait for
+    /// the lease to lapse.
+    async fn release_on_error<T>(
+        &self,
+        record: &MentionRecord,
+        contact: &OnCallContact,
+        claimant: &Claimant,
+        result: Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let Err(err) = result else {
+            return result;
+        };
+        let released = self
+            .store
+            .release_delivery(
+                &record.mention.id,
+                &contact.phone,
+                claimant,
+                &err.to_string(),
+                self.clock.now(),
+            )
+            .await;
+        if let Err(release_err) = released {
+            warn!(phone = %contact.phone.masked(), error = %release_err, "claim not released; it lapses with its lease");
+        }
+        Err(err)
     }
 
     /// Hands the SMS to the carrier; what became of it.
@@ -173,14 +236,46 @@ impl Pager {
                 }
                 Delivery::Sent { message_id }
             }
+            Err(err) if err.outcome_unknown => {
+                warn!(phone = %contact.phone.masked(), reason = %err.reason, "alert SMS outcome unknown; the next attempt sends it again");
+                Delivery::Failed {
+                    reason: format!("outcome unknown: {}", err.reason),
+                }
+            }
             Err(err) => {
-                warn!(phone = %contact.phone.masked(), reason = %err.reason, "alert SMS failed");
+                warn!(phone = %contact.phone.masked(), reason = %err.reason, "alert SMS refused");
                 Delivery::Failed { reason: err.reason }
             }
         }
     }
 
-    /// Stores what became of the SMS to one phone, ending its claim.
+    /// Stores what became of the SMS to one phone, ending its claim. An SMS
+    /// the carrier accepted is recorded with a few tries: once sent, it
+    /// must never read as unsent.
+    async fn record_outcome(
+        &self,
+        record: &MentionRecord,
+        contact: &OnCallContact,
+        outcome: &Delivery,
+    ) -> Result<(), StoreError> {
+        let tries = match outcome {
+            Delivery::Sent { .. } => RECORD_SENT_TRIES,
+            _ => 1,
+        };
+        let mut last = Ok(());
+        for _ in 0..tries {
+            last = self.record(record, contact, outcome).await;
+            if last.is_ok() {
+                break;
+            }
+        }
+        if let Err(err) = &last {
+            warn!(phone = %contact.phone.masked(), error = %err, "delivery outcome not recorded");
+        }
+        last
+    }
+
+    /// Stores what became of the SMS to one phone.
     async fn record(
         &self,
         record: &MentionRecord,

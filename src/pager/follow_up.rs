@@ -5,8 +5,8 @@ use chrono::Duration;
 use tracing::{info, warn};
 
 use super::Pager;
-use crate::domain::{Mention, MentionRecord, Priority};
-use crate::ports::{HeldAlert, StoreError};
+use crate::domain::{AlertCode, Mention, MentionRecord, Priority};
+use crate::ports::{HeldAlert, Ownership, StoreError};
 use crate::sms::texts;
 
 /// How soon a reminder held by quiet hours is tried again.
@@ -101,62 +101,72 @@ impl Pager {
         Ok(())
     }
 
-    /// A customer whose complaint someone has taken posts again: the owner
-    /// hears it now, not at the next shift. Best effort: the post itself is
-    /// stored whatever happens here.
-    pub async fn tell_owners_they_posted_again(
+    /// The open alert that one of the author's earlier posts (newest first)
+    /// raised and someone took, with its owner: a new post by this author
+    /// goes to that owner, not to the roster as a new page. Best effort: a
+    /// look-up that fails counts as no owner, so the post is paged.
+    pub async fn owned_alert_of(
         &self,
-        record: &MentionRecord,
         history: &[MentionRecord],
-    ) {
-        let mention = &record.mention;
+    ) -> Option<(AlertCode, Ownership)> {
         for earlier in history {
             let Some(code) = &earlier.alert_code else {
                 continue;
             };
-            let (Ok(Some(owner)), Ok(None)) = (
+            if let (Ok(Some(owner)), Ok(None)) = (
                 self.follow_up.owner(&earlier.mention.id).await,
                 self.follow_up.closed(&earlier.mention.id).await,
-            ) else {
-                continue;
-            };
-            let body = texts::posted_again(mention, code);
-            match self.spend(&owner.phone).await {
-                Ok(None) => {}
-                Ok(Some(reason)) => {
-                    // Over the cap: the new post waits in the owner's summary.
-                    let held = HeldAlert {
-                        phone: owner.phone.clone(),
-                        mention: mention.id.clone(),
-                        code: code.clone(),
-                        priority: record
-                            .assessment
-                            .as_ref()
-                            .map_or(Priority::P3, |a| a.priority),
-                        handle: mention.author.handle.clone(),
-                        reason,
-                        at: self.clock.now(),
-                    };
-                    if let Err(err) = self.budget.hold(&held).await {
-                        warn!(error = %err, "could not hold the posted-again SMS");
-                    }
-                    return;
-                }
-                Err(err) => {
-                    warn!(error = %err, "SMS budget unavailable; posted-again SMS not sent");
-                    return;
-                }
+            ) {
+                return Some((code.clone(), owner));
             }
-            match self.sms.send(&owner.phone, &body).await {
-                Ok(_) => {
-                    info!(owner = %owner.phone.masked(), %code, "owner told the author posted again")
+        }
+        None
+    }
+
+    /// A customer whose complaint someone has taken posts again: the owner
+    /// hears it now, not at the next shift, in one SMS. Best effort: the
+    /// post itself is stored whatever happens here.
+    pub async fn tell_owner_they_posted_again(
+        &self,
+        record: &MentionRecord,
+        code: &AlertCode,
+        owner: &Ownership,
+    ) {
+        let mention = &record.mention;
+        let body = texts::posted_again(mention, code);
+        match self.spend(&owner.phone).await {
+            Ok(None) => {}
+            Ok(Some(reason)) => {
+                // Over the cap: the new post waits in the owner's summary.
+                let held = HeldAlert {
+                    phone: owner.phone.clone(),
+                    mention: mention.id.clone(),
+                    code: code.clone(),
+                    priority: record
+                        .assessment
+                        .as_ref()
+                        .map_or(Priority::P3, |a| a.priority),
+                    handle: mention.author.handle.clone(),
+                    reason,
+                    at: self.clock.now(),
+                };
+                if let Err(err) = self.budget.hold(&held).await {
+                    warn!(error = %err, "could not hold the posted-again SMS");
                 }
-                Err(err) => {
-                    warn!(owner = %owner.phone.masked(), reason = %err.reason, "posted-again SMS failed")
-                }
+                return;
             }
-            // One SMS per new post is enough, however many alerts it follows.
-            return;
+            Err(err) => {
+                warn!(error = %err, "SMS budget unavailable; posted-again SMS not sent");
+                return;
+            }
+        }
+        match self.sms.send(&owner.phone, &body).await {
+            Ok(_) => {
+                info!(owner = %owner.phone.masked(), %code, "owner told the author posted again")
+            }
+            Err(err) => {
+                warn!(owner = %owner.phone.masked(), reason = %err.reason, "posted-again SMS failed")
+            }
         }
     }
 
@@ -205,28 +215,25 @@ mod tests {
 
     #[test]
     fn a_reply_may_name_its_own_window() {
-        let within = |text: &str| promised_within(&text.to_lowercase());
-        assert_eq!(
-            within("Sorry! We'll call you within 30 minutes"),
-            Some(Duration::minutes(30))
-        );
-        assert_eq!(
-            within("DM us, we will get back to you in the next 24 hours."),
-            Some(Duration::hours(24))
-        );
-        assert_eq!(
-            within("Looking into it, expect an answer in two working days"),
-            Some(Duration::days(2))
-        );
-        assert_eq!(
-            within("We'll be in touch by tomorrow"),
-            Some(Duration::hours(24))
-        );
-        assert_eq!(
-            within("We'll be in touch within an hour"),
-            Some(Duration::hours(1))
-        );
-        assert_eq!(within("DM us your booking reference"), None);
-        assert_eq!(within("Flight NW418 is 2 gates away"), None);
+        for (reply, window) in [
+            (
+                "Sorry! We'll call you within 30 minutes",
+                Some(Duration::minutes(30)),
+            ),
+            (
+                "DM us, we will get back to you in the next 24 hours.",
+                Some(Duration::hours(24)),
+            ),
+            (
+                "Looking into it, expect an answer in two working days",
+                Some(Duration::days(2)),
+            ),
+            ("We'll be in touch by tomorrow", Some(Duration::hours(24))),
+            ("We'll be in touch within an hour", Some(Duration::hours(1))),
+            ("DM us your booking reference", None),
+            ("Flight NW418 is 2 gates away", None),
+        ] {
+            assert_eq!(promised_within(&reply.to_lowercase()), window, "{reply}");
+        }
     }
 }

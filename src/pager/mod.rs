@@ -1,5 +1,6 @@
 //! Everything about paging a person, in one place: who gets an alert and
-//! when (tiers, quiet hours, opt-outs), exactly once per phone; the SMS caps
+//! when (tiers, quiet hours, opt-outs), at least once and never late per
+//! phone (see [`delivery`] for what that promises); the SMS caps
 //! and what they hold back; bursts folded into incidents; follow-ups to an
 //! alert's owner (posted again, promises, reminders); and the summaries of
 //! held alerts. Ingest hands it stored records; escalate runs its periodic
@@ -29,9 +30,6 @@ use crate::ports::{
 
 pub use incidents::Burst;
 
-/// How long a claim to send one SMS holds before another attempt may take
-/// over; longer than any Lambda invocation that could still be sending.
-const DELIVERY_LEASE: Duration = Duration::minutes(15);
 /// Reply codes tried per mention before giving up on a free one.
 const CODE_ATTEMPTS: u32 = 32;
 
@@ -54,7 +52,11 @@ pub enum PagerError {
 impl PagerError {
     /// Whether delivering the same post again may help.
     pub fn is_retryable(&self) -> bool {
-        !matches!(self, PagerError::NoFreeCode(_))
+        match self {
+            PagerError::Store(err) => err.is_retryable(),
+            PagerError::AlertNotDelivered { .. } => true,
+            PagerError::NoFreeCode(_) => false,
+        }
     }
 }
 
@@ -68,6 +70,10 @@ pub struct Pager {
     /// Counts SMS against the caps and keeps what they hold back.
     pub budget: Arc<dyn SmsBudget>,
     pub limits: SmsLimits,
+    /// How long a claim to send one SMS holds before another attempt may
+    /// take over: just longer than the function that claims it may run, so
+    /// a claim whose owner was killed blocks nothing past the next run.
+    pub delivery_lease: Duration,
     pub clock: Clock,
 }
 

@@ -10,11 +10,12 @@ use std::sync::Mutex;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::Deserialize;
 
 use super::PolledPlatform;
-use super::http::{self, FetchError, Http, Response};
+use super::http::{self, FetchError, Http};
+use super::{UNKNOWN_AUTHOR, lenient};
 use crate::config;
 use crate::domain::Watch;
 use crate::domain::{Author, Mention, MentionId, Platform, Voice};
@@ -123,12 +124,17 @@ struct SearchResponse {
     cursor: Option<String>,
 }
 
+/// A post; everything but its `uri` may be missing or odd and is then
+/// stored as unknown (the author's DID is in the `uri` itself).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct PostView {
     uri: String,
-    author: ProfileView,
-    record: Record,
+    #[serde(default, deserialize_with = "lenient")]
+    author: Option<ProfileView>,
+    #[serde(default, deserialize_with = "lenient")]
+    record: Option<Record>,
+    #[serde(default, deserialize_with = "lenient")]
     indexed_at: Option<String>,
 }
 
@@ -140,15 +146,17 @@ struct ProfileView {
     display_name: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 struct Record {
-    #[serde(default)]
-    text: String,
-    created_at: String,
+    #[serde(default, deserialize_with = "lenient")]
+    text: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    created_at: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
     reply: Option<Reply>,
-    #[serde(default)]
-    facets: Vec<Facet>,
+    #[serde(default, deserialize_with = "lenient")]
+    facets: Option<Vec<Facet>>,
     embed: Option<serde_json::Value>,
 }
 
@@ -243,6 +251,8 @@ pub fn parse_page(
     let mut page = Page::default();
     let mut newest: Option<DateTime<Utc>> = None;
     for raw in &response.posts {
+        // Only a post without a usable `uri` is refused: it could be
+        // neither stored nor recognised when read again.
         let Some((mention, sort_at)) = PostView::deserialize(raw)
             .ok()
             .and_then(|post| mention(post, watch, received_at))
@@ -250,7 +260,8 @@ pub fn parse_page(
             page.rejected += 1;
             continue;
         };
-        newest = newest.max(Some(sort_at));
+        // A post without a readable time is stored but moves no cursor.
+        newest = newest.max(sort_at);
         page.mentions.push(mention);
     }
     page.newest = newest.map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true));
@@ -260,54 +271,70 @@ pub fn parse_page(
     Ok(page)
 }
 
+/// The post as a mention, with the time the search sorts it by (the
+/// earlier of its record and index times), if either is readable.
 fn mention(
     post: PostView,
     watch: &Watch,
     received_at: DateTime<Utc>,
-) -> Option<(Mention, DateTime<Utc>)> {
+) -> Option<(Mention, Option<DateTime<Utc>>)> {
     let id = post_id(&post.uri)?;
-    let (_, rkey) = post_parts(&post.uri)?;
-    let created_at = parse_time(&post.record.created_at)?;
+    let (did, rkey) = post_parts(&post.uri)?;
+    let record = post.record.unwrap_or_default();
+    let created_at = record.created_at.as_deref().and_then(parse_time);
     let indexed_at = post.indexed_at.as_deref().and_then(parse_time);
-    // The search sorts by the earlier of the two times.
-    let sort_at = indexed_at.map_or(created_at, |i| i.min(created_at));
-    let mut text = expand_links(&post.record.text, &post.record.facets);
-    if text.trim().is_empty() && post.record.embed.is_some() {
+    let sort_at = match (created_at, indexed_at) {
+        (Some(created), Some(indexed)) => Some(created.min(indexed)),
+        (created, indexed) => created.or(indexed),
+    };
+    let mut text = expand_links(
+        record.text.as_deref().unwrap_or_default(),
+        record.facets.as_deref().unwrap_or_default(),
+    );
+    if text.trim().is_empty() && record.embed.is_some() {
         text = "(image or link post without text)".into();
     }
-    let voice = if watch.is_own(Platform::Bluesky, &post.author.did, &post.author.handle) {
+    let mut author = post.author.unwrap_or_else(|| ProfileView {
+        did: did.to_owned(),
+        handle: UNKNOWN_AUTHOR.to_owned(),
+        display_name: None,
+    });
+    if author.handle.trim().is_empty() {
+        author.handle = UNKNOWN_AUTHOR.to_owned();
+    }
+    if author.did.trim().is_empty() {
+        author.did = did.to_owned();
+    }
+    let voice = if watch.is_own(Platform::Bluesky, &author.did, &author.handle) {
         Voice::Brand
     } else {
         Voice::Customer
     };
+    // The DID names the profile as well as the handle does.
+    let profile = if author.handle == UNKNOWN_AUTHOR {
+        did
+    } else {
+        &author.handle
+    };
     let mention = Mention {
-        url: format!(
-            "https://bsky.app/profile/{}/post/{rkey}",
-            post.author.handle
-        ),
+        url: format!("https://bsky.app/profile/{profile}/post/{rkey}"),
         id,
         platform: Platform::Bluesky,
         author: Author {
-            id: post.author.did,
-            handle: post.author.handle,
-            display_name: post.author.display_name.filter(|n| !n.is_empty()),
+            id: author.did,
+            handle: author.handle,
+            display_name: author.display_name.filter(|n| !n.is_empty()),
             followers: None,
         },
         text,
-        created_at,
+        created_at: created_at.or(indexed_at).unwrap_or(received_at),
         received_at,
-        in_reply_to: post.record.reply.and_then(|r| post_id(&r.parent.uri)),
+        in_reply_to: record.reply.and_then(|r| post_id(&r.parent.uri)),
         quotes: None,
         brand: watch.brand.clone(),
         voice,
     };
     Some((mention, sort_at))
-}
-
-/// `ratelimit-reset` is a Unix time in seconds.
-fn reset_at(response: &Response) -> Option<DateTime<Utc>> {
-    let epoch = response.header("ratelimit-reset")?.trim().parse().ok()?;
-    Utc.timestamp_opt(epoch, 0).single()
 }
 
 #[async_trait]
@@ -333,12 +360,11 @@ impl SearchSource for BlueskySearch {
         }
         let url = http::url(&self.base_url, SEARCH_PATH, &params);
         let response = self.http.get(&url, None, request.timeout).await?;
-        let reset = reset_at(&response);
-        http::check_status(&response, reset, request.now)?;
-        let mut page = parse_page(&response.body, request.watch, request.now)?;
-        if http::quota_spent(&response, "ratelimit-remaining") {
-            page.exhausted_until = reset;
-        }
+        let reset = http::epoch_header(&response, "ratelimit-reset");
+        let mut page =
+            http::read_page(&response, reset, request.now, "ratelimit-remaining", |r| {
+                parse_page(&r.body, request.watch, request.now)
+            })?;
         self.add_followers(&mut page.mentions, request).await;
         Ok(page)
     }
@@ -350,14 +376,7 @@ mod tests {
     use serde_json::json;
 
     fn watch() -> Watch {
-        Watch::new(
-            "Northwind",
-            "northwind",
-            vec![Platform::Bluesky],
-            vec![crate::domain::Account::parse("bluesky:northwind.example").unwrap()],
-            "2026-11-24T00:00:00Z".parse().unwrap(),
-        )
-        .unwrap()
+        super::super::northwind_watch(Platform::Bluesky, "bluesky:northwind.example")
     }
 
     #[test]

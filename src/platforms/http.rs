@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use reqwest::header::HeaderMap;
 
+use crate::ports::Page;
 pub use crate::ports::search::FetchError;
 
 /// Sent with every platform request, so operators can see who is calling.
@@ -41,8 +42,16 @@ pub struct Http {
     client: reqwest::Client,
 }
 
+/// reqwest is built without a crypto provider of its own: every platform
+/// client uses the process default, ring (as the AWS SDK client does).
+/// Installing fails harmlessly once one is installed.
+pub(crate) fn use_ring_for_tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl Http {
     pub fn new() -> Result<Self, FetchError> {
+        use_ring_for_tls();
         let client = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .connect_timeout(CONNECT_TIMEOUT)
@@ -105,6 +114,30 @@ pub fn check_status(
         return Err(status_error(response));
     }
     Ok(())
+}
+
+/// A rate-limit reset header holding a Unix time in seconds.
+pub fn epoch_header(response: &Response, name: &str) -> Option<DateTime<Utc>> {
+    let epoch = response.header(name)?.trim().parse().ok()?;
+    Utc.timestamp_opt(epoch, 0).single()
+}
+
+/// Reads a search answer: a rate limit or an error status fails, else the
+/// body is parsed, and a page that spent the quota is marked exhausted
+/// until `reset`.
+pub fn read_page(
+    response: &Response,
+    reset: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    remaining_header: &str,
+    parse: impl FnOnce(&Response) -> Result<Page, FetchError>,
+) -> Result<Page, FetchError> {
+    check_status(response, reset, now)?;
+    let mut page = parse(response)?;
+    if quota_spent(response, remaining_header) {
+        page.exhausted_until = reset;
+    }
+    Ok(page)
 }
 
 /// Whether the remaining-requests header says the quota is spent. Reddit

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::PolledPlatform;
 use super::http::{self, FetchError, Http, Response};
-use super::{PayloadError, html};
+use super::{PayloadError, UNKNOWN_AUTHOR, html, lenient, or_default};
 use crate::config::{self, Secret};
 use crate::domain::Watch;
 use crate::domain::{Author, Mention, MentionId, Platform, Voice};
@@ -32,24 +32,32 @@ pub const SEARCH: PolledPlatform = PolledPlatform {
 /// Statuses per page, the API's maximum.
 pub const PAGE_SIZE: usize = 40;
 
+/// A status; everything but its `id` and `uri` may be missing or odd and
+/// is then stored as unknown.
 #[derive(Deserialize)]
 pub struct Status {
     pub id: String,
     pub uri: String,
+    #[serde(default, deserialize_with = "lenient")]
     pub url: Option<String>,
-    pub created_at: DateTime<Utc>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "or_default")]
     pub content: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     pub spoiler_text: String,
+    #[serde(default, deserialize_with = "or_default")]
     pub account: Account,
     pub reblog: Option<serde::de::IgnoredAny>,
+    #[serde(default, deserialize_with = "lenient")]
     pub edited_at: Option<DateTime<Utc>>,
     /// The accounts the status @mentions.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     pub mentions: Vec<MentionedAccount>,
     /// The parent's id on the server that sent this status.
+    #[serde(default, deserialize_with = "lenient")]
     pub in_reply_to_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
     pub in_reply_to_account_id: Option<String>,
 }
 
@@ -64,8 +72,22 @@ pub struct MentionedAccount {
 pub struct Account {
     pub id: String,
     pub acct: String,
+    #[serde(default, deserialize_with = "lenient")]
     pub display_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
     pub followers_count: Option<u64>,
+}
+
+/// An account the status did not name.
+impl Default for Account {
+    fn default() -> Self {
+        Self {
+            id: String::new(),
+            acct: UNKNOWN_AUTHOR.to_owned(),
+            display_name: None,
+            followers_count: None,
+        }
+    }
 }
 
 /// `https://server/users/name/statuses/1` → `server/users/name/statuses/1`.
@@ -98,7 +120,12 @@ fn reply_target(status: &Status) -> Option<MentionId> {
             .acct
             .as_str()
     };
-    if parent_acct.contains('@') || status.account.acct.contains('@') {
+    let unnamed = |acct: &str| acct.is_empty() || acct == UNKNOWN_AUTHOR;
+    if parent_acct.contains('@')
+        || status.account.acct.contains('@')
+        || unnamed(parent_acct)
+        || unnamed(&status.account.acct)
+    {
         return None;
     }
     let rest = status.uri.split_once("://")?.1;
@@ -133,12 +160,14 @@ pub fn mention(
         url: status.url.unwrap_or(status.uri),
         author: Author {
             id: status.account.id,
-            handle: status.account.acct,
+            handle: Some(status.account.acct)
+                .filter(|acct| !acct.trim().is_empty())
+                .unwrap_or_else(|| UNKNOWN_AUTHOR.to_owned()),
             display_name: status.account.display_name.filter(|n| !n.is_empty()),
             followers: status.account.followers_count,
         },
         text,
-        created_at: status.created_at,
+        created_at: status.created_at.unwrap_or(received_at),
         received_at,
         in_reply_to,
         quotes: None,
@@ -168,7 +197,8 @@ pub fn watch_for<'w>(status: &Status, watches: &'w [Watch]) -> Option<&'w Watch>
 }
 
 fn is_own(watch: &Watch, account: &Account) -> bool {
-    watch.is_own(Platform::Mastodon, &account.id, &account.acct)
+    // An unnamed account is nobody's own.
+    !account.id.is_empty() && watch.is_own(Platform::Mastodon, &account.id, &account.acct)
 }
 
 /// Status ids are numbers in strings; longer is newer.
@@ -242,7 +272,7 @@ pub fn parse_statuses(
         if page.newest.as_deref().is_none_or(|n| newer(&status.id, n)) {
             page.newest = Some(status.id.clone());
         }
-        if request.cursor.is_none() && status.created_at < request.horizon {
+        if request.cursor.is_none() && status.created_at.is_some_and(|at| at < request.horizon) {
             past_horizon = true;
             continue;
         }
@@ -307,27 +337,30 @@ impl SearchSource for MastodonSearch {
         };
         let response = self.http.get(&url, token, request.timeout).await?;
         let reset = reset_at(&response);
-        http::check_status(&response, reset, request.now)?;
-        let payload = |err: serde_json::Error| FetchError::Payload(err.to_string());
-        let statuses = match hashtag(query) {
-            Some(_) => {
-                serde_json::from_slice::<Vec<serde_json::Value>>(&response.body).map_err(payload)?
-            }
-            None => {
-                serde_json::from_slice::<SearchResults>(&response.body)
-                    .map_err(payload)?
-                    .statuses
-            }
-        };
-        let mut page = parse_statuses(statuses, request.watch, request);
-        // Timelines say where the next page is; trust the link over counting.
-        if hashtag(query).is_some() && page.next.is_some() {
-            page.next = response.header("link").and_then(next_max_id);
-        }
-        if http::quota_spent(&response, "x-ratelimit-remaining") {
-            page.exhausted_until = reset;
-        }
-        Ok(page)
+        http::read_page(
+            &response,
+            reset,
+            request.now,
+            "x-ratelimit-remaining",
+            |r| {
+                let payload = |err: serde_json::Error| FetchError::Payload(err.to_string());
+                let statuses = match hashtag(query) {
+                    Some(_) => serde_json::from_slice::<Vec<serde_json::Value>>(&r.body)
+                        .map_err(payload)?,
+                    None => {
+                        serde_json::from_slice::<SearchResults>(&r.body)
+                            .map_err(payload)?
+                            .statuses
+                    }
+                };
+                let mut page = parse_statuses(statuses, request.watch, request);
+                // Timelines say where the next page is; trust the link over counting.
+                if hashtag(query).is_some() && page.next.is_some() {
+                    page.next = r.header("link").and_then(next_max_id);
+                }
+                Ok(page)
+            },
+        )
     }
 }
 

@@ -6,6 +6,7 @@ pub mod http;
 pub mod mastodon;
 pub mod meta;
 pub mod reddit;
+pub mod reply;
 pub mod x;
 pub mod x_search;
 pub mod x_v2;
@@ -67,10 +68,42 @@ pub enum PayloadError {
     Shape(String),
 }
 
+/// The handle stored for a post whose author the platform did not name.
+pub const UNKNOWN_AUTHOR: &str = "unknown";
+
+/// For a field a post may lack or carry in an unexpected shape: the value
+/// if it reads as `T`, else `None`, so one odd field cannot cost the post.
+/// A post is stored with what is known; only one without an id is refused.
+pub(crate) fn lenient<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
+    Ok(T::deserialize(value).ok())
+}
+
+/// Like [`lenient`], for a field with a meaningful default.
+pub(crate) fn or_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned + Default,
+{
+    Ok(lenient(deserializer)?.unwrap_or_default())
+}
+
 impl PayloadError {
     fn from_json(err: serde_json::Error) -> Self {
         PayloadError::Json(err.to_string())
     }
+}
+
+/// Northwind's watch on `platform`, whose own account is `account`.
+#[cfg(test)]
+pub(crate) fn northwind_watch(platform: Platform, account: &str) -> crate::domain::Watch {
+    let own = crate::domain::Account::parse(account).unwrap();
+    let created = "2026-11-24T00:00:00Z".parse().unwrap();
+    crate::domain::Watch::new("Northwind", "northwind", vec![platform], vec![own], created).unwrap()
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::PolledPlatform;
 use super::http::{self, FetchError, Http, Response};
+use super::{UNKNOWN_AUTHOR, lenient, or_default};
 use crate::config;
 use crate::domain::Watch;
 use crate::domain::{Author, Mention, MentionId, Platform, Voice};
@@ -59,19 +60,25 @@ struct Thing {
     data: Post,
 }
 
+/// A post or comment; everything but its `name` (`t3_…`, `t1_…`) may be
+/// missing or odd and is then stored as unknown.
 #[derive(Deserialize)]
 struct Post {
     name: String,
-    author: String,
+    #[serde(default, deserialize_with = "lenient")]
+    author: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
     author_fullname: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     title: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     selftext: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     body: String,
-    permalink: String,
-    created_utc: f64,
+    #[serde(default, deserialize_with = "lenient")]
+    permalink: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    created_utc: Option<f64>,
 }
 
 fn time_of(created_utc: f64) -> Option<DateTime<Utc>> {
@@ -100,25 +107,31 @@ pub fn parse_page(body: &[u8], request: &PageRequest<'_>) -> Result<Page, FetchE
     let mut newest: Option<DateTime<Utc>> = None;
     let mut reached_stored = false;
     for raw in listing.data.children {
-        let Some((post, created_at)) = Thing::deserialize(&raw)
+        // Only a thing without a post or comment name is refused: it could
+        // be neither stored nor recognised when read again.
+        let Some(post) = Thing::deserialize(&raw)
             .ok()
             .filter(|t| t.kind == "t3" || t.kind == "t1")
-            .and_then(|t| time_of(t.data.created_utc).map(|at| (t.data, at)))
+            .map(|t| t.data)
+            .filter(|post| post.name.starts_with("t3_") || post.name.starts_with("t1_"))
         else {
             page.rejected += 1;
             continue;
         };
-        if !post.name.starts_with("t3_") && !post.name.starts_with("t1_") {
-            page.rejected += 1;
-            continue;
-        }
-        newest = newest.max(Some(created_at));
-        if created_at < since {
+        // A post without a readable time is stored (dedupe absorbs a
+        // second reading) but moves no cursor and ends no paging.
+        let created_at = post.created_utc.and_then(time_of);
+        newest = newest.max(created_at);
+        if created_at.is_some_and(|at| at < since) {
             reached_stored = true;
             continue;
         }
-        page.mentions
-            .push(mention(post, created_at, watch, request.now));
+        page.mentions.push(mention(
+            post,
+            created_at.unwrap_or(request.now),
+            watch,
+            request.now,
+        ));
     }
     page.newest = newest.map(|t| t.timestamp().to_string());
     if !reached_stored {
@@ -135,19 +148,28 @@ fn mention(post: Post, created_at: DateTime<Utc>, watch: &Watch, now: DateTime<U
         (title, self_text, _) if !self_text.is_empty() => format!("{title}\n\n{self_text}"),
         (title, _, body) => format!("{title}\n\n{body}"),
     };
-    let author_id = post.author_fullname.unwrap_or_else(|| post.author.clone());
-    let voice = if watch.is_own(Platform::Reddit, &author_id, &post.author) {
+    let handle = post
+        .author
+        .filter(|a| !a.is_empty())
+        .unwrap_or_else(|| UNKNOWN_AUTHOR.to_owned());
+    let author_id = post.author_fullname.unwrap_or_else(|| handle.clone());
+    let voice = if handle != UNKNOWN_AUTHOR && watch.is_own(Platform::Reddit, &author_id, &handle) {
         Voice::Brand
     } else {
         Voice::Customer
     };
+    let url = match post.permalink.filter(|p| p.starts_with('/')) {
+        Some(permalink) => format!("https://www.reddit.com{permalink}"),
+        // Reddit finds any post or comment by its full name.
+        None => format!("https://www.reddit.com/by_id/{}", post.name),
+    };
     Mention {
         id: MentionId::new(Platform::Reddit, &post.name),
         platform: Platform::Reddit,
-        url: format!("https://www.reddit.com{}", post.permalink),
+        url,
         author: Author {
             id: author_id,
-            handle: post.author,
+            handle,
             display_name: None,
             followers: None,
         },
@@ -186,12 +208,13 @@ impl SearchSource for RedditSearch {
         let url = http::url(&self.base_url, "/search.json", &params);
         let response = self.http.get(&url, None, request.timeout).await?;
         let reset = reset_at(&response, request.now);
-        http::check_status(&response, reset, request.now)?;
-        let mut page = parse_page(&response.body, request)?;
-        if http::quota_spent(&response, "x-ratelimit-remaining") {
-            page.exhausted_until = reset;
-        }
-        Ok(page)
+        http::read_page(
+            &response,
+            reset,
+            request.now,
+            "x-ratelimit-remaining",
+            |r| parse_page(&r.body, request),
+        )
     }
 }
 

@@ -4,11 +4,12 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::PolledPlatform;
-use super::http::{self, FetchError, Http, Response};
+use super::http::{self, FetchError, Http};
+use super::lenient;
 use super::x_v2::{self, Post, User};
 use crate::config::{self, Secret};
 use crate::domain::Platform;
@@ -47,8 +48,10 @@ impl XSearch {
 struct SearchResponse {
     #[serde(default)]
     data: Vec<serde_json::Value>,
-    #[serde(default)]
-    includes: Includes,
+    /// Only adds to the posts: an odd shape here costs author details, not
+    /// posts.
+    #[serde(default, deserialize_with = "lenient")]
+    includes: Option<Includes>,
     #[serde(default)]
     meta: Meta,
 }
@@ -56,7 +59,7 @@ struct SearchResponse {
 #[derive(Deserialize, Default)]
 struct Includes {
     #[serde(default)]
-    users: Vec<User>,
+    users: Vec<serde_json::Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -78,11 +81,20 @@ pub fn parse_page(
         newest: response.meta.newest_id,
         ..Page::default()
     };
+    let users: Vec<User> = response
+        .includes
+        .unwrap_or_default()
+        .users
+        .iter()
+        .filter_map(|user| User::deserialize(user).ok())
+        .collect();
     for raw in response.data {
+        // Only a post without a usable id is refused: it could be neither
+        // stored nor recognised when read again.
         match Post::deserialize(&raw) {
             Ok(post) if x_v2::is_post_id(&post.id) => page.mentions.push(x_v2::mention(
                 post,
-                &response.includes.users,
+                &users,
                 watch.brand.clone(),
                 |id, handle| watch.is_own(Platform::X, id, handle),
                 received_at,
@@ -91,12 +103,6 @@ pub fn parse_page(
         }
     }
     Ok(page)
-}
-
-/// `x-rate-limit-reset` is a Unix time in seconds.
-fn reset_at(response: &Response) -> Option<DateTime<Utc>> {
-    let epoch = response.header("x-rate-limit-reset")?.trim().parse().ok()?;
-    Utc.timestamp_opt(epoch, 0).single()
 }
 
 #[async_trait]
@@ -131,32 +137,25 @@ impl SearchSource for XSearch {
         }
         let url = http::url(&self.base_url, SEARCH_PATH, &params);
         let response = self.http.get(&url, Some(bearer), request.timeout).await?;
-        let reset = reset_at(&response);
-        http::check_status(&response, reset, request.now)?;
-        let mut page = parse_page(&response.body, request.watch, request.now)?;
-        if http::quota_spent(&response, "x-rate-limit-remaining") {
-            page.exhausted_until = reset;
-        }
-        Ok(page)
+        let reset = http::epoch_header(&response, "x-rate-limit-reset");
+        http::read_page(
+            &response,
+            reset,
+            request.now,
+            "x-rate-limit-remaining",
+            |r| parse_page(&r.body, request.watch, request.now),
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Account;
     use crate::domain::{MentionId, Voice};
     use serde_json::json;
 
     fn watch() -> Watch {
-        Watch::new(
-            "Northwind",
-            "northwind",
-            vec![Platform::X],
-            vec![Account::parse("x:900").unwrap()],
-            "2026-11-24T00:00:00Z".parse().unwrap(),
-        )
-        .unwrap()
+        super::super::northwind_watch(Platform::X, "x:900")
     }
 
     #[test]

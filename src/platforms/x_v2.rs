@@ -4,19 +4,25 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::html;
+use super::{UNKNOWN_AUTHOR, html, lenient};
 use crate::domain::{Author, Mention, MentionId, Platform, Voice};
 
+/// A post; everything but its id may be missing (a search without the
+/// `author_id` field, say) and is then stored as unknown.
 #[derive(Deserialize)]
 pub struct Post {
     pub id: String,
-    text: String,
-    pub author_id: String,
+    #[serde(default, deserialize_with = "lenient")]
+    text: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub author_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
     created_at: Option<DateTime<Utc>>,
     /// Long posts carry their full text here.
+    #[serde(default, deserialize_with = "lenient")]
     note_tweet: Option<NoteTweet>,
-    #[serde(default)]
-    referenced_tweets: Vec<Reference>,
+    #[serde(default, deserialize_with = "lenient")]
+    referenced_tweets: Option<Vec<Reference>>,
 }
 
 #[derive(Deserialize)]
@@ -58,33 +64,49 @@ pub fn mention(
     own: impl Fn(&str, &str) -> bool,
     received_at: DateTime<Utc>,
 ) -> Mention {
-    let author = users.iter().find(|u| u.id == post.author_id);
-    let handle = author.map_or_else(|| post.author_id.clone(), |u| u.username.clone());
+    let author_id = post.author_id.filter(|id| !id.is_empty());
+    let author = author_id
+        .as_ref()
+        .and_then(|id| users.iter().find(|u| &u.id == id));
+    let handle = author
+        .map(|u| u.username.clone())
+        .filter(|username| !username.is_empty())
+        .or_else(|| author_id.clone());
     let referenced = |kind: &str| {
         post.referenced_tweets
             .iter()
+            .flatten()
             .find(|r| r.kind == kind && is_post_id(&r.id))
             .map(|r| MentionId::new(Platform::X, &r.id))
     };
-    let voice = if own(&post.author_id, &handle) {
-        Voice::Brand
-    } else {
-        Voice::Customer
+    let voice = match (&author_id, &handle) {
+        (Some(id), Some(handle)) if own(id, handle) => Voice::Brand,
+        _ => Voice::Customer,
     };
+    let url = match &handle {
+        Some(handle) => format!("https://x.com/{handle}/status/{}", post.id),
+        // X's link for a post whose author is not known.
+        None => format!("https://x.com/i/web/status/{}", post.id),
+    };
+    let text = post
+        .note_tweet
+        .map(|note| note.text)
+        .or(post.text)
+        .unwrap_or_default();
     Mention {
         id: MentionId::new(Platform::X, &post.id),
         platform: Platform::X,
-        url: format!("https://x.com/{handle}/status/{}", post.id),
+        url,
         author: Author {
-            id: post.author_id.clone(),
-            handle,
+            id: author_id.unwrap_or_default(),
+            handle: handle.unwrap_or_else(|| UNKNOWN_AUTHOR.to_owned()),
             display_name: author.and_then(|u| u.name.clone()),
             followers: author
                 .and_then(|u| u.public_metrics.as_ref())
                 .and_then(|m| m.followers_count),
         },
         // X escapes `&`, `<` and `>` in post text.
-        text: html::decode_entities(&post.note_tweet.map_or(post.text, |note| note.text)),
+        text: html::decode_entities(&text),
         created_at: post.created_at.unwrap_or(received_at),
         received_at,
         in_reply_to: referenced("replied_to"),

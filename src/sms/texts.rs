@@ -310,6 +310,81 @@ pub fn nobody_yet(code: &AlertCode) -> SmsText {
     SmsText::shape(&format!("{code}: nobody yet. Reply ACK {code} to take it."))
 }
 
+// Public replies (`REPLY <code> <n>`), to the person who sent one.
+
+pub fn not_allowed_to_reply() -> SmsText {
+    SmsText::shape(
+        "You are not set up to post public replies. Ask an admin to add you with --can-reply.",
+    )
+}
+
+pub fn alert_no_longer_stored(code: &AlertCode) -> SmsText {
+    SmsText::shape(&format!(
+        "Alert {code} is no longer stored; nothing was posted."
+    ))
+}
+
+/// The brand has no approved reply `number`; `approved` lists those it has.
+pub fn no_such_template(brand: &str, number: u32, approved: &[u32]) -> SmsText {
+    let brand = handle(brand);
+    if approved.is_empty() {
+        return SmsText::shape(&format!(
+            "{brand} has no approved replies; nothing was posted."
+        ));
+    }
+    let approved: Vec<String> = approved.iter().map(u32::to_string).collect();
+    SmsText::shape(&format!(
+        "{brand} has no reply {number}. Approved: {}. Nothing was posted.",
+        approved.join(", ")
+    ))
+}
+
+/// The template cannot be posted to this post; `problem` says why.
+pub fn template_cannot_go(code: &AlertCode, number: u32, problem: &str) -> SmsText {
+    SmsText::shape(&format!("Reply {number} cannot go to {code}: {problem}."))
+}
+
+/// `link` is where the reply can be seen, without its scheme.
+pub fn reply_already_posted(code: &AlertCode, number: u32, link: &str) -> SmsText {
+    SmsText::shape(&format!(
+        "Reply {number} to {code} was already posted. {link}"
+    ))
+}
+
+pub fn reply_in_flight(code: &AlertCode, number: u32) -> SmsText {
+    SmsText::shape(&format!(
+        "Reply {number} to {code} is being posted right now; not posting it twice."
+    ))
+}
+
+/// Posted; `reminder_minutes` is the promise window when a timer started.
+pub fn reply_posted(
+    code: &AlertCode,
+    number: u32,
+    author: &str,
+    link: &str,
+    reminder_minutes: Option<u32>,
+) -> SmsText {
+    let timer = reminder_minutes.map_or_else(String::new, |minutes| {
+        format!(" Reminder in {minutes} min unless DONE.")
+    });
+    SmsText::shape(&format!(
+        "Posted reply {number} to @{} for {code}. {link}{timer}",
+        handle(author)
+    ))
+}
+
+/// Not posted: `problem` is what the platform said, `next` what to do.
+pub fn reply_failed(code: &AlertCode, number: u32, problem: &str, next: &str) -> SmsText {
+    let head = format!("Reply {number} to {code} NOT posted: ");
+    let tail = format!(". {}", to_gsm7(next));
+    let problem = clip(
+        &to_gsm7(problem),
+        SMS_SEGMENT.saturating_sub(septets(&head) + septets(&tail)),
+    );
+    SmsText::shape(&format!("{head}{problem}{tail}"))
+}
+
 // The rest of the chain, hand-overs and the rota.
 
 /// To everyone else paged for an alert, once: "QFWJ taken by Sam. No need
@@ -339,7 +414,10 @@ pub fn failing_number(name: &str, failures: u32, reason: &str) -> SmsText {
         "Earshot: SMS to {} failed {failures} times in a row (",
         clip(&to_gsm7(name), HANDLE_ROOM)
     );
-    let reason = clip(&to_gsm7(reason), SMS_SEGMENT - head.len() - tail.len() - 1);
+    let reason = clip(
+        &to_gsm7(reason),
+        SMS_SEGMENT.saturating_sub(septets(&head) + septets(tail) + 1),
+    );
     SmsText::shape(&format!("{head}{reason}){tail}"))
 }
 
@@ -889,6 +967,67 @@ mod tests {
                 "You will not be paged for it.".into(),
             ),
             ("no shift", no_shift_to_take(9), "no shift to take.".into()),
+            (
+                "already on shift",
+                already_on_shift(9, "Mon 30 Mar 09:00 America/Argentina/ComodRivadavia"),
+                "ComodRivadavia.".into(),
+            ),
+            (
+                "nobody to pass to",
+                nobody_to_pass_to(),
+                "PASS <code> <name>.".into(),
+            ),
+            (
+                "not allowed to reply",
+                not_allowed_to_reply(),
+                "--can-reply.".into(),
+            ),
+            (
+                "reply gone",
+                alert_no_longer_stored(&code),
+                "nothing was posted.".into(),
+            ),
+            (
+                "no such template",
+                no_such_template(long_brand, 4_000_000_000, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]),
+                "Nothing was posted.".into(),
+            ),
+            (
+                "template cannot go",
+                template_cannot_go(&code, 4_000_000_000, "the post was deleted"),
+                "deleted.".into(),
+            ),
+            (
+                "reply already posted",
+                reply_already_posted(&code, 4_000_000_000, &post.url[8..]),
+                "3kabcdefghijk".into(),
+            ),
+            (
+                "reply in flight",
+                reply_in_flight(&code, 4_000_000_000),
+                "not posting it twice.".into(),
+            ),
+            (
+                "reply posted",
+                reply_posted(
+                    &code,
+                    4_000_000_000,
+                    long_handle,
+                    "x.com/i/status/1862000000000000001",
+                    Some(1440),
+                ),
+                "Reminder in 1440 min unless DONE.".into(),
+            ),
+            (
+                "reply failed",
+                reply_failed(
+                    &code,
+                    4_000_000_000,
+                    &"HTTP 503 upstream timed out ".repeat(10),
+                    "Try again in a minute.",
+                ),
+                ". Try again in a minute.".into(),
+            ),
         ];
         for (name, sms, ending) in texts {
             let septets = gsm_septets(&sms);

@@ -1,6 +1,8 @@
 //! Triage staff can trust: a linear complaint model over hashed n-grams,
-//! combined with explainable signals that decide urgency and say why.
+//! a second linear model that judges urgency from the words and the harm
+//! signals, and explainable signals that say why.
 
+pub mod measure;
 pub mod model;
 mod noise;
 pub mod signals;
@@ -12,44 +14,101 @@ use crate::domain::triage::{
 };
 use crate::domain::{Mention, Voice};
 pub use model::{LinearModel, ModelError, TrainingOptions};
-use signals::SignalMatcher;
+use signals::{Found, SignalMatcher};
 
-/// The model shipped with Earshot, trained only on `data/triage-corpus.csv`
-/// (posts written for this project) by `earshot train`.
+/// The complaint model shipped with Earshot, trained only on
+/// `data/triage-corpus.csv` (posts written for this project) by `earshot train`.
 const SHIPPED_MODEL: &[u8] = include_bytes!("../../models/complaint.bin");
+/// The urgency model shipped with Earshot, trained only on
+/// `data/urgency-corpus.csv` by `earshot train --urgency`.
+const SHIPPED_URGENCY_MODEL: &[u8] = include_bytes!("../../models/urgency.bin");
 
 /// Model confidence a plain question needs to count as a complaint.
 const QUESTION_COMPLAINT_THRESHOLD: f32 = 0.75;
 /// Model probability from which a post with words of praise still counts
 /// as a complaint.
 const PRAISE_OVERRULED_FROM: f32 = 0.7;
+/// What context adds to the urgency the text alone gives: the author posting
+/// again, a phrase the watch calls urgent, reach, speaking to the brand.
+const REPEATED_BOOST: f32 = 0.15;
+const URGENT_TERM_BOOST: f32 = 0.3;
+const REACH_BOOST: f32 = 0.05;
+const ADDRESSED_BOOST: f32 = 0.05;
 
-/// The model plus signals, behind the domain's [`Triage`] interface.
+/// The models plus signals, behind the domain's [`Triage`] interface.
 #[derive(Debug, Clone)]
 pub struct ModelTriage {
     model: LinearModel,
+    urgency: LinearModel,
     settings: TriageSettings,
     signals: SignalMatcher,
 }
 
+/// The signal buckets the urgency model reads beside the words of a post:
+/// each harm and time pressure named, whether it reads as a question,
+/// praise or a named failure.
+fn urgency_signals(found: &Found) -> impl Iterator<Item = usize> + '_ {
+    let harm = found.harm.reasons(signals::HARM);
+    let pressure = found.pressure.reasons(signals::TIME_PRESSURE);
+    let flags = [
+        (found.question, "question"),
+        (found.praise, "praise"),
+        (found.sarcasm, "sarcasm"),
+        (!found.complaint.is_empty(), "named failure"),
+        (found.harm.count() >= 2, "several harms"),
+    ];
+    harm.chain(pressure)
+        .chain(
+            flags
+                .into_iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, name)| name),
+        )
+        .map(model::signal_bucket)
+}
+
 impl ModelTriage {
+    /// A complaint model with the shipped urgency model.
     pub fn new(model: LinearModel, settings: TriageSettings) -> Self {
+        let urgency = LinearModel::read(SHIPPED_URGENCY_MODEL)
+            .expect("the shipped urgency model is checked by the test suite");
         Self {
             model,
+            urgency,
             settings,
             signals: SignalMatcher::new(),
         }
     }
 
-    /// The shipped model with default settings.
+    /// The same triage judging urgency with another model (one trained by
+    /// `earshot train --urgency`).
+    pub fn with_urgency_model(mut self, urgency: LinearModel) -> Self {
+        self.urgency = urgency;
+        self
+    }
+
+    /// The shipped models with default settings.
     pub fn shipped() -> Self {
         let model = LinearModel::read(SHIPPED_MODEL)
             .expect("the shipped model is checked by the test suite");
         Self::new(model, TriageSettings::default())
     }
 
+    /// Trains an urgency model on `(text, is_urgent)` examples, reading the
+    /// same signals triage reads.
+    pub fn train_urgency(examples: &[(String, bool)], options: TrainingOptions) -> LinearModel {
+        let signals = SignalMatcher::new();
+        LinearModel::train_with_signals(examples, options, |lowered| {
+            urgency_signals(&signals.find(lowered)).collect()
+        })
+    }
+
     pub fn model(&self) -> &LinearModel {
         &self.model
+    }
+
+    pub fn urgency_model(&self) -> &LinearModel {
+        &self.urgency
     }
 
     pub fn settings(&self) -> &TriageSettings {
@@ -92,15 +151,6 @@ impl ModelTriage {
         let complaint =
             (probability >= model_threshold || found.sarcasm || !found.complaint.is_empty())
                 && (!found.praise || probability >= PRAISE_OVERRULED_FROM);
-        let intent = if complaint {
-            Intent::Complaint
-        } else if found.praise {
-            Intent::Praise
-        } else if found.question {
-            Intent::Question
-        } else {
-            Intent::Other
-        };
 
         let has_reach = followers.is_some_and(|n| n >= settings.reach_threshold);
         let vip = context.author_handle.as_deref().is_some_and(|h| {
@@ -114,39 +164,44 @@ impl ModelTriage {
             .addressed
             .unwrap_or_else(|| opens_with_a_handle(text));
 
-        let mut urgency = 0.0f32;
-        if complaint {
-            urgency = 0.25 + 0.15 * probability;
-            if !found.pressure.is_empty() || urgent_term.is_some() {
-                urgency += 0.3;
-            }
-            if !found.vulnerable.is_empty() {
-                urgency += 0.3;
-            }
-            if repeated {
-                urgency += 0.15;
-            }
-            if has_reach {
-                urgency += 0.1;
-            }
-            // Asked in public, they are waiting for the brand's answer.
-            if addressed {
-                urgency += 0.1;
-            }
-            if vip {
-                urgency += 0.3;
+        // Urgency is its own judgement: harm and pressure in the words,
+        // weighed by the urgency model, then what the context adds.
+        let mut urgency = self
+            .urgency
+            .probability_with_signals(&lowered, urgency_signals(&found));
+        let boosts = [
+            (repeated, REPEATED_BOOST),
+            (urgent_term.is_some(), URGENT_TERM_BOOST),
+            (has_reach, REACH_BOOST),
+            (addressed, ADDRESSED_BOOST),
+        ];
+        // Context makes a complaint more pressing, not a remark.
+        for (applies, boost) in boosts {
+            if applies && complaint {
+                urgency += boost;
             }
         }
         let urgency = urgency.min(1.0);
-        // Paging needs more than a high score: someone stuck, at risk or about
-        // to lose something now (or a VIP), never praise or a question.
-        let acute = !found.pressure.is_empty()
-            || !found.vulnerable.is_empty()
-            || urgent_term.is_some()
-            || vip;
-
-        let priority = if complaint && acute && !plain_question && urgency >= settings.p1_threshold
-        {
+        // Praise, thanks for harm put right and plain questions are never
+        // paged; a VIP's complaint always is.
+        let enquiry = found.asks_first && found.complaint.is_empty() && found.pressure.is_empty();
+        let thanks = found.gratitude && found.complaint.is_empty();
+        let pageable = !found.praise && !plain_question && !enquiry && !thanks;
+        let page = pageable
+            && (urgency >= settings.p1_threshold || (complaint && (vip || urgent_term.is_some())));
+        // Whatever must be paged is a complaint, said in words or not
+        // ("the desk says our resort is oversold").
+        let complaint = complaint || page;
+        let intent = if complaint {
+            Intent::Complaint
+        } else if found.praise {
+            Intent::Praise
+        } else if found.question {
+            Intent::Question
+        } else {
+            Intent::Other
+        };
+        let priority = if page {
             Priority::P1
         } else if complaint {
             Priority::P2
@@ -156,12 +211,7 @@ impl ModelTriage {
 
         let mut reasons: Vec<String> = Vec::new();
         if complaint {
-            reasons.extend(
-                found
-                    .vulnerable
-                    .reasons(signals::VULNERABLE)
-                    .map(str::to_owned),
-            );
+            reasons.extend(harm_reasons(&found).map(str::to_owned));
             reasons.extend(
                 found
                     .pressure
@@ -220,6 +270,21 @@ impl ModelTriage {
     }
 }
 
+/// The harms named, a child and "alone" read together as `child alone`.
+fn harm_reasons(found: &Found) -> impl Iterator<Item = &'static str> {
+    let said = |reason| found.harm.has(signals::HARM, reason);
+    let named = said("child alone");
+    let child_alone = named || (said("alone") && said("kids"));
+    found
+        .harm
+        .reasons(signals::HARM)
+        .filter_map(move |reason| match reason {
+            "alone" if child_alone && !named => Some("child alone"),
+            "alone" | "kids" if child_alone => None,
+            other => Some(other),
+        })
+}
+
 fn ordinal(n: usize) -> String {
     let suffix = match (n % 10, n % 100) {
         (_, 11..=13) => "th",
@@ -258,6 +323,32 @@ mod tests {
         assert!(verdict.complaint);
         assert_eq!(verdict.priority, Priority::P1);
         assert_eq!(verdict.reasons, vec!["kids", "stuck", "waiting hours"]);
+    }
+
+    #[test]
+    fn an_urgent_post_without_urgent_words_pages_and_names_the_harm() {
+        let verdict = assess(
+            "the desk at the airport says our resort is oversold, we have two kids and nowhere to go tonight",
+        );
+        assert_eq!(verdict.priority, Priority::P1, "{verdict:?}");
+        assert!(verdict.complaint, "whatever pages is a complaint");
+        assert_eq!(verdict.reasons, vec!["kids", "stranded abroad", "at night"]);
+        let verdict = assess("@skyways my daughter is on her own at gate 12 and her phone is dead");
+        assert_eq!(verdict.priority, Priority::P1, "{verdict:?}");
+        assert_eq!(verdict.reasons[0], "child alone");
+    }
+
+    #[test]
+    fn dramatic_words_and_mild_complaints_do_not_page() {
+        for text in [
+            "dying in this queue at the post office lol",
+            "this album is fire",
+            "@fibrenet the new router is a bit slow in the evenings",
+        ] {
+            let verdict = assess(text);
+            assert_ne!(verdict.priority, Priority::P1, "{text}: {verdict:?}");
+            assert!(verdict.urgency < 0.5, "{text}: {verdict:?}");
+        }
     }
 
     #[test]
@@ -420,25 +511,25 @@ mod tests {
             "{tuned:?}"
         );
 
-        // A watch that pages only for the most urgent raises the bar.
-        let strict = TriageContext {
+        // Each watch's sensitivity moves the operating point: a stricter one
+        // lets a post wait that the default pages, a more sensitive one pages
+        // what the default lets wait.
+        let with_threshold = |p1_threshold| TriageContext {
             settings: Some(TriageSettings {
-                p1_threshold: 0.9,
+                p1_threshold,
                 ..TriageSettings::default()
             }),
             ..TriageContext::default()
         };
-        let urgent = "@skyways stuck at gate 12 for an hour, nobody answers, this is a disgrace";
-        assert_eq!(
-            triage()
-                .assess_text(urgent, None, &TriageContext::default())
-                .priority,
-            Priority::P1
-        );
-        assert_eq!(
-            triage().assess_text(urgent, None, &strict).priority,
-            Priority::P2
-        );
+        let post = "@skyways stuck at gate 12 for an hour, nobody answers, this is a disgrace";
+        let urgency = triage()
+            .assess_text(post, None, &TriageContext::default())
+            .urgency;
+        assert!(urgency > 0.1 && urgency < 0.9, "{urgency}");
+        let strict = triage().assess_text(post, None, &with_threshold(urgency + 0.05));
+        assert_eq!(strict.priority, Priority::P2, "{strict:?}");
+        let sensitive = triage().assess_text(post, None, &with_threshold(urgency - 0.05));
+        assert_eq!(sensitive.priority, Priority::P1, "{sensitive:?}");
     }
 
     #[test]

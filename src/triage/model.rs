@@ -50,6 +50,13 @@ const WORD: u64 = 1;
 const PAIR: u64 = 2;
 const SKIP_PAIR: u64 = 3;
 const PREFIX: u64 = 4;
+const SIGNAL: u64 = 5;
+
+/// The bucket of a named signal found in a post (`gas`, `child alone`): a
+/// feature beside the words, so training weighs how much each signal counts.
+pub fn signal_bucket(name: &str) -> usize {
+    hash(SIGNAL, name.as_bytes())
+}
 
 /// Words longer than this also count by their first this-many characters,
 /// so "refund", "refunded" and "refunds" share a feature.
@@ -177,8 +184,21 @@ impl LinearModel {
 
     /// As [`Self::complaint_probability`], for text already in lower case.
     pub fn probability_of_lowered(&self, lowered: &str) -> f32 {
+        self.probability_with_signals(lowered, std::iter::empty())
+    }
+
+    /// The probability of lower-cased text whose signals fell in `signals`
+    /// (see [`signal_bucket`]) besides its words.
+    pub fn probability_with_signals(
+        &self,
+        lowered: &str,
+        signals: impl IntoIterator<Item = usize>,
+    ) -> f32 {
         let mut sum = self.bias;
         for_each_feature_lowered(lowered, |bucket| sum += self.weights[bucket]);
+        for bucket in signals {
+            sum += self.weights[bucket];
+        }
         sigmoid(sum)
     }
 
@@ -190,16 +210,31 @@ impl LinearModel {
     /// rounded to the steps the file keeps. Copies and shuffles are seeded:
     /// the same data gives the same model.
     pub fn train(examples: &[(String, bool)], options: TrainingOptions) -> Self {
+        Self::train_with_signals(examples, options, |_| Vec::new())
+    }
+
+    /// As [`Self::train`], each post (and each messier copy) also counting
+    /// by the signal buckets `signals_of` finds in its lower-cased text.
+    pub fn train_with_signals(
+        examples: &[(String, bool)],
+        options: TrainingOptions,
+        signals_of: impl Fn(&str) -> Vec<usize>,
+    ) -> Self {
         let mut noise = Noise::new(NOISE_SEED);
+        let features_of = |text: &str| {
+            let mut buckets = buckets_of(text);
+            buckets.extend(signals_of(&text.to_lowercase()));
+            buckets
+        };
         let mut features: Vec<(Vec<usize>, f32)> =
             Vec::with_capacity(examples.len() * (1 + options.noisy_copies));
         for (text, label) in examples {
             let label = if *label { 1.0 } else { 0.0 };
-            features.push((buckets_of(text), label));
+            features.push((features_of(text), label));
             for _ in 0..options.noisy_copies {
                 let copy = noise.copy_of(text);
                 if copy != *text {
-                    features.push((buckets_of(&copy), label));
+                    features.push((features_of(&copy), label));
                 }
             }
         }

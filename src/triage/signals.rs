@@ -246,56 +246,407 @@ pub const TIME_PRESSURE: &[Signal] = &[
     },
 ];
 
-/// People at risk, or danger.
-pub const VULNERABLE: &[Signal] = &[
+/// Harm: who or what is at risk if nobody acts now, each named as staff
+/// should read it in the SMS. Phrases match whole words only ("rent" is not
+/// in "parent"); one ending in `*` also matches longer words ("allerg*").
+pub const HARM: &[Signal] = &[
+    Signal {
+        reason: "gas",
+        phrases: &[
+            "gas leak",
+            "smell of gas",
+            "smell gas",
+            "smells of gas",
+            "smelling gas",
+            "smelt gas",
+            "gas smell",
+            "rotten egg*",
+            "carbon monoxide",
+            "co alarm",
+            "co detector",
+        ],
+    },
+    Signal {
+        reason: "fire",
+        // Not "fire" alone: "fire tv", "this album is fire".
+        phrases: &[
+            "caught fire",
+            "fire alarm",
+            "flames",
+            "smoke",
+            "smoking",
+            "sparks",
+            "sparking",
+            "burning smell",
+            "smell of burning",
+            "melted",
+            "melting",
+            "fire brigade",
+            "scorch*",
+        ],
+    },
+    Signal {
+        reason: "live wires",
+        phrases: &[
+            "bare wire*",
+            "exposed wire*",
+            "live wire*",
+            "electric shock",
+            "shocked me",
+            "wires hanging",
+            "wires showing",
+        ],
+    },
+    Signal {
+        reason: "unsafe driving",
+        phrases: &[
+            "driving dangerously",
+            "dangerous driving",
+            "drunk",
+            "speeding",
+            "ran a red",
+            "swerv*",
+            "asleep at the wheel",
+            "road rage",
+            "mph",
+        ],
+    },
+    Signal {
+        reason: "assault",
+        phrases: &[
+            "assault*",
+            "punched",
+            "attacked",
+            "threaten*",
+            "grabbed",
+            "knife",
+            "violent",
+            "harass*",
+        ],
+    },
+    Signal {
+        reason: "danger",
+        phrases: &[
+            "danger*",
+            "unsafe",
+            "hazard*",
+            "collapsed",
+            "ceiling fell",
+            "ceiling came down",
+            "broken glass",
+            "glass in",
+            "injur*",
+            "bleeding",
+            "ambulance",
+            "a&e",
+            "hospital",
+            "999",
+            "911",
+        ],
+    },
+    Signal {
+        reason: "child alone",
+        phrases: &[
+            "left alone",
+            "unaccompanied",
+            "lost child",
+            "where she is",
+            "where he is",
+            "went missing",
+            "can't find my son",
+            "can't find my daughter",
+        ],
+    },
+    Signal {
+        // With `kids` in the same post, read as `child alone`.
+        reason: "alone",
+        phrases: &[
+            "alone",
+            "on her own",
+            "on his own",
+            "by herself",
+            "by himself",
+            "on my own",
+        ],
+    },
     Signal {
         reason: "kids",
         phrases: &[
             "kids",
+            "kid",
             "children",
+            "child",
             "my son",
             "my daughter",
             "toddler",
             "baby",
+            "babies",
+            "newborn",
             "infant",
         ],
     },
     Signal {
-        reason: "health",
+        reason: "medication",
         phrases: &[
-            "medical",
             "medication",
-            "allergy",
-            "allergic",
-            "reacted",
-            "wheelchair",
-            "pregnant",
-            "elderly",
-            "disabled",
+            "medicine",
+            "meds",
             "insulin",
-            "oxygen",
-            "fainting",
+            "prescription*",
+            "inhaler",
+            "dose",
+            "doses",
+            "tablets",
+            "pills",
+            "chemo",
         ],
     },
     Signal {
-        reason: "safety",
+        reason: "allergy",
         phrases: &[
-            "gas leak",
-            "smell gas",
-            // Not "fire" alone: "fire tv", "you're on fire".
-            "caught fire",
-            "fire alarm",
-            "smoke",
-            "burning",
-            "flames",
-            "sparking",
-            "electric shock",
-            "danger",
-            "unsafe",
-            "injured",
-            "bleeding",
-            "wires exposed",
-            "glass in",
+            "allerg*",
+            "anaphyla*",
+            "epipen",
+            "epi pen",
+            "peanut*",
+            "swelling",
+            "swollen",
+            "wheezing",
+            "can't breathe",
+            "cant breathe",
+            "reaction",
+        ],
+    },
+    Signal {
+        reason: "medical device",
+        phrases: &[
+            "oxygen",
+            "dialysis",
+            "ventilator",
+            "cpap",
+            "pacemaker",
+            "feeding pump",
+            "nebuli*",
+            "heart monitor",
+            "telecare",
+            "careline",
+            "alarm pendant",
+        ],
+    },
+    Signal {
+        reason: "pregnant",
+        phrases: &[
+            "pregnan*",
+            "labour",
+            "contractions",
+            "waters broke",
+            "midwife",
+        ],
+    },
+    Signal {
+        reason: "elderly",
+        phrases: &[
+            "elderly",
+            "my nan",
+            "my gran",
+            "grandma",
+            "grandad",
+            "granddad",
+            "grandpa",
+            "grandmother",
+            "grandfather",
+            "pensioner",
+            "dementia",
+            "alzheimer*",
+            "frail",
+        ],
+    },
+    Signal {
+        reason: "no heating",
+        phrases: &[
+            "no heat",
+            "no heating",
+            "heating off",
+            "boiler",
+            "freezing",
+            "no hot water",
+            "hypotherm*",
+        ],
+    },
+    Signal {
+        reason: "no cooling",
+        phrases: &[
+            "no aircon",
+            "no air con",
+            "aircon off",
+            "heatwave",
+            "40c",
+            "40 degrees",
+            "overheat*",
+            "heatstroke",
+        ],
+    },
+    Signal {
+        reason: "no power",
+        phrases: &[
+            "no power",
+            "power cut",
+            "no electric*",
+            "electricity off",
+            "cut off",
+            "disconnected",
+            "cut us off",
+        ],
+    },
+    Signal {
+        reason: "no phone line",
+        phrases: &[
+            "landline",
+            "no phone",
+            "can't call",
+            "cannot call",
+            "emergency calls",
+        ],
+    },
+    Signal {
+        reason: "stranded abroad",
+        phrases: &[
+            "abroad",
+            "overseas",
+            "no hotel",
+            "nowhere to stay",
+            "nowhere to sleep",
+            "oversold",
+            "overbooked",
+            "over-booked",
+            "gave our room",
+            "given our room",
+            "gave away our room",
+            "last ferry",
+            "last train",
+            "last bus",
+            "passport*",
+            "car hire",
+            "embassy",
+            "consulate",
+        ],
+    },
+    Signal {
+        reason: "at night",
+        phrases: &[
+            "1am",
+            "2am",
+            "3am",
+            "4am",
+            "midnight",
+            "tonight",
+            "in the dark",
+            "at night",
+            "middle of the night",
+        ],
+    },
+    Signal {
+        reason: "rent due today",
+        phrases: &[
+            "rent",
+            "wages",
+            "payday",
+            "pay day",
+            "salary",
+            "salaries",
+            "mortgage",
+            "pay my staff",
+            "payroll",
+            "due today",
+        ],
+    },
+    Signal {
+        reason: "account emptied",
+        phrases: &[
+            "emptied",
+            "drained",
+            "every penny",
+            "all my money",
+            "all our money",
+            "overdrawn",
+            "fraud*",
+            "unauthori*",
+            "stolen",
+            "hacked",
+            "no money",
+            "buy food",
+        ],
+    },
+    Signal {
+        reason: "card frozen",
+        phrases: &[
+            "card frozen",
+            "froze my",
+            "frozen my",
+            "blocked my card",
+            "card blocked",
+            "card declined",
+            "account frozen",
+            "account locked",
+            "locked my account",
+        ],
+    },
+    Signal {
+        reason: "funeral",
+        phrases: &["funeral", "cremation", "burial"],
+    },
+    Signal {
+        reason: "exam",
+        phrases: &[
+            "exam",
+            "exams",
+            "interview",
+            "court",
+            "hearing",
+            "driving test",
+        ],
+    },
+    Signal {
+        reason: "wedding",
+        phrases: &["wedding", "bride", "groom"],
+    },
+    Signal {
+        reason: "surgery",
+        phrases: &["surgery", "operation", "hospital appointment", "scan"],
+    },
+    Signal {
+        reason: "access refused",
+        phrases: &[
+            "wheelchair",
+            "guide dog",
+            "assistance dog",
+            "service dog",
+            "mobility scooter",
+            "disabled",
+            "disability",
+            "blind",
+            "deaf",
+            "crutches",
+            "ramp",
+        ],
+    },
+    Signal {
+        reason: "asked again",
+        phrases: &[
+            "fourth time",
+            "4th time",
+            "fifth time",
+            "5th time",
+            "still nobody",
+            "still no one",
+            "asked three times",
+            "asked 3 times",
+            "day 3",
+            "day three",
+            "day four",
+            "day 4",
+            "again and again",
+            "times now",
         ],
     },
 ];
@@ -331,6 +682,36 @@ pub const PRAISE: &[&str] = &[
     "shout out",
 ];
 
+/// Thanks and happy endings: a story of harm put right is no page.
+const GRATITUDE: &[&str] = &[
+    "hero",
+    "legend",
+    "cannot fault",
+    "can't fault",
+    "moved to tears",
+    "close one",
+    "he's fine",
+    "she's fine",
+    "they're fine",
+    "all good",
+    "saved the day",
+    "faith in humanity",
+    "grateful",
+    "shoutout",
+    "thrilled",
+    "above and beyond",
+    "so kind",
+    "lifesaver",
+    "life saver",
+    "credit to",
+];
+
+/// Words that open an enquiry.
+const ASKING: &[&str] = &[
+    "do ", "does ", "can ", "could ", "is ", "are ", "will ", "would ", "should ", "how ", "what ",
+    "where ", "when ", "which ", "anyone ", "any ",
+];
+
 /// Praise words next to bad news are usually sarcasm ("great job... three
 /// hours late"); these are the bad-news half.
 const SARCASM_CUES: &[&str] = &[
@@ -344,11 +725,25 @@ const SARCASM_CUES: &[&str] = &[
     "thanks for nothing",
 ];
 
+/// Whether the text from `start` to `end` begins a word and, unless it may
+/// `run_on`, ends one.
+fn whole_words(lowered: &str, start: usize, end: usize, run_on: bool) -> bool {
+    let is_letter = |c: char| c.is_alphanumeric();
+    let starts = !lowered[..start].chars().next_back().is_some_and(is_letter);
+    let ends = run_on || !lowered[end..].chars().next().is_some_and(is_letter);
+    starts && ends
+}
+
 /// Which signals of one group matched, by their index in the group.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Matched(u32);
 
 impl Matched {
+    /// Whether the signal of `group` giving `reason` matched.
+    pub fn has(self, group: &'static [Signal], reason: &str) -> bool {
+        self.reasons(group).any(|r| r == reason)
+    }
+
     fn insert(&mut self, index: usize) {
         self.0 |= 1 << index;
     }
@@ -376,10 +771,16 @@ impl Matched {
 pub struct Found {
     pub complaint: Matched,
     pub pressure: Matched,
-    pub vulnerable: Matched,
+    pub harm: Matched,
     pub praise: bool,
     pub sarcasm: bool,
     pub question: bool,
+    /// Opens by asking ("does the flat have a CO alarm?", "anyone else
+    /// flying tomorrow?"): an enquiry, however alarming its words.
+    pub asks_first: bool,
+    /// Thanks or a happy ending ("hero", "cannot fault them", "he's fine"),
+    /// not sarcastic.
+    pub gratitude: bool,
 }
 
 /// A phrase group and how its matches are recorded.
@@ -389,9 +790,11 @@ type SignalGroup = (&'static [Signal], fn(usize) -> Target);
 enum Target {
     Complaint(usize),
     Pressure(usize),
-    Vulnerable(usize),
+    /// A harm phrase; `true` when it may run on into a longer word.
+    Harm(usize, bool),
     Praise,
     SarcasmCue,
+    Gratitude,
 }
 
 /// Every phrase of every list in one automaton: a post is read once,
@@ -412,10 +815,9 @@ impl SignalMatcher {
     pub fn new() -> Self {
         let mut phrases: Vec<&str> = Vec::new();
         let mut targets = Vec::new();
-        let groups: [SignalGroup; 3] = [
+        let groups: [SignalGroup; 2] = [
             (COMPLAINT, Target::Complaint),
             (TIME_PRESSURE, Target::Pressure),
-            (VULNERABLE, Target::Vulnerable),
         ];
         for (group, target) in groups {
             for (index, signal) in group.iter().enumerate() {
@@ -423,6 +825,13 @@ impl SignalMatcher {
                     phrases.push(phrase);
                     targets.push(target(index));
                 }
+            }
+        }
+        for (index, signal) in HARM.iter().enumerate() {
+            for phrase in signal.phrases {
+                let stem = phrase.strip_suffix('*');
+                phrases.push(stem.unwrap_or(phrase));
+                targets.push(Target::Harm(index, stem.is_some()));
             }
         }
         for phrase in PRAISE.iter().chain(&["great job", "brilliant."]) {
@@ -433,6 +842,10 @@ impl SignalMatcher {
             phrases.push(phrase);
             targets.push(Target::SarcasmCue);
         }
+        for phrase in GRATITUDE {
+            phrases.push(phrase);
+            targets.push(Target::Gratitude);
+        }
         let automaton = AhoCorasick::new(&phrases).expect("the phrase lists are valid patterns");
         Self { automaton, targets }
     }
@@ -442,6 +855,7 @@ impl SignalMatcher {
         let mut found = Found::default();
         let mut praise_words = false;
         let mut sarcasm_cue = false;
+        let mut gratitude = false;
         for hit in self.automaton.find_overlapping_iter(lowered) {
             if ends_inside_a_name(lowered, hit.end()) {
                 continue;
@@ -449,9 +863,14 @@ impl SignalMatcher {
             match self.targets[hit.pattern().as_usize()] {
                 Target::Complaint(i) => found.complaint.insert(i),
                 Target::Pressure(i) => found.pressure.insert(i),
-                Target::Vulnerable(i) => found.vulnerable.insert(i),
+                Target::Harm(i, runs_on) => {
+                    if whole_words(lowered, hit.start(), hit.end(), runs_on) {
+                        found.harm.insert(i);
+                    }
+                }
                 Target::Praise => praise_words = true,
                 Target::SarcasmCue => sarcasm_cue = true,
+                Target::Gratitude => gratitude = true,
             }
         }
         // Praise next to bad news is sarcasm ("great job... three hours late").
@@ -461,6 +880,17 @@ impl SignalMatcher {
         let trimmed = lowered.trim_end();
         found.question =
             trimmed.ends_with('?') || lowered.starts_with("how ") || lowered.starts_with("is ");
+        let opening = lowered.trim_start();
+        found.asks_first = ASKING.iter().any(|word| opening.starts_with(word))
+            && opening
+                .split(['.', '!', '\n'])
+                .next()
+                .is_some_and(|first| first.contains('?'));
+        // Thanks next to bad news is no thanks ("hero of a driver, late again").
+        found.gratitude = (gratitude || praise_words)
+            && !sarcasm_cue
+            && found.complaint.is_empty()
+            && found.pressure.is_empty();
         found
     }
 }
@@ -494,21 +924,43 @@ mod tests {
             reasons(found.pressure, TIME_PRESSURE),
             vec!["stuck", "waiting hours"]
         );
-        assert_eq!(
-            reasons(found.vulnerable, VULNERABLE),
-            vec!["kids", "health"]
-        );
+        assert_eq!(reasons(found.harm, HARM), vec!["kids", "medication"]);
         assert_eq!(found.complaint.count(), 0);
+    }
+
+    #[test]
+    fn harm_is_named_as_staff_should_read_it() {
+        let harm = |text: &str| reasons(find(text).harm, HARM);
+        assert_eq!(harm("strong smell of gas in the hallway"), vec!["gas"]);
+        assert_eq!(
+            harm("my 7 year old was left alone on the platform"),
+            vec!["child alone", "alone"]
+        );
+        assert_eq!(
+            harm("rent is due today and you froze my card"),
+            vec!["rent due today", "card frozen"]
+        );
+        assert_eq!(harm("she is anaphylactic"), vec!["allergy"]);
+    }
+
+    #[test]
+    fn harm_phrases_match_whole_words() {
+        let harm = |text: &str| find(text).harm.count();
+        assert_eq!(harm("my parents love the current offer"), 0, "rent");
+        assert_eq!(harm("a scandal of a menu"), 0, "scan");
+        assert_eq!(harm("the skid marks"), 0, "kid");
+        assert_eq!(harm("our rent, due friday"), 1);
+        assert_eq!(harm("allergic to nuts"), 1, "a stem runs on");
     }
 
     #[test]
     fn handles_and_links_are_names_not_words() {
         let found = find("@ballababy927 @firestick_fan see https://x.co/late-baby-fire ok");
-        assert_eq!(found.vulnerable.count() + found.pressure.count(), 0);
+        assert_eq!(found.harm.count() + found.pressure.count(), 0);
         assert!(!found.sarcasm && !found.praise);
         // The words around them still count.
         let found = find("@skyways my baby is stuck at the gate\n@skyways hello?");
-        assert_eq!(reasons(found.vulnerable, VULNERABLE), vec!["kids"]);
+        assert_eq!(reasons(found.harm, HARM), vec!["kids"]);
         assert_eq!(reasons(found.pressure, TIME_PRESSURE), vec!["stuck"]);
         // A phrase that starts with a space still belongs to its own words.
         assert!(find("@skyways is down again").complaint.count() > 0);
@@ -516,9 +968,18 @@ mod tests {
 
     #[test]
     fn fire_means_a_fire() {
-        assert_eq!(find("my amazon fire tv box is great").vulnerable.count(), 0);
+        assert_eq!(find("my amazon fire tv box is great").harm.count(), 0);
+        assert_eq!(find("this album is fire").harm.count(), 0);
         let found = find("the charger caught fire in the kitchen");
-        assert_eq!(reasons(found.vulnerable, VULNERABLE), vec!["safety"]);
+        assert_eq!(reasons(found.harm, HARM), vec!["fire"]);
+    }
+
+    #[test]
+    fn enquiries_and_happy_endings_are_noticed() {
+        assert!(find("does the flat have a carbon monoxide alarm? can't see it").asks_first);
+        assert!(!find("smell of gas in the hall. is this normal??").asks_first);
+        assert!(find("my son reacted at nursery, they called 999. he's fine").gratitude);
+        assert!(!find("hero of a driver, left us stranded, late again").gratitude);
     }
 
     #[test]

@@ -56,12 +56,22 @@ pub struct Webhook {
     graph: Option<GraphClient>,
 }
 
+/// A post Earshot could read but can never store: why, in a few words.
+#[derive(Debug, serde::Serialize)]
+struct RefusedPost {
+    id: String,
+    reason: String,
+}
+
 /// What one delivery came to, before it is turned into an answer.
 #[derive(Default)]
 struct Tally {
     outcomes: Vec<Outcome>,
     revised: usize,
     rejected: Vec<RejectedPost>,
+    /// Posts whose storing failed for good (a validation error, an
+    /// unreadable stored item): answered, not retried.
+    refused: Vec<RefusedPost>,
     ignored: Vec<String>,
     /// The answer for the first failure; the platform will retry.
     failure: Option<HttpResponse>,
@@ -117,8 +127,18 @@ impl Webhook {
 
     /// Stores the post; a failure is kept for the answer, the rest go on.
     async fn ingest(&self, mention: Mention, tally: &mut Tally) {
+        let id = mention.id.clone();
         match self.ingestor.ingest(mention).await {
             Ok(outcome) => tally.outcomes.push(outcome),
+            // Delivering it again would fail the same way: say so and
+            // answer 200, so the platform does not retry it for ever.
+            Err(err) if !err.is_retryable() => {
+                error!(mention = %id, error = %err, "post refused for good");
+                tally.refused.push(RefusedPost {
+                    id: id.to_string(),
+                    reason: err.to_string(),
+                });
+            }
             Err(err) => {
                 error!(error = %err, "ingest failed");
                 tally.failed(retry_answer(&err));
@@ -168,13 +188,14 @@ impl Tally {
         HttpResponse::json(
             200,
             &json!({
-                "received": outcomes.len() + self.revised + self.rejected.len() + self.ignored.len(),
+                "received": outcomes.len() + self.revised + self.rejected.len() + self.refused.len() + self.ignored.len(),
                 "stored": outcomes.iter().filter(|o| !o.duplicate).count(),
                 "duplicates": outcomes.iter().filter(|o| o.duplicate).count(),
                 "revised": self.revised,
                 "sms_sent": outcomes.iter().map(|o| o.sms_sent).sum::<usize>(),
                 "mentions": outcomes,
                 "rejected": self.rejected,
+                "refused": self.refused,
                 "ignored": self.ignored,
             }),
         )
@@ -190,6 +211,7 @@ fn retry_answer(err: &IngestError) -> HttpResponse {
             HttpResponse::error(500, "could not allocate an alert code")
         }
         IngestError::Store(_) | IngestError::Paging(PagerError::Store(_)) => {
+            // Only retryable store errors reach here.
             HttpResponse::error(503, "storage unavailable; retry")
         }
     }

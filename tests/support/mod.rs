@@ -114,24 +114,9 @@ impl Moto {
 
     /// Every port on a fresh table of this server, SMS through its SNS.
     pub async fn deps(&self, table_prefix: &str) -> earshot::adapters::Deps {
-        let store = self.dynamo_store(&unique_table(table_prefix)).await;
-        earshot::adapters::Deps {
-            store: std::sync::Arc::new(store.clone()),
-            roster: std::sync::Arc::new(store.clone()),
-            follow_up: std::sync::Arc::new(store.clone()),
-            sms: std::sync::Arc::new(self.sns().await),
-            watches: std::sync::Arc::new(store.clone()),
-            revisions: std::sync::Arc::new(store.clone()),
-            budget: std::sync::Arc::new(store.clone()),
-            receipts: std::sync::Arc::new(store.clone()),
-            rota: std::sync::Arc::new(store.clone()),
-            handover: std::sync::Arc::new(store.clone()),
-            voice: None,
-            limits: earshot::ports::SmsLimits::default(),
-            watch_cache: std::sync::Arc::new(earshot::watch::WatchCache::new(std::sync::Arc::new(
-                store,
-            ))),
-        }
+        let table = unique_table(table_prefix);
+        self.dynamo_store(&table).await;
+        deps_for(&self.sdk_config().await, &table)
     }
 
     pub async fn sns(&self) -> SnsSms {
@@ -179,6 +164,23 @@ impl Drop for Moto {
 }
 
 pub async fn sdk_config_for(endpoint: &str) -> aws_config::SdkConfig {
+    sdk_config_with(
+        endpoint,
+        aws_config::retry::RetryConfig::standard(),
+        aws_config::timeout::TimeoutConfig::builder()
+            .operation_timeout(Duration::from_secs(10))
+            .build(),
+    )
+    .await
+}
+
+/// SDK configuration for `endpoint` with dummy credentials and the given
+/// retry and timeout settings.
+pub async fn sdk_config_with(
+    endpoint: &str,
+    retry: aws_config::retry::RetryConfig,
+    timeouts: aws_config::timeout::TimeoutConfig,
+) -> aws_config::SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
@@ -189,13 +191,41 @@ pub async fn sdk_config_for(endpoint: &str) -> aws_config::SdkConfig {
             None,
             "earshot-tests",
         ))
-        .timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
-                .operation_timeout(Duration::from_secs(10))
-                .build(),
-        )
+        .retry_config(retry)
+        .timeout_config(timeouts)
         .load()
         .await
+}
+
+/// Every port on `table` (which must exist) and SNS, through `sdk`.
+pub fn deps_for(sdk: &aws_config::SdkConfig, table: &str) -> earshot::adapters::Deps {
+    let store = DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(sdk),
+        table,
+        chrono::Duration::days(30),
+    );
+    earshot::adapters::Deps {
+        store: std::sync::Arc::new(store.clone()),
+        roster: std::sync::Arc::new(store.clone()),
+        follow_up: std::sync::Arc::new(store.clone()),
+        sms: std::sync::Arc::new(SnsSms::new(aws_sdk_sns::Client::new(sdk), None, None)),
+        watches: std::sync::Arc::new(store.clone()),
+        revisions: std::sync::Arc::new(store.clone()),
+        budget: std::sync::Arc::new(store.clone()),
+        receipts: std::sync::Arc::new(store.clone()),
+        rota: std::sync::Arc::new(store.clone()),
+        handover: std::sync::Arc::new(store.clone()),
+        voice: None,
+        limits: earshot::ports::SmsLimits::default(),
+        watch_cache: std::sync::Arc::new(earshot::watch::WatchCache::new(std::sync::Arc::new(
+            store.clone(),
+        ))),
+        ledger: std::sync::Arc::new(store),
+        // Tests that post replies point this at their own loopback server.
+        public_replies: std::sync::Arc::new(
+            earshot::adapters::public_replies(Default::default()).expect("reply clients"),
+        ),
+    }
 }
 
 /// An SDK configuration whose every call fails fast: the endpoint is a
@@ -284,6 +314,16 @@ pub fn unique_table(prefix: &str) -> String {
     )
 }
 
+/// Puts each (name, phone, tier) on the roster.
+pub async fn seat_on_call(roster: &dyn earshot::ports::RosterStore, people: &[(&str, &str, u8)]) {
+    for (name, phone, tier) in people {
+        roster
+            .put_contact(&on_call(name, phone, *tier))
+            .await
+            .expect("contact stored");
+    }
+}
+
 /// A person on the roster, added at a fixed time.
 pub fn on_call(name: &str, phone: &str, tier: u8) -> earshot::domain::OnCallContact {
     earshot::domain::OnCallContact {
@@ -295,6 +335,7 @@ pub fn on_call(name: &str, phone: &str, tier: u8) -> earshot::domain::OnCallCont
         time_zone: None,
         quiet_hours: None,
         p1_in_quiet_hours: true,
+        can_reply: false,
     }
 }
 

@@ -8,7 +8,7 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     earshot::telemetry::init_json();
-    let sdk = earshot::adapters::aws_sdk_config().await;
+    let sdk = earshot::adapters::aws_sdk_config(earshot::config::FunctionBudget::Delivery).await;
     let (deps, _) = Deps::aws_from_env(&sdk).await?;
     let receipts = deps.delivery_receipts();
     let receipts = &receipts;

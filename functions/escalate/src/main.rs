@@ -10,7 +10,7 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     earshot::telemetry::init_json();
-    let sdk = earshot::adapters::aws_sdk_config().await;
+    let sdk = earshot::adapters::aws_sdk_config(earshot::config::FunctionBudget::Escalate).await;
     let (deps, _) = Deps::aws_from_env(&sdk).await?;
     let escalator = deps.escalator(Clock::System)?;
     let escalator = &escalator;

@@ -11,7 +11,7 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     earshot::telemetry::init_json();
-    let sdk = earshot::adapters::aws_sdk_config().await;
+    let sdk = earshot::adapters::aws_sdk_config(earshot::config::FunctionBudget::Poll).await;
     let (deps, store) = Deps::aws_from_env(&sdk).await?;
     let platforms = search_sources(PollSecrets::resolve(&sdk).await?)?;
     let poller = Poller::new(&deps, store, platforms, Clock::System);

@@ -10,7 +10,7 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     earshot::telemetry::init_json();
-    let sdk = earshot::adapters::aws_sdk_config().await;
+    let sdk = earshot::adapters::aws_sdk_config(earshot::config::FunctionBudget::Webhook).await;
     let secrets = WebhookSecrets::resolve(&sdk).await?;
     let (deps, _) = Deps::aws_from_env(&sdk).await?;
     let webhook = Webhook::new(secrets, &deps, Clock::System)?;

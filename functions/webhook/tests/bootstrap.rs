@@ -1,6 +1,12 @@
 //! The webhook binary as Lambda runs it: a cold start that reads its
 //! environment, then invocations fetched from the Lambda runtime API (played
 //! here by a small loopback server) and answered on the same API.
+//!
+//! The cold start (process start to the first request for an invocation) is
+//! printed, not asserted. `EARSHOT_BOOTSTRAP=<path>` runs another build of
+//! the binary, e.g. the release bootstrap from scripts/build-lambdas.sh:
+//!     EARSHOT_BOOTSTRAP=target/lambda/webhook/bootstrap \
+//!         cargo test -p webhook --test bootstrap -- --nocapture
 
 #[path = "../../../tests/support/mod.rs"]
 mod support;
@@ -13,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use earshot::http::HttpRequest;
+use earshot::ports::RosterStore;
 use earshot::signature::x_signature;
 use earshot::webhook::{X_PATH, X_SIGNATURE_HEADER};
 
@@ -23,6 +30,8 @@ const RUNTIME_PREFIX: &str = "/2018-06-01/runtime/invocation/";
 struct RuntimeApi {
     events: Mutex<VecDeque<(String, String)>>,
     responses: Mutex<Vec<(String, String)>>,
+    /// When the function first asked for an invocation: its init is over.
+    first_poll: Mutex<Option<Instant>>,
 }
 
 impl RuntimeApi {
@@ -80,6 +89,10 @@ impl RuntimeApi {
             return http(404, &[], "");
         };
         if rest == "next" {
+            self.first_poll
+                .lock()
+                .unwrap()
+                .get_or_insert_with(Instant::now);
             // With nothing queued, hold the request as Lambda does between
             // invocations; the test ends before it returns.
             let event = loop {
@@ -136,8 +149,19 @@ fn http(status: u16, headers: &[(&str, &str)], body: &str) -> String {
     reply
 }
 
+const BOOTSTRAP_VAR: &str = "EARSHOT_BOOTSTRAP";
+
+/// The binary under test; a relative `EARSHOT_BOOTSTRAP` is taken from the
+/// repository root.
+fn webhook_path() -> std::path::PathBuf {
+    match std::env::var(BOOTSTRAP_VAR) {
+        Ok(path) => support::repo_path(&path),
+        Err(_) => env!("CARGO_BIN_EXE_webhook").into(),
+    }
+}
+
 fn webhook_binary() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_webhook"));
+    let mut command = Command::new(webhook_path());
     command
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -158,14 +182,33 @@ fn a_cold_start_without_the_consumer_secret_fails_naming_it() {
     assert!(stderr.contains("X_CONSUMER_SECRET"), "{stderr}");
 }
 
+const ON_CALL_PHONE: &str = "+15555550142";
+const TRACE_ID: &str = "Root=1-00000000-000000000000000000000000";
+
+/// The function's standard output, one JSON object a line.
+fn log_lines(stdout: &[u8]) -> Vec<serde_json::Map<String, serde_json::Value>> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|line| match serde_json::from_str(line) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => panic!("a log line that is not a JSON object: {line}"),
+        })
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn the_bootstrap_answers_a_challenge_and_stores_a_signed_delivery() {
+async fn the_bootstrap_answers_a_challenge_and_pages_a_signed_urgent_delivery() {
     let moto = support::Moto::start();
     let table = support::unique_table("bootstrap");
-    moto.dynamo_store(&table).await;
+    let store = moto.dynamo_store(&table).await;
+    store
+        .put_contact(&support::on_call("Sam", ON_CALL_PHONE, 1))
+        .await
+        .unwrap();
 
-    let secret = "bootstrap-secret";
-    let body = support::payload("x-mild-complaint.json");
+    let secret = "bootstrap-consumer-secret";
+    let aws_secret = "bootstrap-aws-secret-access-key";
+    let body = support::payload("x-urgent-complaint.json");
     let signature = x_signature(secret.as_bytes(), body.as_bytes());
     let delivery = HttpRequest::new(
         "POST",
@@ -183,8 +226,10 @@ async fn the_bootstrap_answers_a_challenge_and_stores_a_signed_delivery() {
     }
     let runtime_address = api.clone().serve();
 
+    let started = Instant::now();
     let mut function = webhook_binary()
         .envs(moto.cli_env(&table))
+        .env("AWS_SECRET_ACCESS_KEY", aws_secret)
         .env("X_CONSUMER_SECRET", secret)
         .env("AWS_LAMBDA_RUNTIME_API", &runtime_address)
         .env("AWS_LAMBDA_FUNCTION_NAME", "webhook")
@@ -192,13 +237,29 @@ async fn the_bootstrap_answers_a_challenge_and_stores_a_signed_delivery() {
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
         .env("AWS_LAMBDA_LOG_GROUP_NAME", "test")
-        .stdout(Stdio::null())
+        // The most a deployment can ask for, dependencies' logs included.
+        .env("AWS_LAMBDA_LOG_LEVEL", "TRACE")
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("webhook starts");
+    // Read the log while the function runs, so a full pipe never blocks it.
+    let mut stdout = function.stdout.take().expect("piped stdout");
+    let log_reader = std::thread::spawn(move || {
+        let mut log = Vec::new();
+        stdout.read_to_end(&mut log).map(|_| log)
+    });
     let responses = api.wait_for_responses(2);
     let _ = function.kill();
     let _ = function.wait();
+    let stdout = log_reader.join().unwrap().expect("the function's log");
+
+    let cold_start = api.first_poll.lock().unwrap().expect("asked for work") - started;
+    eprintln!(
+        "cold start of {}: {} ms (process start to the first request for an invocation)",
+        webhook_path().display(),
+        cold_start.as_millis()
+    );
 
     let answer = |id: &str| -> serde_json::Value {
         let (_, body) = responses
@@ -219,4 +280,42 @@ async fn the_bootstrap_answers_a_challenge_and_stores_a_signed_delivery() {
     assert_eq!(stored["statusCode"], 200, "{stored}");
     let counts: serde_json::Value = serde_json::from_str(stored["body"].as_str().unwrap()).unwrap();
     assert_eq!(counts["stored"], 1);
+    let paged: Vec<String> = moto
+        .sms_sent()
+        .into_iter()
+        .map(|(phone, _)| phone)
+        .collect();
+    assert_eq!(paged, [ON_CALL_PHONE]);
+
+    let log = String::from_utf8_lossy(&stdout);
+    for needle in [secret, aws_secret, ON_CALL_PHONE, &ON_CALL_PHONE[1..]] {
+        assert!(!log.contains(needle), "the log shows {needle:?}:\n{log}");
+    }
+    let masked = earshot::domain::PhoneNumber::parse(ON_CALL_PHONE)
+        .unwrap()
+        .masked();
+    assert!(log.contains(&masked), "the page is logged, masked: {log}");
+
+    let lines = log_lines(&stdout);
+    for line in &lines {
+        for key in ["level", "message", "timestamp", "service", "cold_start"] {
+            assert!(line.contains_key(key), "no {key}: {line:?}");
+        }
+        assert_eq!(line["service"], "earshot");
+        match line.get("function_request_id").and_then(|id| id.as_str()) {
+            Some(id) => {
+                assert_eq!(line["cold_start"], id == "req-1", "{line:?}");
+                assert_eq!(line["xray_trace_id"], TRACE_ID, "{line:?}");
+            }
+            None => assert!(!line.contains_key("xray_trace_id"), "{line:?}"),
+        }
+    }
+    let sent = lines
+        .iter()
+        .find(|line| line["message"] == "alert SMS sent")
+        .unwrap_or_else(|| panic!("no alert SMS line in {log}"));
+    assert_eq!(sent["function_request_id"], "req-2");
+    assert_eq!(sent["cold_start"], false);
+    assert_eq!(sent["phone"], masked.as_str());
+    assert_eq!(sent["level"], "INFO");
 }

@@ -6,8 +6,9 @@
 //! | SMS to a phone  | `MENTION#<id>`     | `SMS#<phone>`    |
 //! | reply code      | `CODE#<code>`      | `CODE`           |
 //! | on-call contact | `ROSTER`           | `CONTACT#<phone>`|
+//! | public reply    | `MENTION#<id>`     | `REPLY#<n>`      |
 //!
-//! Receipts, the rota, the SMS budget, sources and staff replies keep their
+//! Receipts, the rota, hand-overs, the SMS budget and sources keep their
 //! own items; each file starts with its table.
 //!
 //! Mentions also carry `day`/`received_key` (index `by-day`, newest first)
@@ -18,7 +19,8 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
@@ -27,13 +29,17 @@ use aws_sdk_dynamodb::types::{
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::aws_error::AwsFailure;
 use crate::domain::{AlertCode, AlertState, MentionId, MentionRecord, OnCallContact, PhoneNumber};
-use crate::ports::{AuthorKey, Claim, Delivery, Inserted, MentionStore, RosterStore, StoreError};
+use crate::ports::{
+    AuthorKey, Claim, Claimant, Delivery, Inserted, MentionStore, RosterStore, StoreError,
+};
 
 mod budget;
 mod followup;
 mod handover;
 mod receipts;
+mod replies;
 mod rota;
 mod sources;
 
@@ -55,12 +61,18 @@ pub struct DynamoStore {
     retention: Duration,
 }
 
-fn unavailable<E, R>(err: SdkError<E, R>) -> StoreError
+/// A failed call as a store error: refused calls (validation, a missing
+/// table) will never succeed, everything else may on a later try.
+fn unavailable<E>(err: SdkError<E, HttpResponse>) -> StoreError
 where
-    E: std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
 {
-    StoreError::Unavailable(DisplayErrorContext(err).to_string())
+    let failure = AwsFailure::of(&err);
+    if failure.refused {
+        StoreError::Rejected(failure.summary)
+    } else {
+        StoreError::Unavailable(failure.summary)
+    }
 }
 
 fn corrupt(err: impl std::fmt::Display) -> StoreError {
@@ -362,10 +374,9 @@ impl DynamoStore {
 
 /// A conditional write's outcome: true if written, false if its condition
 /// did not hold.
-fn written<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<bool, StoreError>
+fn written<T, E>(result: Result<T, SdkError<E, HttpResponse>>) -> Result<bool, StoreError>
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     match result {
         Ok(_) => Ok(true),
@@ -577,23 +588,30 @@ impl MentionStore for DynamoStore {
         &self,
         mention: &MentionId,
         phone: &PhoneNumber,
+        claimant: &Claimant,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<Claim, StoreError> {
         let sk = format!("SMS#{phone}");
+        // The claimant's own claim is granted again: when the SDK retries a
+        // write DynamoDB applied but whose answer was lost, the condition
+        // meets this very claim.
         let update = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("pk", s(mention_pk(mention)))
             .key("sk", s(&sk))
-            .update_expression("SET #status = :sending, lease_until = :lease, expires_at = :expires")
+            .update_expression(
+                "SET #status = :sending, claimant = :claimant, lease_until = :lease, expires_at = :expires",
+            )
             .condition_expression(
-                "attribute_not_exists(pk) OR #status = :failed OR (#status = :sending AND lease_until < :now)",
+                "attribute_not_exists(pk) OR #status = :failed OR (#status = :sending AND (lease_until < :now OR claimant = :claimant))",
             )
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":sending", s("sending"))
             .expression_attribute_values(":failed", s("failed"))
+            .expression_attribute_values(":claimant", s(claimant.as_str()))
             .expression_attribute_values(":lease", AttributeValue::N(lease_until.timestamp().to_string()))
             .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()))
             .expression_attribute_values(
@@ -618,6 +636,35 @@ impl MentionStore for DynamoStore {
             }
             Err(err) => Err(unavailable(err)),
         }
+    }
+
+    async fn release_delivery(
+        &self,
+        mention: &MentionId,
+        phone: &PhoneNumber,
+        claimant: &Claimant,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        written(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", s(mention_pk(mention)))
+                .key("sk", s(format!("SMS#{phone}")))
+                .update_expression("SET #status = :failed, #error = :reason, updated_at = :at")
+                .condition_expression("#status = :sending AND claimant = :claimant")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_names("#error", "error")
+                .expression_attribute_values(":failed", s("failed"))
+                .expression_attribute_values(":sending", s("sending"))
+                .expression_attribute_values(":claimant", s(claimant.as_str()))
+                .expression_attribute_values(":reason", s(reason))
+                .expression_attribute_values(":at", s(at.to_rfc3339()))
+                .send()
+                .await,
+        )?;
+        Ok(())
     }
 
     async fn record_delivery(

@@ -7,6 +7,7 @@ mod budget;
 mod followup;
 mod handover;
 mod receipts;
+mod replies;
 mod rota;
 mod sources;
 
@@ -21,14 +22,20 @@ use serde::Serialize;
 use crate::domain::Clock;
 use crate::domain::{AlertCode, AlertState, MentionId, MentionRecord, OnCallContact, PhoneNumber};
 use crate::ports::{
-    AuthorKey, Claim, Delivery, Inserted, MentionStore, RosterStore, SmsError, SmsSender,
+    AuthorKey, Claim, Claimant, Delivery, Inserted, MentionStore, RosterStore, SmsError, SmsSender,
     StoreError,
 };
 use crate::sms::SmsText;
 
-/// Bumped with every change to [`SCHEMA`]; a store of another version is
-/// refused with a clear message rather than failing on a missing column.
-const SCHEMA_VERSION: i64 = 3;
+/// Bumped with every change to the schema; a store of another version is
+/// refused with a clear message rather than failing on a missing column,
+/// unless it is one [`MIGRATES_FROM`] can bring up to date.
+const SCHEMA_VERSION: i64 = 5;
+
+/// Version 5 only added tables (delivery receipts, the rota, hand-overs),
+/// which the `CREATE TABLE IF NOT EXISTS` batches below create: a version 4
+/// store keeps every row and simply gains them.
+const MIGRATES_FROM: i64 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS mentions (
@@ -47,6 +54,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     mention_id  TEXT NOT NULL,
     phone       TEXT NOT NULL,
     status      TEXT NOT NULL,
+    claimant    TEXT,          -- the attempt holding a 'sending' claim
     lease_until INTEGER NOT NULL,
     detail      TEXT,
     updated_at  TEXT,
@@ -129,7 +137,7 @@ impl EmbeddedStore {
                 |row| row.get(0),
             )
             .map_err(unavailable)?;
-        if has_tables && version != SCHEMA_VERSION {
+        if has_tables && version != SCHEMA_VERSION && version != MIGRATES_FROM {
             return Err(StoreError::Corrupt(format!(
                 "the embedded store was written by another version of Earshot (schema {version}, \
                  this one reads {SCHEMA_VERSION}); move it aside or delete it to start afresh"
@@ -138,6 +146,7 @@ impl EmbeddedStore {
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
         conn.execute_batch(sources::SCHEMA).map_err(unavailable)?;
         conn.execute_batch(budget::SCHEMA).map_err(unavailable)?;
+        conn.execute_batch(replies::SCHEMA).map_err(unavailable)?;
         conn.execute_batch(receipts::SCHEMA).map_err(unavailable)?;
         conn.execute_batch(rota::SCHEMA).map_err(unavailable)?;
         conn.execute_batch(handover::SCHEMA).map_err(unavailable)?;
@@ -386,6 +395,7 @@ impl MentionStore for EmbeddedStore {
         &self,
         mention: &MentionId,
         phone: &PhoneNumber,
+        claimant: &Claimant,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<Claim, StoreError> {
@@ -395,32 +405,60 @@ impl MentionStore for EmbeddedStore {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(unavailable)?;
-        let current: Option<(String, i64)> = tx
+        let current: Option<(String, i64, Option<String>)> = tx
             .query_row(
-                "SELECT status, lease_until FROM deliveries WHERE mention_id = ?1 AND phone = ?2",
+                "SELECT status, lease_until, claimant FROM deliveries WHERE mention_id = ?1 AND phone = ?2",
                 params![mention.as_str(), phone.as_str()],
-                |row| Ok((row.get(0)?, row.get(1)?)),
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )
             .optional()
             .map_err(unavailable)?;
         let claim = match current {
-            Some((status, _)) if status == "sent" => Claim::AlreadySent,
-            Some((status, _)) if status == "held" => Claim::Held,
-            Some((status, lease)) if status == "sending" && lease >= now.timestamp() => {
+            Some((status, _, _)) if status == "sent" => Claim::AlreadySent,
+            Some((status, _, _)) if status == "held" => Claim::Held,
+            Some((status, lease, holder))
+                if status == "sending"
+                    && lease >= now.timestamp()
+                    && holder.as_deref() != Some(claimant.as_str()) =>
+            {
                 Claim::InFlight
             }
             _ => Claim::Granted,
         };
         if claim == Claim::Granted {
             tx.execute(
-                "INSERT INTO deliveries (mention_id, phone, status, lease_until) VALUES (?1, ?2, 'sending', ?3)
-                 ON CONFLICT (mention_id, phone) DO UPDATE SET status = 'sending', lease_until = ?3",
-                params![mention.as_str(), phone.as_str(), lease_until.timestamp()],
+                "INSERT INTO deliveries (mention_id, phone, status, claimant, lease_until) VALUES (?1, ?2, 'sending', ?3, ?4)
+                 ON CONFLICT (mention_id, phone) DO UPDATE SET status = 'sending', claimant = ?3, lease_until = ?4",
+                params![mention.as_str(), phone.as_str(), claimant.as_str(), lease_until.timestamp()],
             )
             .map_err(unavailable)?;
         }
         tx.commit().map_err(unavailable)?;
         Ok(claim)
+    }
+
+    async fn release_delivery(
+        &self,
+        mention: &MentionId,
+        phone: &PhoneNumber,
+        claimant: &Claimant,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "UPDATE deliveries SET status = 'failed', detail = ?4, updated_at = ?5
+                 WHERE mention_id = ?1 AND phone = ?2 AND status = 'sending' AND claimant = ?3",
+                params![
+                    mention.as_str(),
+                    phone.as_str(),
+                    claimant.as_str(),
+                    reason,
+                    at.to_rfc3339()
+                ],
+            )
+            .map_err(unavailable)?;
+        Ok(())
     }
 
     async fn record_delivery(
@@ -505,6 +543,8 @@ impl SmsSender for OutboxSms {
             .map_err(|err| SmsError {
                 phone: to.clone(),
                 reason: err.to_string(),
+                // Nothing was written: the outbox is one transaction.
+                outcome_unknown: false,
             })?;
             conn.last_insert_rowid()
         };

@@ -63,6 +63,7 @@ pub async fn run(global: &GlobalArgs, events_dir: &Path) -> Result<()> {
             time_zone: None,
             quiet_hours: None,
             p1_in_quiet_hours: true,
+            can_reply: false,
         })
         .await?;
     println!(

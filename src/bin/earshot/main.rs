@@ -159,6 +159,9 @@ enum RosterCommand {
         /// paged instead.
         #[arg(long)]
         no_p1_in_quiet_hours: bool,
+        /// May post the brand's approved public replies (`REPLY <code> <n>`).
+        #[arg(long)]
+        can_reply: bool,
     },
     /// Show who is on call.
     List {
@@ -328,6 +331,7 @@ async fn roster(backend: &Backend, command: RosterCommand, now: DateTime<Utc>) -
             time_zone,
             quiet_hours,
             no_p1_in_quiet_hours,
+            can_reply,
         } => {
             let name = name.trim().to_owned();
             anyhow::ensure!(!name.is_empty(), "--name must not be empty");
@@ -341,6 +345,7 @@ async fn roster(backend: &Backend, command: RosterCommand, now: DateTime<Utc>) -
                     time_zone,
                     quiet_hours,
                     p1_in_quiet_hours: !no_p1_in_quiet_hours,
+                    can_reply,
                 })
                 .await?;
             println!("{name} ({phone}) is on call");

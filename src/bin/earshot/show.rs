@@ -161,6 +161,7 @@ pub fn contacts(
             ),
             None => String::new(),
         };
+        let replies = if contact.can_reply { "  can reply" } else { "" };
         let failures = match failing(contact) {
             Some(h) => format!(
                 "  SMS FAILING: {} in a row ({})",
@@ -170,7 +171,7 @@ pub fn contacts(
             None => String::new(),
         };
         println!(
-            "{:<24} {:<16} tier {}{quiet}{opted_out}{failures}",
+            "{:<24} {:<16} tier {}{quiet}{replies}{opted_out}{failures}",
             contact.name, contact.phone, contact.tier
         );
     }

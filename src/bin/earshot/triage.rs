@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use earshot::domain::TriageContext;
+use earshot::domain::{Priority, TriageContext};
+use earshot::triage::measure::{Truth, UrgencyScores};
 use earshot::triage::{LinearModel, ModelTriage, TrainingOptions, TriageSettings};
 use serde_json::{Value, json};
 
@@ -25,6 +26,10 @@ pub struct ModelArgs {
     /// A model written by `earshot train`; the shipped model by default.
     #[arg(long)]
     model: Option<PathBuf>,
+    /// An urgency model written by `earshot train --urgency`; the shipped
+    /// one by default.
+    #[arg(long)]
+    urgency_model: Option<PathBuf>,
     /// A JSON file of triage settings (urgent_terms, vip_authors,
     /// reach_threshold, p1_threshold, complaint_threshold).
     #[arg(long)]
@@ -42,8 +47,14 @@ pub struct TrainArgs {
     /// verdicts `earshot feedback` writes; repeatable.
     #[arg(long, value_name = "FILE")]
     also: Vec<PathBuf>,
-    #[arg(long, default_value = "models/complaint.bin")]
-    output: PathBuf,
+    /// Where to write the model; models/complaint.bin, or
+    /// models/urgency.bin with --urgency.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Train the urgency model instead of the complaint model: labels are
+    /// urgent / complaint / other, and it learns urgent against the rest.
+    #[arg(long)]
+    urgency: bool,
     #[arg(long, default_value_t = TrainingOptions::default().epochs)]
     epochs: usize,
     /// Before writing the model, estimate its quality on posts it has not
@@ -55,6 +66,14 @@ pub struct TrainArgs {
     /// when similar posts sit side by side.
     #[arg(long, value_name = "COLUMN", conflicts_with = "folds")]
     folds_by: Option<String>,
+    /// With --urgency and folds: also report the held-out figures per value
+    /// of COLUMN (the kind of post, say).
+    #[arg(long, value_name = "COLUMN", requires = "urgency")]
+    by: Option<String>,
+    /// With --urgency and folds: write each post's held-out verdict
+    /// (text, label, urgency, p1) to FILE as CSV, to read what was missed.
+    #[arg(long, value_name = "FILE", requires = "urgency")]
+    held_out_verdicts: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -89,45 +108,81 @@ pub struct EvalArgs {
 
 type Row = HashMap<String, String>;
 
-/// Every row of a CSV or JSON-lines file, as column → text.
+/// Every readable row of a CSV or JSON-lines file, as column → text. A
+/// malformed row (a CSV record with the wrong number of fields, a line that
+/// is not a JSON object) is skipped and counted, with its line number in a
+/// summary on stderr; only a file with rows and none readable is an error.
 fn read_rows(path: &Path) -> Result<Vec<Row>> {
+    let (rows, skipped) = read_rows_skipping(path)?;
+    if !skipped.is_empty() {
+        // A stray carriage return splits one line into several bad rows.
+        let mut lines: Vec<String> = skipped.iter().map(usize::to_string).collect();
+        lines.dedup();
+        eprintln!(
+            "{}: skipped {} malformed row{} (line{} {})",
+            path.display(),
+            skipped.len(),
+            if skipped.len() == 1 { "" } else { "s" },
+            if lines.len() == 1 { "" } else { "s" },
+            lines.join(", ")
+        );
+        if rows.is_empty() {
+            bail!("{}: no row could be read", path.display());
+        }
+    }
+    Ok(rows)
+}
+
+/// The readable rows, and the line numbers of the malformed ones.
+fn read_rows_skipping(path: &Path) -> Result<(Vec<Row>, Vec<usize>)> {
     let is_json_lines = path
         .extension()
         .is_some_and(|ext| ext == "jsonl" || ext == "ndjson" || ext == "json");
+    let mut rows = Vec::new();
+    let mut skipped = Vec::new();
     if is_json_lines {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
-        return text
-            .lines()
-            .enumerate()
-            .filter(|(_, line)| !line.trim().is_empty())
-            .map(|(n, line)| {
-                let object: serde_json::Map<String, Value> = serde_json::from_str(line)
-                    .with_context(|| {
-                        format!("{} line {}: not a JSON object", path.display(), n + 1)
-                    })?;
-                Ok(object
-                    .into_iter()
-                    .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
-                    .collect())
-            })
-            .collect();
+        for (n, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<serde_json::Map<String, Value>>(line) {
+                Ok(object) => rows.push(
+                    object
+                        .into_iter()
+                        .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+                        .collect(),
+                ),
+                Err(_) => skipped.push(n + 1),
+            }
+        }
+        return Ok((rows, skipped));
     }
     let mut reader =
         csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
     let headers = reader.headers()?.clone();
-    reader
-        .records()
-        .enumerate()
-        .map(|(n, record)| {
-            let record = record.with_context(|| format!("{} row {}", path.display(), n + 2))?;
-            Ok(headers
-                .iter()
-                .map(str::to_owned)
-                .zip(record.iter().map(str::to_owned))
-                .collect())
-        })
-        .collect()
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => rows.push(
+                headers
+                    .iter()
+                    .map(str::to_owned)
+                    .zip(record.iter().map(str::to_owned))
+                    .collect(),
+            ),
+            Ok(false) => break,
+            Err(error) => match error.position() {
+                // A bad record: the reader goes on after it.
+                Some(position) if !matches!(error.kind(), csv::ErrorKind::Io(_)) => {
+                    skipped.push(position.line() as usize);
+                }
+                _ => return Err(error).with_context(|| format!("cannot read {}", path.display())),
+            },
+        }
+    }
+    Ok((rows, skipped))
 }
 
 fn column<'a>(row: &'a Row, name: &str, path: &Path) -> Result<&'a str> {
@@ -136,18 +191,35 @@ fn column<'a>(row: &'a Row, name: &str, path: &Path) -> Result<&'a str> {
         .with_context(|| format!("{} has no column `{name}`", path.display()))
 }
 
-/// `1`, `true`, `yes`, `complaint` are complaints; `0`, `false`, `no`,
-/// `other` are not; empty means unlabelled.
-fn parse_label(raw: &str) -> Result<Option<bool>> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "" => Ok(None),
-        "1" | "true" | "yes" | "complaint" => Ok(Some(true)),
-        "0" | "false" | "no" | "other" | "not_complaint" => Ok(Some(false)),
-        other => bail!("label `{other}` is neither 1/0, true/false nor complaint/other"),
+/// A post's label: urgent, a complaint that can wait, or neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Label {
+    Urgent,
+    Complaint,
+    Other,
+}
+
+impl Label {
+    fn is_complaint(self) -> bool {
+        self != Label::Other
     }
 }
 
-fn labelled(rows: &[Row], args: &Columns, label_column: &str) -> Result<Vec<(String, bool)>> {
+/// `1`, `true`, `yes`, `complaint` are complaints; `urgent` is an urgent
+/// complaint; `0`, `false`, `no`, `other` are not; empty means unlabelled.
+fn parse_label(raw: &str) -> Result<Option<Label>> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "" => Ok(None),
+        "urgent" => Ok(Some(Label::Urgent)),
+        "1" | "true" | "yes" | "complaint" => Ok(Some(Label::Complaint)),
+        "0" | "false" | "no" | "other" | "not_complaint" => Ok(Some(Label::Other)),
+        other => {
+            bail!("label `{other}` is neither 1/0, true/false nor urgent/complaint/other")
+        }
+    }
+}
+
+fn labelled(rows: &[Row], args: &Columns, label_column: &str) -> Result<Vec<(String, Label)>> {
     labelled_from(rows, &args.input, &args.text_column, label_column)
 }
 
@@ -156,7 +228,7 @@ fn labelled_from(
     path: &Path,
     text_column: &str,
     label_column: &str,
-) -> Result<Vec<(String, bool)>> {
+) -> Result<Vec<(String, Label)>> {
     let mut examples = Vec::new();
     for row in rows {
         if let Some(label) = parse_label(column(row, label_column, path)?)? {
@@ -198,7 +270,12 @@ fn load_triage(args: &ModelArgs) -> Result<ModelTriage> {
         ),
         None => ModelTriage::new(ModelTriage::shipped().model().clone(), settings),
     };
-    Ok(triage)
+    Ok(match &args.urgency_model {
+        Some(path) => {
+            triage.with_urgency_model(LinearModel::read(crate::read_file(path)?.as_slice())?)
+        }
+        None => triage,
+    })
 }
 
 pub fn train(args: TrainArgs) -> Result<()> {
@@ -220,29 +297,72 @@ pub fn train(args: TrainArgs) -> Result<()> {
             fold_keys.extend(keys_of_labelled(&rows, path, &args.label_column, key)?);
         }
     }
-    let complaints = examples.iter().filter(|(_, label)| *label).count();
     let options = TrainingOptions {
         epochs: args.epochs,
         ..TrainingOptions::default()
     };
-    if let Some((how, fold_of)) = held_out_folds(&args, examples.len(), &fold_keys)? {
-        let scores = cross_validate(&examples, &fold_of, options);
-        println!(
-            "{how}: precision {:.3} recall {:.3} f1 {:.3}",
-            scores.precision(),
-            scores.recall(),
-            scores.f1()
-        );
-    }
-    let model = LinearModel::train(&examples, options);
-    let mut file = std::fs::File::create(&args.output)
-        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    let posts = examples.len();
+    let folds = held_out_folds(&args, posts, &fold_keys)?;
+    let (model, summary) = if args.urgency {
+        if !examples.iter().any(|(_, label)| *label == Label::Urgent) {
+            bail!("--urgency needs posts labelled `urgent`");
+        }
+        if let Some((how, fold_of)) = folds {
+            let held_out = cross_validate_urgency(&examples, &fold_of, options);
+            let by_keys = match &args.by {
+                Some(key) => keys_of_labelled(&rows, &args.columns.input, &args.label_column, key)?,
+                None => Vec::new(),
+            };
+            let by = args.by.as_deref().map(|key| (key, by_keys.as_slice()));
+            report_held_out_urgency(&how, &examples, &held_out, &fold_keys, by);
+            if let Some(path) = &args.held_out_verdicts {
+                write_held_out(path, &examples, &held_out)?;
+            }
+        }
+        let urgent: Vec<(String, bool)> = examples
+            .iter()
+            .map(|(text, label)| (text.clone(), *label == Label::Urgent))
+            .collect();
+        let count = urgent.iter().filter(|(_, urgent)| *urgent).count();
+        (
+            ModelTriage::train_urgency(&urgent, options),
+            format!("{count} urgent"),
+        )
+    } else {
+        let examples: Vec<(String, bool)> = examples
+            .into_iter()
+            .map(|(text, label)| (text, label.is_complaint()))
+            .collect();
+        if let Some((how, fold_of)) = folds {
+            let scores = cross_validate(&examples, &fold_of, options);
+            println!(
+                "{how}: precision {:.3} recall {:.3} f1 {:.3}",
+                scores.precision(),
+                scores.recall(),
+                scores.f1()
+            );
+        }
+        let count = examples.iter().filter(|(_, label)| *label).count();
+        (
+            LinearModel::train(&examples, options),
+            format!("{count} complaints"),
+        )
+    };
+    let output = args.output.clone().unwrap_or_else(|| {
+        PathBuf::from(if args.urgency {
+            "models/urgency.bin"
+        } else {
+            "models/complaint.bin"
+        })
+    });
+    let mut file = std::fs::File::create(&output)
+        .with_context(|| format!("cannot write {}", output.display()))?;
     model.write(&mut file)?;
     println!(
-        "trained on {} posts ({complaints} complaints), {} epochs; wrote {}",
-        examples.len(),
+        "trained on {} posts ({summary}), {} epochs; wrote {}",
+        posts,
         args.epochs,
-        args.output.display()
+        output.display()
     );
     Ok(())
 }
@@ -320,6 +440,224 @@ fn cross_validate(
         }
     }
     scores
+}
+
+/// P1 thresholds tried on held-out posts, to choose the operating point.
+const THRESHOLDS_TRIED: [f32; 9] = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7];
+
+/// What a three-way label means for paging.
+fn truth(label: Label) -> Truth {
+    match label {
+        Label::Urgent => Truth::Urgent,
+        Label::Complaint => Truth::Mild,
+        Label::Other => Truth::NotComplaint,
+    }
+}
+
+/// A held-out post's verdict: its urgency, and whether it paged at the
+/// default P1 threshold and at each of [`THRESHOLDS_TRIED`].
+struct HeldOut {
+    urgency: f32,
+    paged: bool,
+    paged_at: Vec<bool>,
+}
+
+/// Held-out urgency: each fold's posts judged with an urgency model trained
+/// without them (the shipped complaint model throughout).
+fn cross_validate_urgency(
+    examples: &[(String, Label)],
+    fold_of: &[usize],
+    options: TrainingOptions,
+) -> Vec<HeldOut> {
+    let folds = fold_of.iter().max().map_or(0, |last| last + 1);
+    let contexts: Vec<TriageContext> = THRESHOLDS_TRIED
+        .iter()
+        .map(|threshold| TriageContext {
+            settings: Some(TriageSettings {
+                p1_threshold: *threshold,
+                ..TriageSettings::default()
+            }),
+            ..TriageContext::default()
+        })
+        .collect();
+    let judge_fold = |fold: usize| -> Vec<(usize, HeldOut)> {
+        let training: Vec<(String, bool)> = examples
+            .iter()
+            .zip(fold_of)
+            .filter(|(_, f)| **f != fold)
+            .map(|((text, label), _)| (text.clone(), *label == Label::Urgent))
+            .collect();
+        let triage = ModelTriage::shipped()
+            .with_urgency_model(ModelTriage::train_urgency(&training, options));
+        let held_out = examples.iter().enumerate();
+        held_out
+            .filter(|(index, _)| fold_of[*index] == fold)
+            .map(|(index, (text, _))| {
+                let verdict = triage.assess_text(text, None, &TriageContext::default());
+                let paged_at = contexts
+                    .iter()
+                    .map(|context| triage.assess_text(text, None, context).priority == Priority::P1)
+                    .collect();
+                let paged = verdict.priority == Priority::P1;
+                let urgency = verdict.urgency;
+                (
+                    index,
+                    HeldOut {
+                        urgency,
+                        paged,
+                        paged_at,
+                    },
+                )
+            })
+            .collect()
+    };
+    // Folds are independent: one worker per core.
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut held_out: Vec<Option<HeldOut>> = examples.iter().map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let running: Vec<_> = (0..workers)
+            .map(|worker| {
+                let judge_fold = &judge_fold;
+                scope.spawn(move || {
+                    (worker..folds)
+                        .step_by(workers)
+                        .flat_map(judge_fold)
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for worker in running {
+            for (index, verdict) in worker.join().expect("a fold worker panicked") {
+                held_out[index] = Some(verdict);
+            }
+        }
+    });
+    held_out
+        .into_iter()
+        .map(|verdict| verdict.expect("every post is in one fold"))
+        .collect()
+}
+
+fn write_held_out(path: &Path, examples: &[(String, Label)], held_out: &[HeldOut]) -> Result<()> {
+    let mut writer =
+        csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+    writer.write_record(["text", "label", "urgency", "p1"])?;
+    for ((text, label), verdict) in examples.iter().zip(held_out) {
+        let label = match label {
+            Label::Urgent => "urgent",
+            Label::Complaint => "complaint",
+            Label::Other => "other",
+        };
+        writer.write_record([
+            text.as_str(),
+            label,
+            &format!("{:.3}", verdict.urgency),
+            if verdict.paged { "1" } else { "0" },
+        ])?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+/// Held-out urgency overall, at each threshold tried, per fold and per
+/// value of `by_keys` (when given).
+fn report_held_out_urgency(
+    how: &str,
+    examples: &[(String, Label)],
+    held_out: &[HeldOut],
+    fold_keys: &[String],
+    by: Option<(&str, &[String])>,
+) {
+    let mut overall = UrgencyScores::default();
+    let mut swept = vec![UrgencyScores::default(); THRESHOLDS_TRIED.len()];
+    for ((_, label), verdict) in examples.iter().zip(held_out) {
+        overall.add_score(verdict.urgency, verdict.paged, truth(*label));
+        for (scores, paged) in swept.iter_mut().zip(&verdict.paged_at) {
+            scores.add_score(verdict.urgency, *paged, truth(*label));
+        }
+    }
+    println!(
+        "{how}, P1 from urgency {}:",
+        TriageSettings::default().p1_threshold
+    );
+    print_urgency(&overall);
+    println!();
+    println!("P1 threshold  recall  mild paged  not-complaint paged");
+    for (threshold, scores) in THRESHOLDS_TRIED.iter().zip(&swept) {
+        println!(
+            "{threshold:<13} {:>6.3} {:>11.3} {:>20.3}",
+            scores.p1_recall(),
+            scores.mild_paged(),
+            scores.not_complaint_paged()
+        );
+    }
+    let mut tables = vec![("held out", fold_keys)];
+    tables.extend(by);
+    for (name, keys) in tables {
+        if keys.len() != examples.len() {
+            continue;
+        }
+        let mut groups: Vec<(&str, UrgencyScores)> = Vec::new();
+        for (((_, label), verdict), key) in examples.iter().zip(held_out).zip(keys) {
+            let at = match groups.iter().position(|(group, _)| group == key) {
+                Some(at) => at,
+                None => {
+                    groups.push((key, UrgencyScores::default()));
+                    groups.len() - 1
+                }
+            };
+            groups[at]
+                .1
+                .add_score(verdict.urgency, verdict.paged, truth(*label));
+        }
+        println!();
+        let groups: Vec<(&str, &UrgencyScores)> = groups
+            .iter()
+            .map(|(group, scores)| (*group, scores))
+            .collect();
+        print_urgency_table(name, &groups);
+    }
+}
+
+/// The urgency figures of a set of labelled posts.
+fn print_urgency(scores: &UrgencyScores) {
+    let (urgent, mild, not_complaint) = scores.counts();
+    println!("urgent posts             {urgent}");
+    println!("P1 recall                {:.3}", scores.p1_recall());
+    println!(
+        "mild complaints paged    {:.3} of {mild}",
+        scores.mild_paged()
+    );
+    println!(
+        "not complaints paged     {:.3} of {not_complaint}",
+        scores.not_complaint_paged()
+    );
+    println!(
+        "AUC urgent vs mild       {}",
+        scores
+            .auc_urgent_vs_mild()
+            .map_or_else(|| "-".to_owned(), |auc| format!("{auc:.3}"))
+    );
+}
+
+/// One line of urgency figures per group.
+fn print_urgency_table(key: &str, groups: &[(&str, &UrgencyScores)]) {
+    println!(
+        "{key:<16} {:>6} {:>5} {:>6} {:>7} {:>6} {:>7} {:>6}",
+        "urgent", "mild", "other", "recall", "mild%", "other%", "auc"
+    );
+    for (group, scores) in groups {
+        let (urgent, mild, not_complaint) = scores.counts();
+        println!(
+            "{group:<16} {urgent:>6} {mild:>5} {not_complaint:>6} {:>7.3} {:>6.3} {:>7.3} {:>6}",
+            scores.p1_recall(),
+            scores.mild_paged(),
+            scores.not_complaint_paged(),
+            scores
+                .auc_urgent_vs_mild()
+                .map_or_else(|| "-".to_owned(), |auc| format!("{auc:.3}"))
+        );
+    }
 }
 
 pub fn triage(args: TriageArgs) -> Result<()> {
@@ -423,16 +761,19 @@ pub fn eval(args: EvalArgs) -> Result<()> {
         Some(key) => keys_of_labelled(&rows, &args.columns.input, &args.label_column, key)?,
         None => Vec::new(),
     };
+    // Urgency is measured where the labels say which complaints are urgent.
+    let three_way = examples.iter().any(|(_, label)| *label == Label::Urgent);
     let mut scores = Scores::default();
-    let mut by_group: BTreeMap<&str, Scores> = BTreeMap::new();
-    for (n, (text, actual)) in examples.iter().enumerate() {
+    let mut urgency = UrgencyScores::default();
+    let mut by_group: BTreeMap<&str, (Scores, UrgencyScores)> = BTreeMap::new();
+    for (n, (text, label)) in examples.iter().enumerate() {
         let verdict = triage.assess_text(text, None, &TriageContext::default());
-        scores.add(verdict.complaint, *actual);
+        scores.add(verdict.complaint, label.is_complaint());
+        urgency.add(&verdict, truth(*label));
         if let Some(group) = groups.get(n) {
-            by_group
-                .entry(group)
-                .or_default()
-                .add(verdict.complaint, *actual);
+            let (group_scores, group_urgency) = by_group.entry(group).or_default();
+            group_scores.add(verdict.complaint, label.is_complaint());
+            group_urgency.add(&verdict, truth(*label));
         }
     }
     println!("posts      {}", examples.len());
@@ -447,13 +788,17 @@ pub fn eval(args: EvalArgs) -> Result<()> {
         "confusion  tp {} fp {} fn {} tn {}",
         scores.true_positive, scores.false_positive, scores.false_negative, scores.true_negative
     );
+    if three_way {
+        println!();
+        print_urgency(&urgency);
+    }
     if let Some(key) = &args.by {
         println!();
         println!(
             "{key:<16} {:>6} {:>10} {:>7} {:>9} {:>6} {:>6}",
             "posts", "complaints", "flagged", "precision", "recall", "f1"
         );
-        for (group, scores) in &by_group {
+        for (group, (scores, _)) in &by_group {
             println!(
                 "{group:<16} {:>6} {:>10} {:>7} {:>9.3} {:>6.3} {:>6.3}",
                 scores.posts(),
@@ -463,6 +808,14 @@ pub fn eval(args: EvalArgs) -> Result<()> {
                 scores.recall(),
                 scores.f1()
             );
+        }
+        if three_way {
+            println!();
+            let groups: Vec<(&str, &UrgencyScores)> = by_group
+                .iter()
+                .map(|(group, (_, urgency))| (*group, urgency))
+                .collect();
+            print_urgency_table(key, &groups);
         }
     }
     Ok(())
@@ -579,11 +932,13 @@ mod tests {
 
     #[test]
     fn labels_are_read_in_their_usual_spellings() {
-        assert_eq!(parse_label("1").unwrap(), Some(true));
-        assert_eq!(parse_label(" Complaint ").unwrap(), Some(true));
-        assert_eq!(parse_label("false").unwrap(), Some(false));
+        assert_eq!(parse_label("1").unwrap(), Some(Label::Complaint));
+        assert_eq!(parse_label(" Complaint ").unwrap(), Some(Label::Complaint));
+        assert_eq!(parse_label("URGENT").unwrap(), Some(Label::Urgent));
+        assert_eq!(parse_label("false").unwrap(), Some(Label::Other));
         assert_eq!(parse_label("").unwrap(), None);
         assert!(parse_label("maybe").is_err());
+        assert!(Label::Urgent.is_complaint() && !Label::Other.is_complaint());
     }
 
     #[test]
@@ -606,5 +961,37 @@ mod tests {
         let from_jsonl = read_rows(&jsonl_path).unwrap();
         assert_eq!(from_csv, from_jsonl);
         assert_eq!(from_csv[0]["text"], "late, again\nand again");
+    }
+
+    #[test]
+    fn malformed_rows_are_skipped_with_their_line_numbers() {
+        let home = tempfile::tempdir().unwrap();
+        let csv_path = home.path().join("posts.csv");
+        std::fs::write(
+            &csv_path,
+            "id,text,label\n1,fine,0\n2,too,many,fields\n3,\"quoted\nover two lines\",1\n4\n5,last,1\n",
+        )
+        .unwrap();
+        let (rows, skipped) = read_rows_skipping(&csv_path).unwrap();
+        let ids: Vec<&str> = rows.iter().map(|row| row["id"].as_str()).collect();
+        assert_eq!(ids, ["1", "3", "5"]);
+        assert_eq!(skipped, [3, 6]);
+
+        let jsonl_path = home.path().join("posts.jsonl");
+        std::fs::write(&jsonl_path, "{\"text\": \"a\"}\nnot json\n\n[1]\n").unwrap();
+        let (rows, skipped) = read_rows_skipping(&jsonl_path).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(skipped, [2, 4]);
+    }
+
+    #[test]
+    fn a_file_with_no_readable_row_is_an_error_and_an_empty_one_is_not() {
+        let home = tempfile::tempdir().unwrap();
+        let broken = home.path().join("broken.csv");
+        std::fs::write(&broken, "id,text\n1,a,b\n2\n").unwrap();
+        assert!(read_rows(&broken).is_err());
+        let empty = home.path().join("empty.csv");
+        std::fs::write(&empty, "id,text\n").unwrap();
+        assert!(read_rows(&empty).unwrap().is_empty());
     }
 }

@@ -5,6 +5,7 @@ use anyhow::{Result, bail, ensure};
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
 use earshot::domain::Platform;
+use earshot::domain::reply_template::{DEFAULT_PROMISE_WINDOW_MINUTES, ReplyTemplate, next_number};
 use earshot::domain::{Account, Watch};
 use earshot::ports::{SourceStore, WatchStore};
 use earshot::triage::TriageSettings;
@@ -55,6 +56,31 @@ pub enum WatchCommand {
     },
     /// Stop watching a brand.
     Remove { brand: String },
+    /// The brand's approved public replies, posted with `REPLY <code> <n>`.
+    ReplyTemplate {
+        brand: String,
+        #[command(subcommand)]
+        action: TemplateAction,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TemplateAction {
+    /// Approve a reply; placeholders: {first_name}, {handle}, {brand}.
+    Add {
+        text: String,
+        /// The reply promises contact within this many minutes: the owner
+        /// is reminded if the alert is not DONE by then.
+        #[arg(long, default_value_t = DEFAULT_PROMISE_WINDOW_MINUTES)]
+        within_minutes: u32,
+    },
+    /// Show the brand's replies with their numbers.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Withdraw a reply; its number is not given to another.
+    Remove { number: u32 },
 }
 
 /// A polled platform, or `None` for `none`.
@@ -96,6 +122,7 @@ pub async fn run(store: &dyn WatchStore, command: WatchCommand, now: DateTime<Ut
             // Triage settings set elsewhere survive a re-add.
             if let Some(existing) = store.watch(&watch.brand).await? {
                 watch.triage = existing.triage;
+                watch.reply_templates = existing.reply_templates;
             }
             store.put_watch(&watch).await?;
             println!(
@@ -160,12 +187,61 @@ pub async fn run(store: &dyn WatchStore, command: WatchCommand, now: DateTime<Ut
             watch.triage = (settings != TriageSettings::default()).then_some(settings);
             store.put_watch(&watch).await?;
         }
+        WatchCommand::ReplyTemplate { brand, action } => {
+            reply_templates(store, &brand, action, now).await?;
+        }
         WatchCommand::Remove { brand } => {
             ensure!(
                 store.remove_watch(&brand).await?,
                 "no watch named {brand:?}"
             );
             println!("stopped watching {brand}");
+        }
+    }
+    Ok(())
+}
+
+async fn reply_templates(
+    store: &dyn WatchStore,
+    brand: &str,
+    action: TemplateAction,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let Some(mut watch) = store.watch(brand).await? else {
+        bail!("no watch named {brand:?}; add it first with `earshot watch add`");
+    };
+    match action {
+        TemplateAction::Add {
+            text,
+            within_minutes,
+        } => {
+            let number = next_number(&watch.reply_templates);
+            let template = ReplyTemplate::new(number, &text, within_minutes, now)?;
+            watch.reply_templates.push(template);
+            store.put_watch(&watch).await?;
+            println!("{brand}: reply {number} approved (REPLY <code> {number})");
+        }
+        TemplateAction::List { json } => {
+            for template in &watch.reply_templates {
+                if json {
+                    println!("{}", serde_json::to_string(template)?);
+                } else {
+                    println!(
+                        "{:>3}  within {:>4} min  {}",
+                        template.number, template.promise_window_minutes, template.text
+                    );
+                }
+            }
+        }
+        TemplateAction::Remove { number } => {
+            let before = watch.reply_templates.len();
+            watch.reply_templates.retain(|t| t.number != number);
+            ensure!(
+                watch.reply_templates.len() < before,
+                "{brand} has no reply {number}"
+            );
+            store.put_watch(&watch).await?;
+            println!("{brand}: reply {number} withdrawn");
         }
     }
     Ok(())
