@@ -152,9 +152,19 @@ pub fn parse_receipt(line: &str) -> Result<Receipt, ReceiptLineError> {
 
 #[derive(Debug, Error)]
 pub enum DeliveryFailure {
-    /// Retrying the batch may help; receipts already stored count once.
+    /// Storage was unavailable: retrying the batch may help, and receipts
+    /// already stored count once.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl DeliveryFailure {
+    /// Whether invoking again with the same batch may help.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            DeliveryFailure::Store(err) => err.is_retryable(),
+        }
+    }
 }
 
 /// What one invocation did, for logs.
@@ -169,6 +179,8 @@ pub struct DeliverySummary {
     pub not_alerts: usize,
     /// Batches or lines that could not be read; retrying cannot help.
     pub unreadable: usize,
+    /// Receipts the store refused to record; retrying cannot help either.
+    pub refused: usize,
 }
 
 pub struct DeliveryReceipts {
@@ -197,7 +209,16 @@ impl DeliveryReceipts {
                 summary.repeats += 1;
                 continue;
             }
-            self.handle_line(line, &mut summary).await?;
+            match self.handle_line(line, &mut summary).await {
+                Ok(()) => {}
+                // Retrying the batch would be refused the same way and hold
+                // back the lines after it.
+                Err(DeliveryFailure::Store(err)) if !err.is_retryable() => {
+                    warn!(log_event = %line.id, error = %err, "receipt refused by the store; skipped");
+                    summary.refused += 1;
+                }
+                Err(err) => return Err(err),
+            }
         }
         info!(log_group = %batch.log_group, ?summary, "delivery receipts handled");
         Ok(summary)
@@ -281,6 +302,84 @@ pub fn delivery_log_line(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::MentionId;
+    use crate::ports::{PhoneHealth, SentSms};
+
+    /// Refuses the receipt of message `refused`, is down for message
+    /// `down`, and takes every other.
+    struct PickyReceipts;
+
+    #[async_trait::async_trait]
+    impl ReceiptStore for PickyReceipts {
+        async fn record_receipt(&self, receipt: &Receipt) -> Result<Marked, StoreError> {
+            match receipt.message_id.as_str() {
+                "refused" => Err(StoreError::Rejected("ValidationException".into())),
+                "down" => Err(StoreError::Unavailable("timeout".into())),
+                _ => Ok(Marked::First { alert: None }),
+            }
+        }
+        async fn note_phone_outcome(&self, receipt: &Receipt) -> Result<PhoneHealth, StoreError> {
+            Ok(PhoneHealth {
+                phone: receipt.phone.clone(),
+                failures: 0,
+                last_reason: None,
+                last_at: receipt.at,
+                warned: false,
+            })
+        }
+        async fn alert_sms(&self, _: &MentionId) -> Result<Vec<SentSms>, StoreError> {
+            unreachable!("receipts are only recorded here")
+        }
+        async fn phone_health(&self) -> Result<Vec<PhoneHealth>, StoreError> {
+            unreachable!("receipts are only recorded here")
+        }
+        async fn claim_phone_warning(&self, _: &PhoneNumber) -> Result<bool, StoreError> {
+            unreachable!("receipts are only recorded here")
+        }
+        async fn claim_call(&self, _: &MentionId, _: &PhoneNumber) -> Result<bool, StoreError> {
+            unreachable!("receipts are only recorded here")
+        }
+    }
+
+    fn batch_of(message_ids: &[&str]) -> LogsEvent {
+        let taken = "2026-11-24T10:00:00Z".parse().unwrap();
+        LogsEvent::encode(&LogsBatch {
+            message_type: DATA_MESSAGE.into(),
+            log_group: "sns/us-east-1/123456789012/DirectPublishToPhoneNumber".into(),
+            log_events: message_ids
+                .iter()
+                .enumerate()
+                .map(|(n, id)| LogLine {
+                    id: n.to_string(),
+                    timestamp: 0,
+                    message: delivery_log_line(id, &phone(), true, "accepted", taken, 1_000),
+                })
+                .collect(),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_refused_receipt_is_skipped_and_the_rest_of_the_batch_recorded() {
+        let handler = DeliveryReceipts {
+            receipts: Arc::new(PickyReceipts),
+        };
+        let summary = handler
+            .handle(&batch_of(&["refused", "fine"]))
+            .await
+            .expect("a refusal is not worth a retry");
+        assert_eq!((summary.refused, summary.delivered), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_store_outage_fails_the_batch_so_it_is_delivered_again() {
+        let handler = DeliveryReceipts {
+            receipts: Arc::new(PickyReceipts),
+        };
+        let Err(err) = handler.handle(&batch_of(&["down", "fine"])).await else {
+            panic!("an outage was swallowed");
+        };
+        assert!(err.is_retryable());
+    }
 
     fn phone() -> PhoneNumber {
         PhoneNumber::parse("+15555550100").unwrap()

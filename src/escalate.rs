@@ -15,8 +15,7 @@ use tracing::{info, warn};
 
 use crate::domain::roster::FIRST_TIER;
 use crate::domain::{MentionRecord, OnCallContact, PhoneNumber, Priority};
-use crate::pager::{Pager, PagerError};
-use crate::reach::Reach;
+use crate::pager::{Pager, PagerError, Reach};
 
 /// How many open alerts one run looks at; more wait for the next minute.
 const BATCH: usize = 200;
@@ -58,6 +57,13 @@ impl Escalator {
             open_alerts: open.len(),
             ..EscalationSummary::default()
         };
+        // Who holds each tier now, read once for the run and only when a
+        // P1 may need it.
+        let on_call = if open.iter().any(is_p1) {
+            self.reach.on_call(now).await?
+        } else {
+            Vec::new()
+        };
         for record in open {
             let id = &record.mention.id;
             let waiting = now - record.mention.received_at;
@@ -74,37 +80,10 @@ impl Escalator {
             }
             let steps = (waiting.num_seconds() / self.step.num_seconds().max(1)).clamp(0, 8) as u8;
             let due_tier = FIRST_TIER + steps;
-            let urgent = record
-                .assessment
-                .as_ref()
-                .is_some_and(|a| a.priority == Priority::P1);
-            let on_call = if urgent {
-                self.reach.on_call(now).await?
-            } else {
-                Vec::new()
-            };
-            let tier = self.tier_past_failures(&record, &on_call, due_tier).await?;
-            if tier > due_tier {
-                info!(mention = %id, tier, "SMS failed at every phone of the tier; next tier now");
-                summary.failed_over += 1;
-            }
-            match self.pager.follow_through(&record, tier).await {
-                Ok(sent) => {
-                    if sent > 0 {
-                        info!(mention = %id, tier, sent, "alert escalated or re-sent");
-                    }
-                    summary.sms_sent += sent;
-                }
-                // One alert failing must not hold back the others.
-                Err(err) => {
-                    warn!(mention = %id, error = %err, "alert not fully delivered; the next run tries again");
-                    summary.failed += 1;
-                }
-            }
-            if urgent && self.reach.voice.is_some() {
-                summary.voice_calls += self
-                    .call_if_text_is_not_enough(&record, &on_call, due_tier)
-                    .await?;
+            // One alert failing must not hold back the others.
+            if let Err(err) = self.page(&record, &on_call, due_tier, &mut summary).await {
+                warn!(mention = %id, error = %err, "alert not fully delivered; the next run tries again");
+                summary.failed += 1;
             }
         }
         summary.failing_numbers = self.reach.warn_about_failing_numbers(now).await?;
@@ -112,6 +91,42 @@ impl Escalator {
         summary.reminders = self.pager.remind_owners(self.remind_after).await?;
         summary.summaries = self.pager.send_held_summaries().await?;
         Ok(summary)
+    }
+
+    /// Sends the alert's SMS up to the tier due (or past tiers whose SMS
+    /// all failed), then, for a P1 with voice on, calls where text was not
+    /// enough. Calls are tried even when an SMS failed to go.
+    async fn page(
+        &self,
+        record: &MentionRecord,
+        on_call: &[OnCallContact],
+        due_tier: u8,
+        summary: &mut EscalationSummary,
+    ) -> Result<(), PagerError> {
+        let id = &record.mention.id;
+        let urgent = is_p1(record);
+        let tier = if urgent {
+            self.tier_past_failures(record, on_call, due_tier).await?
+        } else {
+            due_tier
+        };
+        if tier > due_tier {
+            info!(mention = %id, tier, "SMS failed at every phone of the tier; next tier now");
+            summary.failed_over += 1;
+        }
+        let sent = self.pager.follow_through(record, tier).await;
+        if let Ok(sent) = sent
+            && sent > 0
+        {
+            info!(mention = %id, tier, sent, "alert escalated or re-sent");
+            summary.sms_sent += sent;
+        }
+        if urgent && self.reach.voice.is_some() {
+            summary.voice_calls += self
+                .call_if_text_is_not_enough(record, on_call, due_tier)
+                .await?;
+        }
+        sent.map(|_| ())
     }
 
     /// The tier to page up to: `due`, or the next tier on call when the
@@ -161,4 +176,11 @@ impl Escalator {
         }
         Ok(calls)
     }
+}
+
+fn is_p1(record: &MentionRecord) -> bool {
+    record
+        .assessment
+        .as_ref()
+        .is_some_and(|a| a.priority == Priority::P1)
 }

@@ -8,7 +8,8 @@
 //! - [`sms`]: every SMS Earshot sends, shaped to one GSM-7 segment.
 //! - [`triage`]: the complaint model and the signals behind priorities.
 //! - [`ingest`]: the one path from a mention to a stored, triaged record.
-//! - [`pager`]: delivery, holds, SMS caps, incidents and follow-ups.
+//! - [`pager`]: delivery, holds, SMS caps, incidents, follow-ups, and what
+//!   makes a page reach someone (receipts, voice calls, the chain, the rota).
 //! - [`webhook`], [`sms_reply`], [`escalate`], [`delivery`]: the functions'
 //!   handlers; `functions/` only wires them.
 
@@ -24,7 +25,6 @@ pub mod platforms;
 pub mod poll;
 pub mod ports;
 pub mod public_reply;
-pub mod reach;
 pub mod report;
 pub mod signature;
 pub mod sms;

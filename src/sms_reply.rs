@@ -13,11 +13,11 @@ use crate::domain::Clock;
 use crate::domain::reply::{ReplyCommand, parse_reply};
 use crate::domain::rota::RotaOverride;
 use crate::domain::{AlertCode, MentionId, OnCallContact, PhoneNumber};
+use crate::pager::{Reach, local_time};
 use crate::ports::{
     Acknowledged, ChainNews, FollowUpStore, MentionStore, Offer, Ownership, RosterStore, SmsSender,
     StoreError,
 };
-use crate::reach::{Reach, local_time};
 use crate::sms::{SmsText, texts};
 
 /// The SNS event that invokes the function; only what is read.

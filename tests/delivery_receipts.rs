@@ -98,6 +98,7 @@ where
             repeats: 1,
             not_alerts: 1,
             unreadable: 1,
+            refused: 0,
         }
     );
     let sms = store.alert_sms(&mention).await.unwrap();

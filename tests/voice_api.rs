@@ -49,21 +49,46 @@ async fn a_call_sends_the_spoken_text_from_the_origination_identity() {
     assert_eq!(message_id, "voice-0001");
 }
 
-#[tokio::test]
-async fn a_refused_call_is_an_error_naming_the_reason() {
+/// A call the API answers with `status` and `body`: the adapter's error.
+async fn failed_call(status: u16, body: &str) -> earshot::ports::VoiceError {
     let server = MockServer::start().await;
     Mock::given(header("x-amz-target", TARGET))
-        .respond_with(ResponseTemplate::new(400).set_body_raw(
-            r#"{"__type":"ConflictException","Message":"Destination not verified","Reason":"DESTINATION_PHONE_NUMBER_NOT_VERIFIED"}"#,
-            JSON_1_0,
-        ))
+        .respond_with(ResponseTemplate::new(status).set_body_raw(body, JSON_1_0))
+        // Never twice: a retry after the call went through rings again.
+        .expect(1)
         .mount(&server)
         .await;
-    let err = caller(&server)
+    caller(&server)
         .await
         .call(&sam(), "Earshot test call.")
         .await
-        .unwrap_err();
+        .unwrap_err()
+}
+
+#[tokio::test]
+async fn a_refused_call_is_an_error_naming_the_reason() {
+    let err = failed_call(
+        400,
+        r#"{"__type":"ConflictException","Message":"Destination not verified","Reason":"DESTINATION_PHONE_NUMBER_NOT_VERIFIED"}"#,
+    )
+    .await;
     assert_eq!(err.phone, sam());
     assert!(err.reason.contains("ConflictException"), "{}", err.reason);
+    assert!(!err.outcome_unknown, "a refused call was not placed");
+}
+
+/// The SDK would retry a server error; the adapter asks once.
+#[tokio::test]
+async fn a_call_answered_with_a_server_error_is_not_tried_again() {
+    let err = failed_call(
+        500,
+        r#"{"__type":"InternalServerException","Message":"try later"}"#,
+    )
+    .await;
+    assert!(err.outcome_unknown, "{}", err.reason);
+    assert!(
+        err.reason.contains("InternalServerException"),
+        "{}",
+        err.reason
+    );
 }

@@ -15,14 +15,13 @@ use crate::delivery::DeliveryReceipts;
 use crate::domain::Clock;
 use crate::escalate::Escalator;
 use crate::ingest::Ingestor;
-use crate::pager::Pager;
+use crate::pager::{Pager, Reach};
 use crate::platforms::reply::{PlatformReplies, ReplyCredentials, ReplyEndpoints, ReplyHttp};
 use crate::ports::{
     FollowUpStore, HandOverStore, MentionRevisions, MentionStore, PublicReplies, ReceiptStore,
     ReplyLedger, RosterStore, RotaStore, SmsBudget, SmsLimits, SmsSender, VoiceCaller, WatchStore,
 };
 use crate::public_reply::PublicReplyDesk;
-use crate::reach::Reach;
 use crate::sms_reply::SmsReplies;
 use crate::triage::ModelTriage;
 use crate::watch::WatchCache;

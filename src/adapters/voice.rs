@@ -4,8 +4,10 @@
 
 use async_trait::async_trait;
 use aws_sdk_pinpointsmsvoicev2::Client;
-use aws_sdk_pinpointsmsvoicev2::error::DisplayErrorContext;
+use aws_sdk_pinpointsmsvoicev2::config::retry::RetryConfig;
 use aws_sdk_pinpointsmsvoicev2::types::VoiceMessageBodyTextType;
+
+use super::aws_error::AwsFailure;
 
 use crate::domain::PhoneNumber;
 use crate::ports::{VoiceCaller, VoiceError};
@@ -22,9 +24,15 @@ pub struct EndUserMessagingVoice {
 }
 
 impl EndUserMessagingVoice {
+    /// Calls through `client`'s settings, except that the SDK never retries
+    /// a call: a retry after an answer was lost rings the phone twice.
     pub fn new(client: Client, origination: impl Into<String>) -> Self {
+        let no_retries = client
+            .config()
+            .to_builder()
+            .retry_config(RetryConfig::disabled());
         Self {
-            client,
+            client: Client::from_conf(no_retries.build()),
             origination: origination.into(),
         }
     }
@@ -43,9 +51,13 @@ impl VoiceCaller for EndUserMessagingVoice {
             .time_to_live(CALL_TIME_TO_LIVE_SECONDS)
             .send()
             .await
-            .map_err(|err| VoiceError {
-                phone: to.clone(),
-                reason: DisplayErrorContext(err).to_string(),
+            .map_err(|err| {
+                let failure = AwsFailure::of(&err);
+                VoiceError {
+                    phone: to.clone(),
+                    reason: failure.summary,
+                    outcome_unknown: !failure.refused,
+                }
             })?;
         Ok(output.message_id.unwrap_or_default())
     }

@@ -9,7 +9,11 @@ use crate::domain::PhoneNumber;
 #[error("voice call to {phone:?} was not placed: {reason}")]
 pub struct VoiceError {
     pub phone: PhoneNumber,
+    /// A short code and message.
     pub reason: String,
+    /// The call may have been placed after all (a timeout, a lost
+    /// connection, a server error).
+    pub outcome_unknown: bool,
 }
 
 #[async_trait]

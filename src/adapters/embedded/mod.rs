@@ -559,6 +559,61 @@ impl SmsSender for OutboxSms {
 mod tests {
     use super::*;
 
+    /// The tables schema 5 added, as a schema 4 store lacks them.
+    const ADDED_IN_5: [&str; 8] = [
+        "sms_receipts",
+        "phone_health",
+        "voice_calls",
+        "rotations",
+        "rota_overrides",
+        "shift_notices",
+        "alert_offers",
+        "chain_news",
+    ];
+
+    #[test]
+    fn a_schema_4_store_gains_the_new_tables_and_keeps_its_rows() {
+        let home = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(home.path()).unwrap();
+        store
+            .conn()
+            .execute(
+                "INSERT INTO outbox (phone, body, sent_at) VALUES ('+15555550100', 'P1 X', '')",
+                [],
+            )
+            .unwrap();
+        drop(store);
+        // Back to what schema 4 had on disk.
+        let conn = Connection::open(home.path().join("earshot.db")).unwrap();
+        for table in ADDED_IN_5 {
+            conn.execute_batch(&format!("DROP TABLE {table}")).unwrap();
+        }
+        conn.pragma_update(None, "user_version", MIGRATES_FROM)
+            .unwrap();
+        drop(conn);
+
+        let store = EmbeddedStore::open(home.path()).expect("a schema 4 store opens");
+        let conn = store.conn();
+        let kept: i64 = conn
+            .query_row("SELECT COUNT(*) FROM outbox", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(kept, 1, "the outbox row survived");
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        for table in ADDED_IN_5 {
+            let present: bool = conn
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
+                    [table],
+                    |row| row.get(0),
+                )
+                .unwrap();
+            assert!(present, "{table} was not created");
+        }
+    }
+
     #[test]
     fn a_store_from_another_schema_version_is_refused_with_advice() {
         let home = tempfile::tempdir().unwrap();
