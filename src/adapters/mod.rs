@@ -83,6 +83,46 @@ pub fn public_replies(credentials: ReplyCredentials) -> Result<PlatformReplies, 
 }
 
 impl Deps {
+    /// Every port on `store`, which implements them all, with `sms` and
+    /// `public_replies`; the default SMS caps and no voice calls.
+    pub fn on_store<S>(
+        store: S,
+        sms: Arc<dyn SmsSender>,
+        public_replies: Arc<dyn PublicReplies>,
+    ) -> Self
+    where
+        S: MentionStore
+            + RosterStore
+            + FollowUpStore
+            + WatchStore
+            + MentionRevisions
+            + SmsBudget
+            + ReceiptStore
+            + RotaStore
+            + HandOverStore
+            + ReplyLedger
+            + Clone
+            + 'static,
+    {
+        Self {
+            store: Arc::new(store.clone()),
+            roster: Arc::new(store.clone()),
+            follow_up: Arc::new(store.clone()),
+            sms,
+            watches: Arc::new(store.clone()),
+            revisions: Arc::new(store.clone()),
+            budget: Arc::new(store.clone()),
+            receipts: Arc::new(store.clone()),
+            rota: Arc::new(store.clone()),
+            handover: Arc::new(store.clone()),
+            voice: None,
+            limits: SmsLimits::default(),
+            watch_cache: Arc::new(WatchCache::new(Arc::new(store.clone()))),
+            ledger: Arc::new(store),
+            public_replies,
+        }
+    }
+
     /// DynamoDB and SNS through the standard AWS configuration chain
     /// (including `AWS_ENDPOINT_URL` for emulators); the table comes from
     /// `EARSHOT_TABLE`.
@@ -98,16 +138,6 @@ impl Deps {
             config::optional(config::SMS_ORIGINATION_VAR),
         );
         let deps = Self {
-            store: Arc::new(store.clone()),
-            roster: Arc::new(store.clone()),
-            follow_up: Arc::new(store.clone()),
-            sms: Arc::new(sms),
-            watches: Arc::new(store.clone()),
-            revisions: Arc::new(store.clone()),
-            budget: Arc::new(store.clone()),
-            receipts: Arc::new(store.clone()),
-            rota: Arc::new(store.clone()),
-            handover: Arc::new(store.clone()),
             voice: config::optional(config::VOICE_ORIGINATION_VAR).map(|origination| {
                 Arc::new(voice::EndUserMessagingVoice::new(
                     aws_sdk_pinpointsmsvoicev2::Client::new(sdk),
@@ -115,9 +145,11 @@ impl Deps {
                 )) as Arc<dyn VoiceCaller>
             }),
             limits: config::sms_limits()?,
-            watch_cache: Arc::new(WatchCache::new(Arc::new(store.clone()))),
-            ledger: Arc::new(store.clone()),
-            public_replies: Arc::new(public_replies(secrets::reply_credentials(sdk).await?)?),
+            ..Self::on_store(
+                store.clone(),
+                Arc::new(sms),
+                Arc::new(public_replies(secrets::reply_credentials(sdk).await?)?),
+            )
         };
         Ok((deps, store))
     }
@@ -133,24 +165,8 @@ impl Deps {
         let store = embedded::EmbeddedStore::open(home)?;
         let public = public_replies(ReplyCredentials::from_env())
             .map_err(|err| crate::ports::StoreError::Unavailable(err.to_string()))?;
-        let deps = Self {
-            store: Arc::new(store.clone()),
-            roster: Arc::new(store.clone()),
-            follow_up: Arc::new(store.clone()),
-            sms: Arc::new(embedded::OutboxSms::new(store.clone(), echo_sms, clock)),
-            watches: Arc::new(store.clone()),
-            revisions: Arc::new(store.clone()),
-            budget: Arc::new(store.clone()),
-            receipts: Arc::new(store.clone()),
-            rota: Arc::new(store.clone()),
-            handover: Arc::new(store.clone()),
-            voice: None,
-            limits: SmsLimits::default(),
-            watch_cache: Arc::new(WatchCache::new(Arc::new(store.clone()))),
-            ledger: Arc::new(store.clone()),
-            public_replies: Arc::new(public),
-        };
-        Ok((deps, store))
+        let sms = Arc::new(embedded::OutboxSms::new(store.clone(), echo_sms, clock));
+        Ok((Self::on_store(store.clone(), sms, Arc::new(public)), store))
     }
 
     pub fn ingestor(&self, clock: Clock) -> Ingestor {

@@ -204,28 +204,14 @@ pub fn deps_for(sdk: &aws_config::SdkConfig, table: &str) -> earshot::adapters::
         table,
         chrono::Duration::days(30),
     );
-    earshot::adapters::Deps {
-        store: std::sync::Arc::new(store.clone()),
-        roster: std::sync::Arc::new(store.clone()),
-        follow_up: std::sync::Arc::new(store.clone()),
-        sms: std::sync::Arc::new(SnsSms::new(aws_sdk_sns::Client::new(sdk), None, None)),
-        watches: std::sync::Arc::new(store.clone()),
-        revisions: std::sync::Arc::new(store.clone()),
-        budget: std::sync::Arc::new(store.clone()),
-        receipts: std::sync::Arc::new(store.clone()),
-        rota: std::sync::Arc::new(store.clone()),
-        handover: std::sync::Arc::new(store.clone()),
-        voice: None,
-        limits: earshot::ports::SmsLimits::default(),
-        watch_cache: std::sync::Arc::new(earshot::watch::WatchCache::new(std::sync::Arc::new(
-            store.clone(),
-        ))),
-        ledger: std::sync::Arc::new(store),
+    earshot::adapters::Deps::on_store(
+        store,
+        std::sync::Arc::new(SnsSms::new(aws_sdk_sns::Client::new(sdk), None, None)),
         // Tests that post replies point this at their own loopback server.
-        public_replies: std::sync::Arc::new(
+        std::sync::Arc::new(
             earshot::adapters::public_replies(Default::default()).expect("reply clients"),
         ),
-    }
+    )
 }
 
 /// An SDK configuration whose every call fails fast: the endpoint is a
