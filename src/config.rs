@@ -305,10 +305,11 @@ pub const LEASE_MARGIN: Duration = Duration::seconds(5);
 impl FunctionBudget {
     pub fn timeout(self) -> Duration {
         Duration::seconds(match self {
-            FunctionBudget::Webhook | FunctionBudget::SmsReply => 10,
+            FunctionBudget::Webhook => 10,
+            // Posting a public reply waits on a platform's API.
+            FunctionBudget::SmsReply | FunctionBudget::Delivery => 30,
             FunctionBudget::Poll => 50,
             FunctionBudget::Escalate => 60,
-            FunctionBudget::Delivery => 30,
         })
     }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::process::Command;
 
 use earshot::adapters::dynamo::{BY_AUTHOR_INDEX, BY_DAY_INDEX, OPEN_ALERTS_INDEX, TTL_ATTRIBUTE};
-use earshot::config::{FUNCTION_ENVIRONMENT, SECRET_PARAM_SUFFIX};
+use earshot::config::{FUNCTION_ENVIRONMENT, FunctionBudget, SECRET_PARAM_SUFFIX};
 use serde_norway::Value;
 
 const TEMPLATE: &str = "infra/template.yaml";
@@ -399,4 +399,40 @@ fn sms_delivery_status_reaches_the_delivery_function_from_its_two_log_groups_onl
             ),
         ]
     );
+}
+
+/// The binary each budget is for; a new budget must be named here.
+fn binary_of(budget: FunctionBudget) -> &'static str {
+    match budget {
+        FunctionBudget::Webhook => "webhook",
+        FunctionBudget::Poll => "poll",
+        FunctionBudget::SmsReply => "sms-reply",
+        FunctionBudget::Escalate => "escalate",
+        FunctionBudget::Delivery => "delivery",
+    }
+}
+
+/// Claims and SDK timeouts are sized from the budget: a function that may
+/// run longer than its budget says could outlive its delivery claims.
+#[test]
+fn every_function_runs_for_exactly_its_budget() {
+    let budgets = [
+        FunctionBudget::Webhook,
+        FunctionBudget::Poll,
+        FunctionBudget::SmsReply,
+        FunctionBudget::Escalate,
+        FunctionBudget::Delivery,
+    ];
+    let template = template();
+    for (binary, resource) in declared_functions(&template) {
+        let budget = budgets
+            .into_iter()
+            .find(|b| binary_of(*b) == binary)
+            .unwrap_or_else(|| panic!("{binary} has no FunctionBudget"));
+        assert_eq!(
+            resource["Properties"]["Timeout"].as_i64(),
+            Some(budget.timeout().num_seconds()),
+            "{binary}'s Timeout is not its budget"
+        );
+    }
 }
