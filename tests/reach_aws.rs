@@ -12,6 +12,7 @@ use earshot::adapters::Deps;
 use earshot::adapters::voice::EndUserMessagingVoice;
 use earshot::config::Secret;
 use earshot::delivery::{DATA_MESSAGE, LogLine, LogsBatch, LogsEvent, delivery_log_line};
+use earshot::domain::roster::QuietHours;
 use earshot::domain::rota::{Handover, Rotation};
 use earshot::domain::{Clock, MentionId, PhoneNumber};
 use earshot::escalate::{EscalationSummary, Escalator};
@@ -464,4 +465,33 @@ async fn take_moves_the_shift_and_the_next_alert_pages_the_taker() {
         notice[0].contains(&format!("P1 {}", stack.code())),
         "{notice:?}"
     );
+}
+
+#[tokio::test]
+async fn a_shift_starting_in_quiet_hours_is_announced_once_they_end() {
+    let stack = start(false).await;
+    let mut sam = support::on_call("Sam", SAM, 1);
+    sam.quiet_hours = Some(QuietHours::parse("09:30-10:30").unwrap());
+    stack.deps.roster.put_contact(&sam).await.unwrap();
+    // Sam's week starts at t0, 10:00 UTC, inside Sam's quiet hours.
+    stack
+        .deps
+        .rota
+        .put_rotation(
+            &Rotation::new(
+                1,
+                vec![phone(SAM), phone(LEE)],
+                Handover::parse("Tue 10:00").unwrap(),
+                "UTC",
+                NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(stack.escalate_at(1).await.shift_notices, 0);
+    assert_eq!(stack.escalate_at(29).await.shift_notices, 0);
+    assert_eq!(stack.escalate_at(31).await.shift_notices, 1);
+    assert_eq!(stack.escalate_at(32).await.shift_notices, 0);
+    assert_eq!(stack.texts_to(SAM, "You are on call (tier 1)").len(), 1);
 }

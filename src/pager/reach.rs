@@ -192,7 +192,11 @@ impl Reach {
             let Some(contact) = contacts.iter().find(|c| c.phone == shift.phone) else {
                 continue;
             };
-            if contact.opted_out || !self.rota.claim_shift_notice(&shift).await? {
+            // In quiet hours the notice waits (unclaimed) for a later run.
+            if contact.opted_out
+                || contact.is_quiet_at(now)
+                || !self.rota.claim_shift_notice(&shift).await?
+            {
                 continue;
             }
             let zone = rota
