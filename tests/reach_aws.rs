@@ -186,6 +186,21 @@ impl Stack {
         self.carrier_fails(&sms.message_id, to).await;
     }
 
+    /// Tier 1 rotates weekly between Sam and Lee, Sam first, from the
+    /// handover on `(year, month, day)`.
+    async fn rotate_sam_and_lee(&self, handover: &str, zone: &str, from: (i32, u32, u32)) {
+        let (year, month, day) = from;
+        let rotation = Rotation::new(
+            1,
+            vec![phone(SAM), phone(LEE)],
+            Handover::parse(handover).unwrap(),
+            zone,
+            NaiveDate::from_ymd_opt(year, month, day).unwrap(),
+        )
+        .unwrap();
+        self.deps.rota.put_rotation(&rotation).await.unwrap();
+    }
+
     fn texts_to(&self, to: &str, containing: &str) -> Vec<String> {
         self.moto
             .sms_sent()
@@ -421,20 +436,8 @@ async fn take_moves_the_shift_and_the_next_alert_pages_the_taker() {
     let stack = start(false).await;
     // Tier 1 rotates between Sam and Lee, Mondays 09:00 London; Sam's week.
     stack
-        .deps
-        .rota
-        .put_rotation(
-            &Rotation::new(
-                1,
-                vec![phone(SAM), phone(LEE)],
-                Handover::parse("Mon 09:00").unwrap(),
-                "Europe/London",
-                NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
-            )
-            .unwrap(),
-        )
-        .await
-        .unwrap();
+        .rotate_sam_and_lee("Mon 09:00", "Europe/London", (2026, 11, 23))
+        .await;
     // Kim has no rota for tier 2: nothing to take.
     assert!(
         stack
@@ -475,20 +478,8 @@ async fn a_shift_starting_in_quiet_hours_is_announced_once_they_end() {
     stack.deps.roster.put_contact(&sam).await.unwrap();
     // Sam's week starts at t0, 10:00 UTC, inside Sam's quiet hours.
     stack
-        .deps
-        .rota
-        .put_rotation(
-            &Rotation::new(
-                1,
-                vec![phone(SAM), phone(LEE)],
-                Handover::parse("Tue 10:00").unwrap(),
-                "UTC",
-                NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
-            )
-            .unwrap(),
-        )
-        .await
-        .unwrap();
+        .rotate_sam_and_lee("Tue 10:00", "UTC", (2026, 11, 24))
+        .await;
     assert_eq!(stack.escalate_at(1).await.shift_notices, 0);
     assert_eq!(stack.escalate_at(29).await.shift_notices, 0);
     assert_eq!(stack.escalate_at(31).await.shift_notices, 1);
