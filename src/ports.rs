@@ -310,6 +310,7 @@ pub trait FollowUpStore: Send + Sync {
 }
 
 pub mod budget;
+pub mod bursts;
 pub mod handover;
 pub mod receipts;
 pub mod replies;
@@ -318,6 +319,7 @@ pub mod search;
 pub mod sources;
 pub mod voice;
 pub use budget::{HeldAlert, HoldReason, SmsBudget, SmsLimits, Spend, day_window, hour_window};
+pub use bursts::{BurstLog, BurstLogStore, VersionedLog};
 pub use handover::{ChainNews, HandOverStore, Offer};
 pub use receipts::{Marked, PhoneHealth, Receipt, ReceiptStatus, ReceiptStore, SentSms};
 pub use replies::{

@@ -6,13 +6,14 @@ mod support;
 use support::contract;
 
 use chrono::{DateTime, Duration, Utc};
+use earshot::domain::incident::{Burst, topic_words};
 use earshot::domain::{
     AlertCode, AlertState, Assessment, Author, Intent, Mention, MentionId, MentionRecord,
     OnCallContact, PhoneNumber, Platform, Priority, Voice,
 };
 use earshot::ports::{
-    Acknowledged, AuthorKey, Claim, Claimant, Delivery, FollowUpStore, Inserted, MentionStore,
-    Ownership, RosterStore,
+    Acknowledged, AuthorKey, BurstLogStore, Claim, Claimant, Delivery, FollowUpStore, Inserted,
+    MentionStore, Ownership, RosterStore, VersionedLog,
 };
 
 fn at(rfc3339: &str) -> DateTime<Utc> {
@@ -499,6 +500,37 @@ async fn stop_and_start_toggle_a_roster_phone<S: FollowUpStore + RosterStore>(st
     );
 }
 
+async fn a_burst_log_is_written_only_at_the_version_it_was_read<S: BurstLogStore>(store: &S) {
+    let now = at("2026-11-24T09:00:00Z");
+    let expires = now + Duration::minutes(30);
+    let brand = "NorthwindAir";
+    let mut read = store.burst_log(brand).await.unwrap();
+    assert_eq!(read, VersionedLog::default());
+
+    let first = MentionId::new(Platform::X, "1");
+    let words = topic_words("flight NW12 cancelled, stranded at the gate", brand);
+    let burst = read
+        .log
+        .admit(&first, now, words.clone(), &["stranded".into()]);
+    assert_eq!(burst, Burst::Alone);
+    assert!(store.save_burst_log(brand, &read, expires).await.unwrap());
+    // A writer that read before this one wrote has lost the race.
+    let stale = VersionedLog::default();
+    assert!(!store.save_burst_log(brand, &stale, expires).await.unwrap());
+
+    let mut next = store.burst_log(brand).await.unwrap();
+    assert_eq!((next.version, &next.log), (1, &read.log));
+    assert_eq!(next.log.verdict_of(&first), Some(&Burst::Alone));
+    assert_eq!(store.burst_log("OtherBrand").await.unwrap().version, 0);
+
+    next.log
+        .admit(&MentionId::new(Platform::X, "2"), now, words, &[]);
+    assert!(store.save_burst_log(brand, &next, expires).await.unwrap());
+    assert!(!store.save_burst_log(brand, &next, expires).await.unwrap());
+    let last = store.burst_log(brand).await.unwrap();
+    assert_eq!((last.version, last.log.recent.len()), (2, 2));
+}
+
 async fn open_alerts_are_listed_oldest_first_until_settled<S: MentionStore>(store: &S) {
     let mut calm = record("700", "11", "2026-11-24T09:00:00Z");
     calm.alert = AlertState::None;
@@ -623,6 +655,7 @@ macro_rules! all_cases {
                 codes_and_latest_alerts_lead_back_to_mentions,
                 stop_and_start_toggle_a_roster_phone,
                 open_alerts_are_listed_oldest_first_until_settled,
+                a_burst_log_is_written_only_at_the_version_it_was_read,
             ]
         );
     };

@@ -18,8 +18,9 @@ use crate::ingest::Ingestor;
 use crate::pager::{Pager, Reach};
 use crate::platforms::reply::{PlatformReplies, ReplyCredentials, ReplyEndpoints, ReplyHttp};
 use crate::ports::{
-    FollowUpStore, HandOverStore, MentionRevisions, MentionStore, PublicReplies, ReceiptStore,
-    ReplyLedger, RosterStore, RotaStore, SmsBudget, SmsLimits, SmsSender, VoiceCaller, WatchStore,
+    BurstLogStore, FollowUpStore, HandOverStore, MentionRevisions, MentionStore, PublicReplies,
+    ReceiptStore, ReplyLedger, RosterStore, RotaStore, SmsBudget, SmsLimits, SmsSender,
+    VoiceCaller, WatchStore,
 };
 use crate::public_reply::PublicReplyDesk;
 use crate::sms_reply::SmsReplies;
@@ -61,6 +62,7 @@ pub struct Deps {
     /// Calls for alerts texts did not settle; `None` leaves calls off.
     pub voice: Option<Arc<dyn VoiceCaller>>,
     pub limits: SmsLimits,
+    pub bursts: Arc<dyn BurstLogStore>,
     /// The watches, cached; shared by every handler built from these deps.
     pub watch_cache: Arc<WatchCache>,
     /// Which approved public replies went out.
@@ -97,6 +99,7 @@ impl Deps {
             + WatchStore
             + MentionRevisions
             + SmsBudget
+            + BurstLogStore
             + ReceiptStore
             + RotaStore
             + HandOverStore
@@ -112,6 +115,7 @@ impl Deps {
             watches: Arc::new(store.clone()),
             revisions: Arc::new(store.clone()),
             budget: Arc::new(store.clone()),
+            bursts: Arc::new(store.clone()),
             receipts: Arc::new(store.clone()),
             rota: Arc::new(store.clone()),
             handover: Arc::new(store.clone()),
@@ -189,6 +193,7 @@ impl Deps {
             sms: self.sms.clone(),
             budget: self.budget.clone(),
             limits: self.limits,
+            bursts: self.bursts.clone(),
             delivery_lease: FunctionBudget::Webhook.delivery_lease(),
             clock,
         }

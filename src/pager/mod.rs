@@ -27,8 +27,8 @@ use thiserror::Error;
 
 use crate::domain::{AlertCode, Clock, Mention, MentionId, OnCallContact, PhoneNumber};
 use crate::ports::{
-    FollowUpStore, HoldReason, MentionStore, RosterStore, RotaStore, SmsBudget, SmsLimits,
-    SmsSender, Spend, StoreError,
+    BurstLogStore, FollowUpStore, HoldReason, MentionStore, RosterStore, RotaStore, SmsBudget,
+    SmsLimits, SmsSender, Spend, StoreError,
 };
 
 pub use incidents::Burst;
@@ -74,6 +74,8 @@ pub struct Pager {
     /// Counts SMS against the caps and keeps what they hold back.
     pub budget: Arc<dyn SmsBudget>,
     pub limits: SmsLimits,
+    /// Each brand's recent urgent posts, to spot a burst.
+    pub bursts: Arc<dyn BurstLogStore>,
     /// How long a claim to send one SMS holds before another attempt may
     /// take over: just longer than the function that claims it may run, so
     /// a claim whose owner was killed blocks nothing past the next run.

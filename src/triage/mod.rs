@@ -360,6 +360,17 @@ mod tests {
     }
 
     #[test]
+    fn approval_of_staff_in_an_emergency_is_not_paged() {
+        for text in [
+            "Stationlink staff found my lost little boy on platform 3 within minutes and kept him calm. Outstanding",
+            "A passenger collapsed at gate 9 and the Skyways crew had a defibrillator on him in seconds. Hats off",
+        ] {
+            let verdict = assess(text);
+            assert_ne!(verdict.priority, Priority::P1, "{text}: {verdict:?}");
+        }
+    }
+
+    #[test]
     fn words_of_praise_outweigh_a_hesitant_model_but_not_a_sure_one() {
         let examples: Vec<(String, bool)> = [
             ("my parcel is sat at the depot", true),

@@ -682,7 +682,8 @@ pub const PRAISE: &[&str] = &[
     "shout out",
 ];
 
-/// Thanks and happy endings: a story of harm put right is no page.
+/// Thanks, approval and happy endings: a story of harm put right, or staff
+/// praised without the usual words ("slick", "won me over"), is no page.
 const GRATITUDE: &[&str] = &[
     "hero",
     "legend",
@@ -704,6 +705,31 @@ const GRATITUDE: &[&str] = &[
     "lifesaver",
     "life saver",
     "credit to",
+    "excellent",
+    "superb",
+    "outstanding",
+    "top notch",
+    "top marks",
+    "slick",
+    "spot on",
+    "won me over",
+    "no hard sell",
+    "five stars",
+    "5 stars",
+    "10/10",
+    "props to",
+    "hats off",
+    "class act",
+    "nailed it",
+    "nice one",
+    "delighted",
+    "wonderful",
+    "chuffed",
+    "highly recommend",
+    "walked us through",
+    "made our day",
+    "made my day",
+    "well played",
 ];
 
 /// Words that open an enquiry.

@@ -6,17 +6,18 @@
 //! | daily counter | `BUDGET#DAY#<YYYY-MM-DD>`        | `COUNT`             |
 //! | held alert    | `HELD`                           | `<phone>#<mention>` |
 //!
-//! Each counter moves by a conditional update that keeps it within its
-//! cap, so concurrent senders can never pass a cap together: the phone's
-//! first, then the day's (giving the phone's slot back if the day is
-//! spent). Counters expire two days after their window.
+//! Both counters move in one transaction of conditional updates that keep
+//! each within its cap, so concurrent senders can never pass a cap together
+//! and a refused SMS counts against neither. Counters expire two days after
+//! their window.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{DynamoStore, s, unavailable, written};
+use super::{DynamoStore, s, unavailable};
 use crate::domain::PhoneNumber;
 use crate::ports::{HeldAlert, SmsBudget, SmsLimits, Spend, StoreError, day_window, hour_window};
 
@@ -44,44 +45,24 @@ struct HeldItem {
 }
 
 impl DynamoStore {
-    /// Adds one to a counter if it stays within `cap`; false if it would not.
-    async fn increment(
-        &self,
-        pk: String,
-        cap: u32,
-        expires: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        written(
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .key("pk", s(pk))
-                .key("sk", s(COUNT_SK))
-                .update_expression("ADD sent :one SET expires_at = :expires")
-                .condition_expression("attribute_not_exists(sent) OR sent < :cap")
-                .expression_attribute_values(":one", AttributeValue::N("1".into()))
-                .expression_attribute_values(":cap", AttributeValue::N(cap.to_string()))
-                .expression_attribute_values(
-                    ":expires",
-                    AttributeValue::N(expires.timestamp().to_string()),
-                )
-                .send()
-                .await,
-        )
-    }
-
-    async fn decrement(&self, pk: String) -> Result<(), StoreError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
+    /// Adds one to a counter, as part of a transaction, if it stays within
+    /// `cap`.
+    fn increment(pk: String, cap: u32, expires: DateTime<Utc>, table: &str) -> TransactWriteItem {
+        let update = Update::builder()
+            .table_name(table)
             .key("pk", s(pk))
             .key("sk", s(COUNT_SK))
-            .update_expression("ADD sent :minus_one")
-            .expression_attribute_values(":minus_one", AttributeValue::N("-1".into()))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+            .update_expression("ADD sent :one SET expires_at = :expires")
+            .condition_expression("attribute_not_exists(sent) OR sent < :cap")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":cap", AttributeValue::N(cap.to_string()))
+            .expression_attribute_values(
+                ":expires",
+                AttributeValue::N(expires.timestamp().to_string()),
+            )
+            .build()
+            .expect("key, table and expression are set");
+        TransactWriteItem::builder().update(update).build()
     }
 }
 
@@ -94,25 +75,44 @@ impl SmsBudget for DynamoStore {
         limits: SmsLimits,
     ) -> Result<Spend, StoreError> {
         let expires = now + COUNTER_TTL;
-        let phone_counter = phone_counter(phone, now);
-        if !self
-            .increment(phone_counter.clone(), limits.per_phone_hourly, expires)
-            .await?
-        {
-            return Ok(Spend::PhoneCap);
+        let phone_share = Self::increment(
+            phone_counter(phone, now),
+            limits.per_phone_hourly,
+            expires,
+            &self.table,
+        );
+        let day_share = Self::increment(day_counter(now), limits.daily, expires, &self.table);
+        // One call for both counters; the SDK's idempotency token makes a
+        // retry of a transaction whose answer was lost count once.
+        let spent = self
+            .client
+            .transact_write_items()
+            .transact_items(phone_share)
+            .transact_items(day_share)
+            .send()
+            .await;
+        let err = match spent {
+            Ok(_) => return Ok(Spend::Granted),
+            Err(err) => err,
+        };
+        let refused = |index: usize| {
+            err.as_service_error()
+                .and_then(|e| match e {
+                    TransactWriteItemsError::TransactionCanceledException(cancelled) => {
+                        cancelled.cancellation_reasons().get(index)
+                    }
+                    _ => None,
+                })
+                .and_then(|reason| reason.code())
+                .is_some_and(|code| code == "ConditionalCheckFailed")
+        };
+        if refused(0) {
+            Ok(Spend::PhoneCap)
+        } else if refused(1) {
+            Ok(Spend::DailyCap)
+        } else {
+            Err(unavailable(err))
         }
-        if !self
-            .increment(day_counter(now), limits.daily, expires)
-            .await?
-        {
-            // Give the phone its slot back. Should that fail, the phone has
-            // one SMS less this hour: the safe side of a cap.
-            if let Err(err) = self.decrement(phone_counter).await {
-                tracing::warn!(error = %err, "could not return an unused SMS slot");
-            }
-            return Ok(Spend::DailyCap);
-        }
-        Ok(Spend::Granted)
     }
 
     async fn hold(&self, held: &HeldAlert) -> Result<(), StoreError> {

@@ -7,6 +7,7 @@
 //! | reply code      | `CODE#<code>`      | `CODE`           |
 //! | on-call contact | `ROSTER`           | `CONTACT#<phone>`|
 //! | public reply    | `MENTION#<id>`     | `REPLY#<n>`      |
+//! | burst log       | `BURST#<brand>`    | `LOG`            |
 //!
 //! Receipts, the rota, hand-overs, the SMS budget and sources keep their
 //! own items; each file starts with its table.
@@ -36,6 +37,7 @@ use crate::ports::{
 };
 
 mod budget;
+mod bursts;
 mod followup;
 mod handover;
 mod receipts;

@@ -4,6 +4,7 @@
 //! leases), checked by the shared contract tests.
 
 mod budget;
+mod bursts;
 mod followup;
 mod handover;
 mod receipts;
@@ -146,6 +147,7 @@ impl EmbeddedStore {
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
         conn.execute_batch(sources::SCHEMA).map_err(unavailable)?;
         conn.execute_batch(budget::SCHEMA).map_err(unavailable)?;
+        conn.execute_batch(bursts::SCHEMA).map_err(unavailable)?;
         conn.execute_batch(replies::SCHEMA).map_err(unavailable)?;
         conn.execute_batch(receipts::SCHEMA).map_err(unavailable)?;
         conn.execute_batch(rota::SCHEMA).map_err(unavailable)?;

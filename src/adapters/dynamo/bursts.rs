@@ -1,0 +1,70 @@
+//! The brands' burst logs on DynamoDB.
+//!
+//! | item              | pk              | sk    |
+//! |-------------------|-----------------|-------|
+//! | one brand's log   | `BURST#<brand>` | `LOG` |
+//!
+//! One GetItem and one conditional PutItem per urgent post, whatever the
+//! traffic: the log is bounded (see [`crate::ports::BurstLog`]) and expires with TTL once
+//! the brand is quiet.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+
+use super::{DynamoStore, TTL_ATTRIBUTE, corrupt, s, written};
+use crate::ports::{BurstLogStore, StoreError, VersionedLog};
+
+const LOG_SK: &str = "LOG";
+
+fn burst_pk(brand: &str) -> String {
+    format!("BURST#{brand}")
+}
+
+#[async_trait]
+impl BurstLogStore for DynamoStore {
+    async fn burst_log(&self, brand: &str) -> Result<VersionedLog, StoreError> {
+        let Some(item) = self.get_item(burst_pk(brand), LOG_SK).await? else {
+            return Ok(VersionedLog::default());
+        };
+        let version = item
+            .get("version")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| corrupt("a burst log without its version"))?;
+        let log = item
+            .get("log")
+            .and_then(|v| v.as_s().ok())
+            .ok_or_else(|| corrupt("a burst log without its posts"))?;
+        Ok(VersionedLog {
+            log: serde_json::from_str(log).map_err(corrupt)?,
+            version,
+        })
+    }
+
+    async fn save_burst_log(
+        &self,
+        brand: &str,
+        read: &VersionedLog,
+        expires: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let (log, read_version) = (&read.log, read.version);
+        let number = |n: String| AttributeValue::N(n);
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(burst_pk(brand)))
+            .item("sk", s(LOG_SK))
+            .item("version", number((read_version + 1).to_string()))
+            .item("log", s(serde_json::to_string(log).map_err(corrupt)?))
+            .item(TTL_ATTRIBUTE, number(expires.timestamp().to_string()));
+        let put = if read_version == 0 {
+            put.condition_expression("attribute_not_exists(pk)")
+        } else {
+            put.condition_expression("version = :read")
+                .expression_attribute_values(":read", number(read_version.to_string()))
+        };
+        written(put.send().await)
+    }
+}

@@ -1,0 +1,35 @@
+//! Each brand's log of recent urgent posts, which decides whether a new
+//! one is part of an incident ([`BurstLog`]). Written by compare-and-set on
+//! a version, so concurrent deliveries never lose each other's posts.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::StoreError;
+pub use crate::domain::incident::BurstLog;
+
+/// A brand's log as read, with the version a write must still find.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VersionedLog {
+    pub log: BurstLog,
+    /// 0 when the brand has no log yet.
+    pub version: u64,
+}
+
+#[async_trait]
+pub trait BurstLogStore: Send + Sync {
+    /// The brand's log, read consistently.
+    async fn burst_log(&self, brand: &str) -> Result<VersionedLog, StoreError>;
+
+    /// Writes `read.log` as the version after `read.version` if the stored
+    /// log is still at `read.version`; false if another writer got there
+    /// first.
+    /// The log may be forgotten after `expires` (an idle brand's is empty
+    /// by then anyway).
+    async fn save_burst_log(
+        &self,
+        brand: &str,
+        read: &VersionedLog,
+        expires: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+}
