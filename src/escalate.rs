@@ -58,9 +58,13 @@ impl Escalator {
             ..EscalationSummary::default()
         };
         // Who holds each tier now, read once for the run and only when a
-        // P1 may need it.
+        // P1 may need it: for early failover and calls, which wait for the
+        // next run if it cannot be read. The SMS themselves never wait on it.
         let on_call = if open.iter().any(is_p1) {
-            self.reach.on_call(now).await?
+            self.reach.on_call(now).await.unwrap_or_else(|err| {
+                warn!(error = %err, "on-call roster unreadable; no failover or calls this run");
+                Vec::new()
+            })
         } else {
             Vec::new()
         };
@@ -95,7 +99,8 @@ impl Escalator {
 
     /// Sends the alert's SMS up to the tier due (or past tiers whose SMS
     /// all failed), then, for a P1 with voice on, calls where text was not
-    /// enough. Calls are tried even when an SMS failed to go.
+    /// enough. Calls are tried even when an SMS failed to go; receipts that
+    /// cannot be read never hold back the SMS.
     async fn page(
         &self,
         record: &MentionRecord,
@@ -104,9 +109,15 @@ impl Escalator {
         summary: &mut EscalationSummary,
     ) -> Result<(), PagerError> {
         let id = &record.mention.id;
-        let urgent = is_p1(record);
-        let tier = if urgent {
-            self.tier_past_failures(record, on_call, due_tier).await?
+        // Failover and calls need to know who is on call.
+        let p1_on_call = is_p1(record) && !on_call.is_empty();
+        let tier = if p1_on_call {
+            self.tier_past_failures(record, on_call, due_tier)
+                .await
+                .unwrap_or_else(|err| {
+                    warn!(mention = %id, error = %err, "receipts unreadable; paging the tier due");
+                    due_tier
+                })
         } else {
             due_tier
         };
@@ -121,7 +132,7 @@ impl Escalator {
             info!(mention = %id, tier, sent, "alert escalated or re-sent");
             summary.sms_sent += sent;
         }
-        if urgent && self.reach.voice.is_some() {
+        if p1_on_call && self.reach.voice.is_some() {
             summary.voice_calls += self
                 .call_if_text_is_not_enough(record, on_call, due_tier)
                 .await?;
