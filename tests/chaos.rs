@@ -36,7 +36,6 @@ use earshot::config::Secret;
 use earshot::domain::Clock;
 use earshot::domain::{MentionId, Platform, Priority};
 use earshot::escalate::Escalator;
-use earshot::pager::Pager;
 use earshot::ports::{MentionStore, SmsLimits};
 use earshot::webhook::{Webhook, WebhookSecrets};
 use fault_proxy::{FaultPlan, FaultProxy, ProxyStats};
@@ -246,6 +245,7 @@ async fn chaos(per_mille: u32, seed: u64) -> Figures {
             per_mille,
             seed,
             hold: HOLD,
+            refuse: None,
         },
     )
     .await;
@@ -293,10 +293,7 @@ async fn chaos(per_mille: u32, seed: u64) -> Figures {
     for minutes in ESCALATE_AT {
         let clock = Clock::Fixed(t0() + Duration::minutes(minutes));
         let escalator = Escalator {
-            pager: Pager {
-                delivery_lease: FunctionBudget::Escalate.delivery_lease(),
-                ..deps.pager(clock)
-            },
+            pager: deps.pager(clock, FunctionBudget::Escalate),
             reach: deps.reach(),
             step: Duration::minutes(5),
             give_up_after: Duration::hours(1),
@@ -378,4 +375,42 @@ async fn one_aws_call_in_ten_failing_loses_nothing_and_delays_no_page() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_aws_calls_in_ten_failing_loses_nothing_and_delays_no_page() {
     under_faults(300, 30).await;
+}
+
+/// A write DynamoDB will never accept (a validation error) is not a fault
+/// to wait out: the post is named as refused, with the reason, in a 200
+/// answer, so the platform does not deliver it again for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_dynamodb_refuses_for_good_is_answered_200_and_named() {
+    let moto = Moto::start();
+    let table = support::unique_table("refused");
+    let direct = moto.dynamo_store(&table).await;
+    support::seat_on_call(&direct, &[("Sam", TIER_ONE[0], 1)]).await;
+    let proxy = FaultProxy::start(&moto.endpoint, FaultPlan::refusing("PutItem")).await;
+    let deps = deps_through(&sdk_through(&proxy).await, &table);
+    let webhook = Webhook::new(
+        WebhookSecrets::x_only(Secret::new(SECRET)),
+        &deps,
+        Clock::Fixed(t0()),
+    )
+    .unwrap();
+    let ordinary = post(1);
+
+    let response = webhook
+        .handle(&support::signed_x_delivery(SECRET, ordinary.body.clone()))
+        .await;
+    assert_eq!(response.status_code, 200, "{}", response.body);
+    let answer: serde_json::Value = serde_json::from_str(&response.body).unwrap();
+    let refused = answer["refused"].as_array().expect("a refused list");
+    assert_eq!(refused.len(), 1, "{answer}");
+    assert_eq!(refused[0]["id"], ordinary.id.to_string());
+    let reason = refused[0]["reason"].as_str().unwrap();
+    assert!(reason.contains("ValidationException"), "{reason}");
+    assert!(reason.len() < 300, "a short code and message: {reason}");
+    assert_eq!(
+        proxy.stats().operations.get("PutItem"),
+        Some(&1),
+        "tried once: retrying cannot help"
+    );
+    assert!(direct.get_mention(&ordinary.id).await.unwrap().is_none());
 }

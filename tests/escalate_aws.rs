@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use earshot::adapters::Deps;
 use earshot::adapters::sns::SnsSms;
-use earshot::config::Secret;
+use earshot::config::{FunctionBudget, Secret};
 use earshot::domain::Clock;
 use earshot::domain::PhoneNumber;
 use earshot::escalate::{EscalationSummary, Escalator};
@@ -29,7 +29,10 @@ fn t0() -> DateTime<Utc> {
 /// five minutes and giving up after `give_up_minutes`.
 fn escalator(deps: &Deps, minutes: i64, give_up_minutes: i64) -> Escalator {
     Escalator {
-        pager: deps.pager(Clock::Fixed(t0() + Duration::minutes(minutes))),
+        pager: deps.pager(
+            Clock::Fixed(t0() + Duration::minutes(minutes)),
+            FunctionBudget::Escalate,
+        ),
         reach: deps.reach(),
         step: Duration::minutes(5),
         give_up_after: Duration::minutes(give_up_minutes),

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use earshot::adapters::Deps;
 use earshot::adapters::voice::EndUserMessagingVoice;
-use earshot::config::Secret;
+use earshot::config::{FunctionBudget, Secret};
 use earshot::delivery::{DATA_MESSAGE, LogLine, LogsBatch, LogsEvent, delivery_log_line};
 use earshot::domain::roster::QuietHours;
 use earshot::domain::rota::{Handover, Rotation};
@@ -96,9 +96,10 @@ impl Stack {
 
     async fn escalate_at(&self, minutes: i64) -> EscalationSummary {
         Escalator {
-            pager: self
-                .deps
-                .pager(Clock::Fixed(t0() + Duration::minutes(minutes))),
+            pager: self.deps.pager(
+                Clock::Fixed(t0() + Duration::minutes(minutes)),
+                FunctionBudget::Escalate,
+            ),
             reach: self.deps.reach(),
             step: Duration::minutes(5),
             give_up_after: Duration::minutes(60),

@@ -242,19 +242,31 @@ async fn the_owner_hears_when_the_customer_posts_again_until_done() {
     stack.deliver("x-urgent-complaint.json").await;
     let code = stack.code_sent_to(SAM);
     stack.text(SAM, &format!("ACK {code}"), "in-1").await;
+    let (sam_before, kim_before) = (stack.sms_to(SAM).len(), stack.sms_to(KIM).len());
 
+    // Urgent on its own, but the complaint it continues has an owner.
     stack
         .deliver_body(follow_up_post(
             "1862511734012349001",
             55,
-            "@NorthwindAir still on the plane. Anyone?",
+            "@NorthwindAir still stuck on the plane with my kids, two hours, no water and nobody telling us anything. Anyone?",
         ))
         .await;
     let to_sam = stack.sms_to(SAM);
+    assert_eq!(
+        to_sam.len(),
+        sam_before + 1,
+        "one SMS for one post: {to_sam:?}"
+    );
+    assert_eq!(
+        stack.sms_to(KIM).len(),
+        kim_before,
+        "the roster is not paged for a post someone already owns"
+    );
     let again = to_sam.last().unwrap();
     assert!(
         again.starts_with(&format!(
-            "@dana_rivers posted again (re {code}): \"@NorthwindAir still on the plane"
+            "@dana_rivers posted again (re {code}): \"@NorthwindAir still stuck on the plane"
         )),
         "{again}"
     );

@@ -173,18 +173,21 @@ impl Deps {
         Ok((Self::on_store(store.clone(), sms, Arc::new(public)), store))
     }
 
-    pub fn ingestor(&self, clock: Clock) -> Ingestor {
+    /// Ingest for the function with `budget`, whose claims last just past
+    /// its timeout.
+    pub fn ingestor(&self, clock: Clock, budget: FunctionBudget) -> Ingestor {
         Ingestor {
             store: self.store.clone(),
             triage: Arc::new(ModelTriage::shipped()),
             watches: self.watch_cache.clone(),
-            pager: self.pager(clock),
+            pager: self.pager(clock, budget),
             clock,
         }
     }
 
-    /// Delivery, holds, caps, incidents and follow-ups over these stores.
-    pub fn pager(&self, clock: Clock) -> Pager {
+    /// Delivery, holds, caps, incidents and follow-ups over these stores,
+    /// for the function with `budget`.
+    pub fn pager(&self, clock: Clock, budget: FunctionBudget) -> Pager {
         Pager {
             store: self.store.clone(),
             roster: self.roster.clone(),
@@ -194,7 +197,7 @@ impl Deps {
             budget: self.budget.clone(),
             limits: self.limits,
             bursts: self.bursts.clone(),
-            delivery_lease: FunctionBudget::Webhook.delivery_lease(),
+            delivery_lease: budget.delivery_lease(),
             clock,
         }
     }
@@ -203,10 +206,7 @@ impl Deps {
     pub fn escalator(&self, clock: Clock) -> Result<Escalator, ConfigError> {
         let step = config::escalate_after()?;
         Ok(Escalator {
-            pager: Pager {
-                delivery_lease: FunctionBudget::Escalate.delivery_lease(),
-                ..self.pager(clock)
-            },
+            pager: self.pager(clock, FunctionBudget::Escalate),
             reach: self.reach(),
             step,
             // Past the last tier's turn, and a few more, stop paging.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{Poller, SearchSource};
 use crate::adapters::{Deps, secrets};
-use crate::config::{self, ConfigError, Secret};
+use crate::config::{self, ConfigError, FunctionBudget, Secret};
 use crate::domain::Clock;
 use crate::domain::HealthPolicy;
 use crate::platforms;
@@ -77,7 +77,7 @@ impl Poller {
         Self {
             watches: Arc::new(store.clone()),
             sources: Arc::new(store),
-            ingestor: deps.ingestor(clock),
+            ingestor: deps.ingestor(clock, FunctionBudget::Poll),
             platforms,
             health: HealthPolicy::default(),
         }

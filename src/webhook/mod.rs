@@ -12,7 +12,7 @@ use serde_json::json;
 use tracing::{error, info, warn};
 
 use crate::adapters::{Deps, secrets};
-use crate::config::{self, ConfigError, Secret};
+use crate::config::{self, ConfigError, FunctionBudget, Secret};
 use crate::domain::Clock;
 use crate::domain::Watch;
 use crate::domain::{Mention, Platform};
@@ -91,7 +91,7 @@ impl Webhook {
         };
         Ok(Self {
             secrets,
-            ingestor: deps.ingestor(clock),
+            ingestor: deps.ingestor(clock, FunctionBudget::Webhook),
             watches: deps.watch_cache.clone(),
             revisions: deps.revisions.clone(),
             graph,

@@ -68,6 +68,9 @@ pub struct FaultPlan {
     pub seed: u64,
     /// How long a timed-out call hangs before the proxy closes it.
     pub hold: Duration,
+    /// An operation answered every time with the service's validation
+    /// error, as for a request the service will never accept.
+    pub refuse: Option<&'static str>,
 }
 
 impl FaultPlan {
@@ -77,6 +80,15 @@ impl FaultPlan {
             per_mille: 0,
             seed: 0,
             hold: Duration::ZERO,
+            refuse: None,
+        }
+    }
+
+    /// Every call goes through, except `operation`'s, refused for good.
+    pub fn refusing(operation: &'static str) -> Self {
+        Self {
+            refuse: Some(operation),
+            ..Self::pass_through()
         }
     }
 }
@@ -318,6 +330,21 @@ impl Call {
         }
     }
 
+    /// The answer to a request the service will never accept.
+    fn refusal(&self) -> Vec<u8> {
+        let (body, content_type) = match self.service {
+            Service::DynamoDb => (
+                r#"{"__type":"com.amazon.coral.validate#ValidationException","message":"One or more parameter values were invalid: refused by the test"}"#.to_owned(),
+                "application/x-amz-json-1.0",
+            ),
+            Service::Query => (
+                query_error("Sender", "InvalidParameter", "Invalid parameter: refused by the test"),
+                "text/xml",
+            ),
+        };
+        answer("400 Bad Request", content_type, &body)
+    }
+
     /// The error answer for `fault` (500 or throttling) in this service's
     /// shape; `variant` picks among the throttling codes.
     fn error_answer(&self, fault: Fault, variant: u64) -> Vec<u8> {
@@ -354,12 +381,16 @@ impl Call {
                 "text/xml",
             ),
         };
-        format!(
-            "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\nx-amzn-requestid: injected-fault\r\ncontent-length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .into_bytes()
+        answer(status, content_type, &body)
     }
+}
+
+fn answer(status: &str, content_type: &str, body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\nx-amzn-requestid: injected-fault\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }
 
 fn query_error(kind: &str, code: &str, message: &str) -> String {
@@ -402,6 +433,10 @@ impl Shared {
         while let Some(request) = read_message(&mut reader, false).await? {
             let call = Call::of(&request);
             let (fault, variant) = self.draw(&call);
+            if self.plan.refuse == Some(call.operation.as_str()) {
+                write_half.write_all(&call.refusal()).await?;
+                continue;
+            }
             if let Some((fault, Moment::BeforeForwarding)) = fault {
                 if self.inflict(fault, &call, variant, &mut write_half).await? {
                     continue;

@@ -6,7 +6,9 @@
 //! printed, not asserted. `EARSHOT_BOOTSTRAP=<path>` runs another build of
 //! the binary, e.g. the release bootstrap from scripts/build-lambdas.sh:
 //!     EARSHOT_BOOTSTRAP=target/lambda/webhook/bootstrap \
-//!         cargo test -p webhook --test bootstrap -- --nocapture
+//!         cargo test -p webhook -p earshot --test bootstrap -- --nocapture
+//! (`-p earshot` too: the test support needs the embedded backend, which
+//! the webhook alone builds without).
 
 #[path = "../../../tests/support/mod.rs"]
 mod support;
