@@ -31,7 +31,7 @@ use crate::ports::{
     SmsLimits, SmsSender, Spend, StoreError,
 };
 
-pub use incidents::Burst;
+pub use incidents::{Burst, LastWritten};
 pub use reach::{Reach, local_time};
 
 /// Reply codes tried per mention before giving up on a free one.
@@ -76,6 +76,8 @@ pub struct Pager {
     pub limits: SmsLimits,
     /// Each brand's recent urgent posts, to spot a burst.
     pub bursts: Arc<dyn BurstLogStore>,
+    /// The burst logs this instance wrote last.
+    pub last_written_bursts: Arc<LastWritten>,
     /// How long a claim to send one SMS holds before another attempt may
     /// take over: just longer than the function that claims it may run, so
     /// a claim whose owner was killed blocks nothing past the next run.
