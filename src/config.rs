@@ -53,6 +53,9 @@ pub const RETENTION_VAR: &str = "EARSHOT_RETENTION_DAYS";
 pub const X_SECRET_VAR: &str = "X_CONSUMER_SECRET";
 pub const SMS_SENDER_ID_VAR: &str = "EARSHOT_SMS_SENDER_ID";
 pub const SMS_ORIGINATION_VAR: &str = "EARSHOT_SMS_ORIGINATION_NUMBER";
+/// A voice-capable phone number, pool id or ARN to call from; voice calls
+/// are off when it is unset.
+pub const VOICE_ORIGINATION_VAR: &str = "EARSHOT_VOICE_ORIGINATION";
 pub const ESCALATE_AFTER_VAR: &str = "EARSHOT_ESCALATE_AFTER_MINUTES";
 pub const REMIND_AFTER_VAR: &str = "EARSHOT_REMIND_AFTER_HOURS";
 pub const SMS_PER_PHONE_HOURLY_VAR: &str = "EARSHOT_SMS_PER_PHONE_HOURLY";
@@ -175,7 +178,13 @@ pub const FUNCTION_ENVIRONMENT: &[FunctionEnvironment] = &[
             SMS_DAILY_CAP_VAR,
             ESCALATE_AFTER_VAR,
             REMIND_AFTER_VAR,
+            VOICE_ORIGINATION_VAR,
         ],
+        secrets: &[],
+    },
+    FunctionEnvironment {
+        function: "delivery",
+        settings: &[TABLE_VAR, RETENTION_VAR],
         secrets: &[],
     },
 ];
@@ -396,6 +405,7 @@ pub enum FunctionBudget {
     SmsReply,
     Escalate,
     Firehose,
+    Delivery,
 }
 
 /// A claim lasts this much longer than the function that took it.
@@ -404,7 +414,9 @@ pub const LEASE_MARGIN: Duration = Duration::seconds(5);
 impl FunctionBudget {
     pub fn timeout(self) -> Duration {
         Duration::seconds(match self {
-            FunctionBudget::Webhook | FunctionBudget::SmsReply => 10,
+            FunctionBudget::Webhook => 10,
+            // Posting a public reply waits on a platform's API.
+            FunctionBudget::SmsReply | FunctionBudget::Delivery => 30,
             FunctionBudget::Poll => 50,
             FunctionBudget::Escalate | FunctionBudget::Firehose => 60,
         })

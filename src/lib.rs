@@ -8,12 +8,14 @@
 //! - [`sms`]: every SMS Earshot sends, shaped to one GSM-7 segment.
 //! - [`triage`]: the complaint model and the signals behind priorities.
 //! - [`ingest`]: the one path from a mention to a stored, triaged record.
-//! - [`pager`]: delivery, holds, SMS caps, incidents and follow-ups.
-//! - [`webhook`], [`poll`], [`firehose`], [`sms_reply`], [`escalate`]: the
-//!   functions' handlers; `functions/` only wires them.
+//! - [`pager`]: delivery, holds, SMS caps, incidents, follow-ups, and what
+//!   makes a page reach someone (receipts, voice calls, the chain, the rota).
+//! - [`webhook`], [`poll`], [`firehose`], [`sms_reply`], [`escalate`],
+//!   [`delivery`]: the functions' handlers; `functions/` only wires them.
 
 pub mod adapters;
 pub mod config;
+pub mod delivery;
 pub mod domain;
 pub mod escalate;
 pub mod firehose;

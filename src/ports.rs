@@ -311,13 +311,21 @@ pub trait FollowUpStore: Send + Sync {
 
 pub mod budget;
 pub mod bursts;
+pub mod handover;
+pub mod receipts;
 pub mod replies;
+pub mod rota;
 pub mod search;
 pub mod sources;
+pub mod voice;
 pub use budget::{HeldAlert, HoldReason, SmsBudget, SmsLimits, Spend, day_window, hour_window};
 pub use bursts::{BurstLog, BurstLogStore, VersionedLog};
+pub use handover::{ChainNews, HandOverStore, Offer};
+pub use receipts::{Marked, PhoneHealth, Receipt, ReceiptStatus, ReceiptStore, SentSms};
 pub use replies::{
     PostedReply, PublicReplies, PublishError, Published, ReplyClaim, ReplyLedger, ReplyOutcome,
 };
+pub use rota::RotaStore;
 pub use search::{Page, PageRequest, SearchSource};
 pub use sources::{MentionRevisions, Revision, SourceStore, WatchStore};
+pub use voice::{VoiceCaller, VoiceError};

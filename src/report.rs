@@ -1,5 +1,7 @@
 //! Response metrics: how fast urgent complaints were paged, taken, closed
-//! and answered in public, per brand and per person.
+//! and answered in public, per brand and per person; and, from delivery
+//! receipts, how often each phone's alert SMS failed and how long the
+//! delivered ones took.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -7,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use crate::domain::{AlertState, MentionRecord, Voice};
-use crate::ports::{FollowUpStore, MentionStore, StoreError};
+use crate::ports::{FollowUpStore, MentionStore, ReceiptStatus, ReceiptStore, StoreError};
 
 /// Most mentions one report reads.
 const REPORT_LIMIT: usize = 100_000;
@@ -74,6 +76,41 @@ pub struct ResponseReport {
     pub by_brand: BTreeMap<String, ResponseTimes>,
     /// Keyed by the name of whoever took (and, for DONE, closed) the alert.
     pub by_person: BTreeMap<String, ResponseTimes>,
+    /// Alert SMS per phone (E.164), from delivery receipts.
+    pub by_phone: BTreeMap<String, DeliveryStats>,
+}
+
+/// How one phone's alert SMS fared.
+#[derive(Debug, Default, Clone, PartialEq, Serialize)]
+pub struct DeliveryStats {
+    pub sms: usize,
+    pub delivered: usize,
+    pub failed: usize,
+    /// Failed over those with a receipt; none before any receipt.
+    pub failure_rate: Option<f64>,
+    /// From sending to the carrier's delivery report.
+    pub to_delivered: Quantiles,
+}
+
+#[derive(Default)]
+struct PhoneSamples {
+    sms: usize,
+    delivered: usize,
+    failed: usize,
+    to_delivered: Vec<i64>,
+}
+
+impl PhoneSamples {
+    fn finish(self) -> DeliveryStats {
+        let receipted = self.delivered + self.failed;
+        DeliveryStats {
+            sms: self.sms,
+            delivered: self.delivered,
+            failed: self.failed,
+            failure_rate: (receipted > 0).then(|| self.failed as f64 / receipted as f64),
+            to_delivered: Quantiles::of(self.to_delivered),
+        }
+    }
 }
 
 fn seconds(from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
@@ -85,6 +122,7 @@ fn seconds(from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
 pub async fn response_report(
     store: &dyn MentionStore,
     follow_up: &dyn FollowUpStore,
+    receipts: &dyn ReceiptStore,
     since: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Result<ResponseReport, StoreError> {
@@ -103,7 +141,20 @@ pub async fn response_report(
 
     let mut by_brand: BTreeMap<String, Samples> = BTreeMap::new();
     let mut by_person: BTreeMap<String, Samples> = BTreeMap::new();
+    let mut by_phone: BTreeMap<String, PhoneSamples> = BTreeMap::new();
     for record in mentions.iter().filter(|r| r.alert_code.is_some()) {
+        for sms in receipts.alert_sms(&record.mention.id).await? {
+            let phone = by_phone.entry(sms.phone.to_string()).or_default();
+            phone.sms += 1;
+            match (sms.receipt, sms.receipt_at) {
+                (Some(ReceiptStatus::Delivered), Some(at)) => {
+                    phone.delivered += 1;
+                    phone.to_delivered.push(seconds(sms.sent_at, at));
+                }
+                (Some(ReceiptStatus::Failed), _) => phone.failed += 1,
+                _ => {}
+            }
+        }
         let posted = record.mention.created_at;
         let brand = by_brand.entry(record.mention.brand.clone()).or_default();
         brand.alerts += 1;
@@ -123,6 +174,7 @@ pub async fn response_report(
             .into_iter()
             .map(|(k, v)| (k, v.finish()))
             .collect(),
+        by_phone: by_phone.into_iter().map(|(k, v)| (k, v.finish())).collect(),
     })
 }
 

@@ -11,9 +11,12 @@ use tracing::{info, warn};
 
 use crate::domain::Clock;
 use crate::domain::reply::{ReplyCommand, parse_reply};
-use crate::domain::{OnCallContact, PhoneNumber};
+use crate::domain::rota::RotaOverride;
+use crate::domain::{AlertCode, MentionId, OnCallContact, PhoneNumber};
+use crate::pager::{Reach, local_time};
 use crate::ports::{
-    Acknowledged, FollowUpStore, MentionStore, Ownership, RosterStore, SmsSender, StoreError,
+    Acknowledged, ChainNews, FollowUpStore, MentionStore, Offer, Ownership, RosterStore, SmsSender,
+    StoreError,
 };
 use crate::sms::{SmsText, texts};
 
@@ -69,6 +72,8 @@ pub struct ReplySummary {
 }
 
 pub struct SmsReplies {
+    /// The chain, hand-overs and the rota.
+    pub reach: Reach,
     pub store: Arc<dyn MentionStore>,
     pub follow_up: Arc<dyn FollowUpStore>,
     pub roster: Arc<dyn RosterStore>,
@@ -168,21 +173,33 @@ impl SmsReplies {
                     return Ok(Some(texts::no_alert_sent_yet()));
                 }
             },
+            ReplyCommand::Take => return Ok(Some(self.take_shift(contact, &me).await?)),
             ReplyCommand::Ack(Some(code))
             | ReplyCommand::Done(code)
             | ReplyCommand::Noise(code)
-            | ReplyCommand::Who(code) => code.clone(),
+            | ReplyCommand::Who(code)
+            | ReplyCommand::Pass(code, _)
+            | ReplyCommand::Snooze(code, _) => code.clone(),
         };
         let Some(mention) = self.follow_up.mention_for_code(&code).await? else {
             return Ok(Some(texts::no_such_alert(&code)));
         };
         let answer = match command {
+            ReplyCommand::Ack(_) if self.take_offer(&mention, &code, &me).await? => {
+                let post = self.store.get_mention(&mention).await?;
+                texts::yours(&code, post.as_ref().map(|record| &record.mention))
+            }
             ReplyCommand::Ack(_) => match self.follow_up.acknowledge(&mention, &me).await? {
                 Acknowledged::Won => {
                     info!(%code, by = %contact.phone.masked(), "alert acknowledged");
                     let remind_at = self.clock.now() + self.remind_after;
                     self.store.own_alert(&mention, remind_at).await?;
                     let post = self.store.get_mention(&mention).await?;
+                    if let Some(record) = &post {
+                        self.reach
+                            .tell_chain(record, &code, ChainNews::Taken, &me, false)
+                            .await?;
+                    }
                     texts::yours(&code, post.as_ref().map(|record| &record.mention))
                 }
                 Acknowledged::AlreadyOwned(owner) if owner.phone == contact.phone => {
@@ -201,6 +218,7 @@ impl SmsReplies {
                 match self.follow_up.close(&mention, &me).await? {
                     None => {
                         self.store.settle_alert(&mention).await?;
+                        self.tell_chain_closed(&mention, &code, &me, false).await?;
                         texts::closed(&code, &contact.name)
                     }
                     Some(closer) => texts::already_closed(&code, &closer.name),
@@ -208,8 +226,21 @@ impl SmsReplies {
             }
             ReplyCommand::Noise(_) => {
                 self.follow_up.record_noise(&mention, &me).await?;
+                self.tell_chain_closed(&mention, &code, &me, true).await?;
                 texts::noted_as_noise(&code)
             }
+            ReplyCommand::Pass(_, name) => {
+                self.pass(&mention, &code, contact, &me, name.as_deref())
+                    .await?
+            }
+            ReplyCommand::Snooze(_, pause) => match self.follow_up.owner(&mention).await? {
+                Some(owner) if owner.phone == me.phone => {
+                    let until = me.at + pause;
+                    self.store.own_alert(&mention, until).await?;
+                    texts::snoozed(&code, until)
+                }
+                owner => texts::not_yours(&code, owner.as_ref().map(|o| o.name.as_str())),
+            },
             ReplyCommand::Who(_) => match self.follow_up.owner(&mention).await? {
                 Some(owner) => texts::owner_is(&code, &owner.name, owner.at),
                 None => texts::nobody_yet(&code),
@@ -217,10 +248,166 @@ impl SmsReplies {
             ReplyCommand::Help
             | ReplyCommand::Stop
             | ReplyCommand::Start
+            | ReplyCommand::Take
             | ReplyCommand::Reply(..) => texts::help(),
         };
         Ok(Some(answer))
     }
+
+    async fn tell_chain_closed(
+        &self,
+        mention: &MentionId,
+        code: &AlertCode,
+        by: &Ownership,
+        noise: bool,
+    ) -> Result<(), StoreError> {
+        if let Some(record) = self.store.get_mention(mention).await? {
+            self.reach
+                .tell_chain(&record, code, ChainNews::Closed, by, noise)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// An ACK from the person an alert was passed to moves it to them, if
+    /// whoever passed it still has it; the first owner is told.
+    async fn take_offer(
+        &self,
+        mention: &MentionId,
+        code: &AlertCode,
+        me: &Ownership,
+    ) -> Result<bool, StoreError> {
+        let Some(offer) = self.reach.handover.offer_of(mention).await? else {
+            return Ok(false);
+        };
+        if offer.to != me.phone
+            || !self
+                .reach
+                .handover
+                .transfer(mention, &offer.from, me)
+                .await?
+        {
+            return Ok(false);
+        }
+        info!(%code, to = %me.phone.masked(), "passed alert taken");
+        self.store
+            .own_alert(mention, me.at + self.remind_after)
+            .await?;
+        self.notify(&offer.from.phone, &texts::taken_over(code, &me.name))
+            .await;
+        Ok(true)
+    }
+
+    /// PASS: the owner offers the alert to someone by name, or to the next
+    /// tier up; they are paged and it stays the owner's until they ACK.
+    async fn pass(
+        &self,
+        mention: &MentionId,
+        code: &AlertCode,
+        contact: &OnCallContact,
+        me: &Ownership,
+        name: Option<&str>,
+    ) -> Result<SmsText, StoreError> {
+        let owner = self.follow_up.owner(mention).await?;
+        let Some(owner) = owner.filter(|o| o.phone == me.phone) else {
+            let owner = self.follow_up.owner(mention).await?;
+            return Ok(texts::not_yours(
+                code,
+                owner.as_ref().map(|o| o.name.as_str()),
+            ));
+        };
+        let on_call = self.reach.on_call(me.at).await?;
+        let everyone = self.roster.contacts().await?;
+        let target = match name {
+            Some(name) => {
+                let Some(target) = everyone.iter().find(|c| named(c, name)) else {
+                    return Ok(texts::nobody_called(name));
+                };
+                target.clone()
+            }
+            None => {
+                let above = on_call
+                    .iter()
+                    .filter(|c| c.tier > contact.tier && c.phone != me.phone && !c.opted_out)
+                    .min_by_key(|c| c.tier);
+                match above {
+                    Some(target) => target.clone(),
+                    None => return Ok(texts::nobody_to_pass_to()),
+                }
+            }
+        };
+        if target.phone == me.phone || target.opted_out {
+            return Ok(texts::nobody_to_pass_to());
+        }
+        self.reach
+            .handover
+            .offer(&Offer {
+                mention: mention.clone(),
+                to: target.phone.clone(),
+                from: owner,
+                at: me.at,
+            })
+            .await?;
+        let post = self.store.get_mention(mention).await?;
+        self.notify(
+            &target.phone,
+            &texts::passed_to_you(code, &me.name, post.as_ref().map(|r| &r.mention)),
+        )
+        .await;
+        self.follow_up.set_latest_alert(&target.phone, code).await?;
+        info!(%code, to = %target.phone.masked(), "alert offered");
+        Ok(texts::offered(code, &target.name))
+    }
+
+    /// TAKE: the sender holds their tier from now until the current shift
+    /// ends; whoever had it is told.
+    async fn take_shift(
+        &self,
+        contact: &OnCallContact,
+        me: &Ownership,
+    ) -> Result<SmsText, StoreError> {
+        let now = me.at;
+        let rota = self.reach.rota.rota(now).await?;
+        let rotation = rota.rotations.iter().find(|r| r.people.contains(&me.phone));
+        let tier = rotation.map_or(contact.tier, |r| r.tier);
+        let zone = rotation
+            .map(|r| r.time_zone.clone())
+            .or_else(|| contact.time_zone.clone());
+        let Some(shift) = rota.on_shift(tier, now) else {
+            return Ok(texts::no_shift_to_take(tier));
+        };
+        let until = local_time(shift.ends, zone.as_deref());
+        if shift.phone == me.phone {
+            return Ok(texts::already_on_shift(tier, &until));
+        }
+        let Ok(cover) = RotaOverride::new(tier, me.phone.clone(), now, shift.ends, now) else {
+            return Ok(texts::no_shift_to_take(tier));
+        };
+        self.reach.rota.add_override(&cover).await?;
+        info!(tier, by = %me.phone.masked(), "shift taken");
+        self.notify(
+            &shift.phone,
+            &texts::shift_taken_from_you(tier, &me.name, &until),
+        )
+        .await;
+        Ok(texts::shift_taken(tier, &until))
+    }
+
+    /// A message to someone other than the sender; its failure is logged,
+    /// not retried (the command itself is done).
+    async fn notify(&self, to: &PhoneNumber, text: &SmsText) {
+        if let Err(err) = self.sms.send(to, text).await {
+            warn!(to = %to.masked(), reason = %err.reason, "notice SMS failed");
+        }
+    }
+}
+
+/// Whether `contact` is the person `name` means: the whole name or its
+/// first word, in any case.
+fn named(contact: &OnCallContact, name: &str) -> bool {
+    let wanted = name.trim().to_lowercase();
+    let full = contact.name.trim().to_lowercase();
+    full == wanted || full.split_whitespace().next() == Some(wanted.as_str())
 }
 
 /// An SNS event carrying one inbound SMS, as End User Messaging would

@@ -6,7 +6,10 @@
 //! schedule runs once a minute. The promises:
 //!
 //! - no mention is lost;
-//! - every urgent page is out by the first escalate run after the delivery;
+//! - every urgent page is out within three escalate runs of the delivery
+//!   (a fault on the first attempt is recovered by the next run; a run
+//!   whose own reads fail is recovered by the one after), never only after
+//!   a lease;
 //! - a page goes out twice only when SNS accepted a Publish whose answer
 //!   was lost, never through Earshot's own retries.
 //!
@@ -173,7 +176,10 @@ impl Figures {
             "mentions lost: {:?}\n{table}",
             self.lost
         );
-        assert_eq!(self.on_time, self.pages_due, "urgent pages late\n{table}");
+        assert_eq!(
+            self.by_third_run, self.pages_due,
+            "urgent pages late\n{table}"
+        );
         assert_eq!(
             self.unexplained_extra_sms, 0,
             "pages doubled by Earshot itself\n{table}"
@@ -294,6 +300,7 @@ async fn chaos(per_mille: u32, seed: u64) -> Figures {
         let clock = Clock::Fixed(t0() + Duration::minutes(minutes));
         let escalator = Escalator {
             pager: deps.pager(clock, FunctionBudget::Escalate),
+            reach: deps.reach(),
             step: Duration::minutes(5),
             give_up_after: Duration::hours(1),
             remind_after: Duration::hours(4),

@@ -285,6 +285,31 @@ fn the_report_times_each_step_from_the_customers_post() {
         ],
     ));
 
+    // The carrier reports the alert SMS delivered 3 s after it was sent.
+    let receipt = earshot::delivery::LogsEvent::encode(&earshot::delivery::LogsBatch {
+        message_type: earshot::delivery::DATA_MESSAGE.into(),
+        log_group: "sns/us-east-1/123456789012/DirectPublishToPhoneNumber".into(),
+        log_events: vec![earshot::delivery::LogLine {
+            id: "1".into(),
+            timestamp: 0,
+            message: earshot::delivery::delivery_log_line(
+                "outbox-1",
+                &earshot::domain::PhoneNumber::parse("+15555550123").unwrap(),
+                true,
+                "Message has been accepted by phone",
+                at("09:45:07").parse().unwrap(),
+                3_000,
+            ),
+        }],
+    });
+    let receipt_file = home.join("delivery.json");
+    std::fs::write(&receipt_file, serde_json::to_string(&receipt).unwrap()).unwrap();
+    ok(earshot(
+        home,
+        &[],
+        &["invoke", "delivery", receipt_file.to_str().unwrap()],
+    ));
+
     let report = ok(earshot(
         home,
         &[],
@@ -298,6 +323,13 @@ fn the_report_times_each_step_from_the_customers_post() {
         ],
     ));
     let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    let phone = &report["by_phone"]["+15555550123"];
+    assert_eq!(
+        (phone["sms"].as_u64(), phone["failed"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(phone["failure_rate"], 0.0);
+    assert_eq!(phone["to_delivered"]["p50_seconds"], 3);
     // The post was created at 09:41:07.
     let brand = &report["by_brand"]["NorthwindAir"];
     assert_eq!(brand["alerts"], 1);
@@ -313,6 +345,10 @@ fn the_report_times_each_step_from_the_customers_post() {
     ));
     assert!(
         table.contains("NorthwindAir") && table.contains("10m 00s / 10m 00s"),
+        "{table}"
+    );
+    assert!(
+        table.contains("+15555550123") && table.contains("0%"),
         "{table}"
     );
 
@@ -762,4 +798,103 @@ async fn reply_by_sms_posts_the_approved_template_to_the_configured_platform() {
         sent["text"],
         "We're so sorry, Dana. We'll DM you within 15 minutes."
     );
+}
+
+#[test]
+fn the_rota_names_who_is_on_shift_across_a_dst_change_and_refuses_bad_input() {
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| earshot(home.path(), &[], args);
+    for (name, phone) in [("Sam", "+15555550100"), ("Kim", "+15555550101")] {
+        ok(run(&["roster", "add", "--name", name, "--phone", phone]));
+    }
+    let add = |people: &str| {
+        run(&[
+            "rota",
+            "add",
+            "--tier",
+            "1",
+            "--people",
+            people,
+            "--handover",
+            "Mon 09:00",
+            "--time-zone",
+            "Europe/London",
+            "--from",
+            "2026-03-16",
+        ])
+    };
+    // Someone not on the roster cannot be put on shift; nothing is stored.
+    let refused = add("+15555550100,+15555550199");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not on the roster"));
+    assert!(ok(run(&["rota", "list"])).starts_with("No rota"));
+    ok(add("+15555550100,+15555550101"));
+    // Monday 09:00 in London is 08:00 UTC once summer time starts (29 March).
+    let at = |now: &str| ok(run(&["rota", "list", "--now", now]));
+    assert!(at("2026-03-30T07:59:00Z").contains("on shift now: Kim, until 2026-03-30 08:00 UTC"));
+    assert!(at("2026-03-30T08:00:00Z").contains("on shift now: Sam, until 2026-04-06 08:00 UTC"));
+    let cover = ok(run(&[
+        "rota",
+        "override",
+        "--tier",
+        "1",
+        "--phone",
+        "+15555550101",
+        "--from",
+        "2026-03-31T12:00:00Z",
+        "--until",
+        "2026-03-31T18:00:00Z",
+    ]));
+    assert!(cover.contains("override T1-20260331T1200-0101"), "{cover}");
+    assert!(at("2026-03-31T13:00:00Z").contains("on shift now: Kim, until 2026-03-31 18:00 UTC"));
+    let backwards = run(&[
+        "rota",
+        "override",
+        "--tier",
+        "1",
+        "--phone",
+        "+15555550100",
+        "--from",
+        "2026-03-31T12:00:00Z",
+        "--until",
+        "2026-03-31T11:00:00Z",
+    ]);
+    assert!(String::from_utf8_lossy(&backwards.stderr).contains("must end after it starts"));
+    ok(run(&[
+        "rota",
+        "remove",
+        "--override",
+        "T1-20260331T1200-0101",
+    ]));
+    ok(run(&["rota", "remove", "--tier", "1"]));
+    assert!(!run(&["rota", "remove", "--tier", "1"]).status.success());
+    assert!(at("2026-03-31T13:00:00Z").starts_with("No rota"));
+}
+
+#[test]
+fn a_number_whose_sms_failed_shows_in_the_roster_once_per_receipt() {
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| earshot(home.path(), &[], args);
+    ok(run(&[
+        "roster",
+        "add",
+        "--name",
+        "Sam",
+        "--phone",
+        "+15555550123",
+    ]));
+    assert!(!ok(run(&["roster", "list"])).contains("FAILING"));
+    // The same receipt delivered twice counts once.
+    for _ in 0..2 {
+        ok(run(&["invoke", "delivery", "events/delivery-failure.json"]));
+    }
+    let listed = ok(run(&["roster", "list"]));
+    assert!(
+        listed.contains("SMS FAILING: 1 in a row (Phone is currently unreachable/unavailable)"),
+        "{listed}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(ok(run(&["roster", "list", "--json"])).trim()).unwrap();
+    assert_eq!(json["sms_failures"], 1);
+    assert_eq!(json["name"], "Sam");
 }

@@ -33,6 +33,7 @@ fn escalator(deps: &Deps, minutes: i64, give_up_minutes: i64) -> Escalator {
             Clock::Fixed(t0() + Duration::minutes(minutes)),
             FunctionBudget::Escalate,
         ),
+        reach: deps.reach(),
         step: Duration::minutes(5),
         give_up_after: Duration::minutes(give_up_minutes),
         remind_after: Duration::hours(4),

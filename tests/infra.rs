@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::process::Command;
 
 use earshot::adapters::dynamo::{BY_AUTHOR_INDEX, BY_DAY_INDEX, OPEN_ALERTS_INDEX, TTL_ATTRIBUTE};
-use earshot::config::{FUNCTION_ENVIRONMENT, SECRET_PARAM_SUFFIX};
+use earshot::config::{FUNCTION_ENVIRONMENT, FunctionBudget, SECRET_PARAM_SUFFIX};
 use serde_norway::Value;
 
 const TEMPLATE: &str = "infra/template.yaml";
@@ -261,4 +261,180 @@ fn every_metric_filter_reads_a_key_the_lambda_log_lines_have() {
         filters += 1;
     }
     assert!(filters > 0, "the template counts at least one log line");
+}
+
+/// `!GetAtt X.Arn` or `!Ref X` as written; a plain string as itself.
+fn written(value: &Value) -> String {
+    match value {
+        Value::Tagged(tagged) => format!("{} {}", tagged.tag, written(&tagged.value)),
+        Value::String(text) => text.clone(),
+        Value::Sequence(items) => items.iter().map(written).collect::<Vec<_>>().join(", "),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Every statement of a function's inline policies, as (actions, resources).
+fn statements(resource: &Value) -> Vec<(Vec<String>, Vec<String>)> {
+    let as_list = |value: &Value| match value {
+        Value::Sequence(items) => items.iter().map(written).collect(),
+        other => vec![written(other)],
+    };
+    resource["Properties"]["Policies"]
+        .as_sequence()
+        .expect("a list of policies")
+        .iter()
+        .flat_map(|policy| {
+            // A role names each document; SAM takes documents as they are.
+            let document = if policy["PolicyDocument"].is_mapping() {
+                &policy["PolicyDocument"]
+            } else {
+                policy
+            };
+            document["Statement"]
+                .as_sequence()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .map(|statement| {
+            assert_eq!(statement["Effect"], "Allow", "{statement:?}");
+            (
+                as_list(&statement["Action"]),
+                as_list(&statement["Resource"]),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn sms_delivery_status_reaches_the_delivery_function_from_its_two_log_groups_only() {
+    let template = template();
+    let resource = |name: &str| &template["Resources"][name];
+    let groups = [
+        (
+            "SmsDeliveryLogGroup",
+            "!Sub sns/${AWS::Region}/${AWS::AccountId}/DirectPublishToPhoneNumber",
+        ),
+        (
+            "SmsDeliveryFailureLogGroup",
+            "!Sub sns/${AWS::Region}/${AWS::AccountId}/DirectPublishToPhoneNumber/Failure",
+        ),
+    ];
+    let group_arns: Vec<String> = groups
+        .iter()
+        .map(|(group, _)| format!("!GetAtt {group}.Arn"))
+        .collect();
+    for (group, name) in groups {
+        // SNS fixes these names; anything else would never be written.
+        assert_eq!(
+            written(&resource(group)["Properties"]["LogGroupName"]),
+            name
+        );
+        let arn = format!("!GetAtt {group}.Arn");
+        let subscriptions: Vec<&str> = resources(&template)
+            .filter(|(_, r)| {
+                r["Type"] == "AWS::Logs::SubscriptionFilter"
+                    && written(&r["Properties"]["LogGroupName"]) == format!("!Ref {group}")
+            })
+            .map(|(name, r)| {
+                assert_eq!(
+                    written(&r["Properties"]["DestinationArn"]),
+                    "!GetAtt DeliveryFunction.Arn",
+                    "{name}"
+                );
+                assert_eq!(r["Properties"]["FilterPattern"], "", "{name} drops lines");
+                name
+            })
+            .collect();
+        assert_eq!(subscriptions.len(), 1, "{group}: {subscriptions:?}");
+        let invokers: Vec<&str> = resources(&template)
+            .filter(|(_, r)| r["Type"] == "AWS::Lambda::Permission")
+            .filter(|(_, r)| written(&r["Properties"]["SourceArn"]) == arn)
+            .map(|(name, r)| {
+                assert_eq!(r["Properties"]["Principal"], "logs.amazonaws.com", "{name}");
+                assert_eq!(
+                    written(&r["Properties"]["FunctionName"]),
+                    "!GetAtt DeliveryFunction.Arn",
+                    "{name}"
+                );
+                name
+            })
+            .collect();
+        assert_eq!(invokers.len(), 1, "{group} may not invoke: {invokers:?}");
+    }
+
+    // The role SNS assumes writes those two groups and nothing else.
+    let role = resource("SmsDeliveryStatusRole");
+    assert_eq!(
+        role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"],
+        "sns.amazonaws.com"
+    );
+    for (actions, targets) in statements(role) {
+        for action in &actions {
+            assert!(
+                [
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents"
+                ]
+                .contains(&action.as_str()),
+                "the SNS role may {action}"
+            );
+        }
+        assert_eq!(targets, group_arns);
+    }
+
+    // The function updates receipt items (nothing else on the table) and
+    // hands failed batches to the dead-letter queue.
+    let function = resource("DeliveryFunction");
+    assert_eq!(
+        statements(function),
+        vec![
+            (
+                vec!["dynamodb:UpdateItem".to_owned()],
+                vec!["!GetAtt MentionsTable.Arn".to_owned()]
+            ),
+            (
+                vec!["sqs:SendMessage".to_owned()],
+                vec!["!GetAtt FailedInvocationsQueue.Arn".to_owned()]
+            ),
+        ]
+    );
+}
+
+/// The binary each budget is for; a new budget must be named here.
+fn binary_of(budget: FunctionBudget) -> &'static str {
+    match budget {
+        FunctionBudget::Webhook => "webhook",
+        FunctionBudget::Poll => "poll",
+        FunctionBudget::SmsReply => "sms-reply",
+        FunctionBudget::Escalate => "escalate",
+        FunctionBudget::Firehose => "firehose",
+        FunctionBudget::Delivery => "delivery",
+    }
+}
+
+/// Claims and SDK timeouts are sized from the budget: a function that may
+/// run longer than its budget says could outlive its delivery claims.
+#[test]
+fn every_function_runs_for_exactly_its_budget() {
+    let budgets = [
+        FunctionBudget::Webhook,
+        FunctionBudget::Poll,
+        FunctionBudget::SmsReply,
+        FunctionBudget::Escalate,
+        FunctionBudget::Firehose,
+        FunctionBudget::Delivery,
+    ];
+    let template = template();
+    for (binary, resource) in declared_functions(&template) {
+        let budget = budgets
+            .into_iter()
+            .find(|b| binary_of(*b) == binary)
+            .unwrap_or_else(|| panic!("{binary} has no FunctionBudget"));
+        assert_eq!(
+            resource["Properties"]["Timeout"].as_i64(),
+            Some(budget.timeout().num_seconds()),
+            "{binary}'s Timeout is not its budget"
+        );
+    }
 }

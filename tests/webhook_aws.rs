@@ -43,24 +43,11 @@ impl Stack {
     }
 
     fn webhook_with(&self, sms: Arc<dyn SmsSender>) -> Webhook {
-        let deps = Deps {
-            store: Arc::new(self.store.clone()),
-            roster: Arc::new(self.store.clone()),
-            follow_up: Arc::new(self.store.clone()),
+        let deps = Deps::on_store(
+            self.store.clone(),
             sms,
-            watches: Arc::new(self.store.clone()),
-            revisions: Arc::new(self.store.clone()),
-            budget: Arc::new(self.store.clone()),
-            bursts: Arc::new(self.store.clone()),
-            limits: earshot::ports::SmsLimits::default(),
-            watch_cache: Arc::new(earshot::watch::WatchCache::new(Arc::new(
-                self.store.clone(),
-            ))),
-            ledger: Arc::new(self.store.clone()),
-            public_replies: Arc::new(
-                earshot::adapters::public_replies(Default::default()).unwrap(),
-            ),
-        };
+            Arc::new(earshot::adapters::public_replies(Default::default()).unwrap()),
+        );
         Webhook::new(
             WebhookSecrets::x_only(Secret::new(SECRET)),
             &deps,

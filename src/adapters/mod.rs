@@ -6,18 +6,21 @@ pub mod dynamo;
 pub mod embedded;
 pub mod secrets;
 pub mod sns;
+pub mod voice;
 
 use std::sync::Arc;
 
 use crate::config::{self, ConfigError, FunctionBudget};
+use crate::delivery::DeliveryReceipts;
 use crate::domain::Clock;
 use crate::escalate::Escalator;
 use crate::ingest::Ingestor;
-use crate::pager::Pager;
+use crate::pager::{Pager, Reach};
 use crate::platforms::reply::{PlatformReplies, ReplyCredentials, ReplyEndpoints, ReplyHttp};
 use crate::ports::{
-    BurstLogStore, FollowUpStore, MentionRevisions, MentionStore, PublicReplies, ReplyLedger,
-    RosterStore, SmsBudget, SmsLimits, SmsSender, WatchStore,
+    BurstLogStore, FollowUpStore, HandOverStore, MentionRevisions, MentionStore, PublicReplies,
+    ReceiptStore, ReplyLedger, RosterStore, RotaStore, SmsBudget, SmsLimits, SmsSender,
+    VoiceCaller, WatchStore,
 };
 use crate::public_reply::PublicReplyDesk;
 use crate::sms_reply::SmsReplies;
@@ -53,6 +56,11 @@ pub struct Deps {
     pub watches: Arc<dyn WatchStore>,
     pub revisions: Arc<dyn MentionRevisions>,
     pub budget: Arc<dyn SmsBudget>,
+    pub receipts: Arc<dyn ReceiptStore>,
+    pub rota: Arc<dyn RotaStore>,
+    pub handover: Arc<dyn HandOverStore>,
+    /// Calls for alerts texts did not settle; `None` leaves calls off.
+    pub voice: Option<Arc<dyn VoiceCaller>>,
     pub limits: SmsLimits,
     pub bursts: Arc<dyn BurstLogStore>,
     /// The watches, cached; shared by every handler built from these deps.
@@ -77,6 +85,48 @@ pub fn public_replies(credentials: ReplyCredentials) -> Result<PlatformReplies, 
 }
 
 impl Deps {
+    /// Every port on `store`, which implements them all, with `sms` and
+    /// `public_replies`; the default SMS caps and no voice calls.
+    pub fn on_store<S>(
+        store: S,
+        sms: Arc<dyn SmsSender>,
+        public_replies: Arc<dyn PublicReplies>,
+    ) -> Self
+    where
+        S: MentionStore
+            + RosterStore
+            + FollowUpStore
+            + WatchStore
+            + MentionRevisions
+            + SmsBudget
+            + BurstLogStore
+            + ReceiptStore
+            + RotaStore
+            + HandOverStore
+            + ReplyLedger
+            + Clone
+            + 'static,
+    {
+        Self {
+            store: Arc::new(store.clone()),
+            roster: Arc::new(store.clone()),
+            follow_up: Arc::new(store.clone()),
+            sms,
+            watches: Arc::new(store.clone()),
+            revisions: Arc::new(store.clone()),
+            budget: Arc::new(store.clone()),
+            bursts: Arc::new(store.clone()),
+            receipts: Arc::new(store.clone()),
+            rota: Arc::new(store.clone()),
+            handover: Arc::new(store.clone()),
+            voice: None,
+            limits: SmsLimits::default(),
+            watch_cache: Arc::new(WatchCache::new(Arc::new(store.clone()))),
+            ledger: Arc::new(store),
+            public_replies,
+        }
+    }
+
     /// DynamoDB and SNS through the standard AWS configuration chain
     /// (including `AWS_ENDPOINT_URL` for emulators); the table comes from
     /// `EARSHOT_TABLE`.
@@ -92,18 +142,18 @@ impl Deps {
             config::optional(config::SMS_ORIGINATION_VAR),
         );
         let deps = Self {
-            store: Arc::new(store.clone()),
-            roster: Arc::new(store.clone()),
-            follow_up: Arc::new(store.clone()),
-            sms: Arc::new(sms),
-            watches: Arc::new(store.clone()),
-            revisions: Arc::new(store.clone()),
-            budget: Arc::new(store.clone()),
-            bursts: Arc::new(store.clone()),
+            voice: config::optional(config::VOICE_ORIGINATION_VAR).map(|origination| {
+                Arc::new(voice::EndUserMessagingVoice::new(
+                    aws_sdk_pinpointsmsvoicev2::Client::new(sdk),
+                    origination,
+                )) as Arc<dyn VoiceCaller>
+            }),
             limits: config::sms_limits()?,
-            watch_cache: Arc::new(WatchCache::new(Arc::new(store.clone()))),
-            ledger: Arc::new(store.clone()),
-            public_replies: Arc::new(public_replies(secrets::reply_credentials(sdk).await?)?),
+            ..Self::on_store(
+                store.clone(),
+                Arc::new(sms),
+                Arc::new(public_replies(secrets::reply_credentials(sdk).await?)?),
+            )
         };
         Ok((deps, store))
     }
@@ -119,21 +169,8 @@ impl Deps {
         let store = embedded::EmbeddedStore::open(home)?;
         let public = public_replies(ReplyCredentials::from_env())
             .map_err(|err| crate::ports::StoreError::Unavailable(err.to_string()))?;
-        let deps = Self {
-            store: Arc::new(store.clone()),
-            roster: Arc::new(store.clone()),
-            follow_up: Arc::new(store.clone()),
-            sms: Arc::new(embedded::OutboxSms::new(store.clone(), echo_sms, clock)),
-            watches: Arc::new(store.clone()),
-            revisions: Arc::new(store.clone()),
-            budget: Arc::new(store.clone()),
-            bursts: Arc::new(store.clone()),
-            limits: SmsLimits::default(),
-            watch_cache: Arc::new(WatchCache::new(Arc::new(store.clone()))),
-            ledger: Arc::new(store.clone()),
-            public_replies: Arc::new(public),
-        };
-        Ok((deps, store))
+        let sms = Arc::new(embedded::OutboxSms::new(store.clone(), echo_sms, clock));
+        Ok((Self::on_store(store.clone(), sms, Arc::new(public)), store))
     }
 
     /// Ingest for the function with `budget`, whose claims last just past
@@ -154,6 +191,7 @@ impl Deps {
         Pager {
             store: self.store.clone(),
             roster: self.roster.clone(),
+            rota: self.rota.clone(),
             follow_up: self.follow_up.clone(),
             sms: self.sms.clone(),
             budget: self.budget.clone(),
@@ -170,6 +208,7 @@ impl Deps {
         let step = config::escalate_after()?;
         Ok(Escalator {
             pager: self.pager(clock, FunctionBudget::Escalate),
+            reach: self.reach(),
             step,
             // Past the last tier's turn, and a few more, stop paging.
             give_up_after: step * 12,
@@ -177,8 +216,28 @@ impl Deps {
         })
     }
 
+    /// What makes sure a page reaches someone beyond the SMS itself.
+    pub fn reach(&self) -> Reach {
+        Reach {
+            store: self.store.clone(),
+            roster: self.roster.clone(),
+            rota: self.rota.clone(),
+            receipts: self.receipts.clone(),
+            handover: self.handover.clone(),
+            sms: self.sms.clone(),
+            voice: self.voice.clone(),
+        }
+    }
+
+    pub fn delivery_receipts(&self) -> DeliveryReceipts {
+        DeliveryReceipts {
+            receipts: self.receipts.clone(),
+        }
+    }
+
     pub fn sms_replies(&self, clock: Clock) -> Result<SmsReplies, ConfigError> {
         Ok(SmsReplies {
+            reach: self.reach(),
             store: self.store.clone(),
             follow_up: self.follow_up.clone(),
             roster: self.roster.clone(),

@@ -8,7 +8,9 @@ pub mod mention;
 pub mod reply;
 pub mod reply_template;
 pub mod roster;
+pub mod rota;
 pub mod source;
+pub mod spoken;
 pub mod triage;
 pub mod watch;
 

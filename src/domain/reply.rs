@@ -11,6 +11,13 @@ pub enum ReplyCommand {
     /// A false alarm: stored as feedback for triage training.
     Noise(AlertCode),
     Who(AlertCode),
+    /// Hand the alert to someone else (by name; without one, the next
+    /// tier); the owner keeps it until they ACK.
+    Pass(AlertCode, Option<String>),
+    /// No reminders for the alert for a while.
+    Snooze(AlertCode, chrono::Duration),
+    /// Take the on-call shift of your tier until it ends.
+    Take,
     Help,
     /// Carrier opt-out keywords: no more alerts to this phone.
     Stop,
@@ -32,6 +39,27 @@ pub enum ReplyError {
     BadCode(String),
     #[error("REPLY needs a code and a reply number, e.g. REPLY K7QD 1; free text is never posted")]
     ReplyNeedsNumber,
+    #[error("SNOOZE needs a time up to 4h, e.g. SNOOZE K7QD 30m")]
+    BadSnooze,
+}
+
+/// The longest SNOOZE: past it, an open alert should be handed over.
+pub const MAX_SNOOZE: chrono::Duration = chrono::Duration::hours(4);
+
+/// `30m`, `2h`, `90min`: a positive time up to [`MAX_SNOOZE`].
+fn parse_snooze(raw: Option<&str>) -> Result<chrono::Duration, ReplyError> {
+    let raw = raw.ok_or(ReplyError::BadSnooze)?.to_ascii_lowercase();
+    let digits: String = raw.chars().take_while(char::is_ascii_digit).collect();
+    let amount: i64 = digits.parse().map_err(|_| ReplyError::BadSnooze)?;
+    let duration = match &raw[digits.len()..] {
+        "m" | "min" | "mins" | "minutes" => chrono::Duration::minutes(amount),
+        "h" | "hr" | "hrs" | "hour" | "hours" => chrono::Duration::hours(amount),
+        _ => return Err(ReplyError::BadSnooze),
+    };
+    if duration <= chrono::Duration::zero() || duration > MAX_SNOOZE {
+        return Err(ReplyError::BadSnooze);
+    }
+    Ok(duration)
 }
 
 /// Opt-out and opt-in words carriers and AWS treat specially.
@@ -60,6 +88,16 @@ pub fn parse_reply(body: &str) -> Result<ReplyCommand, ReplyError> {
         "DONE" => Ok(ReplyCommand::Done(needs_code("DONE")?)),
         "NOISE" => Ok(ReplyCommand::Noise(needs_code("NOISE")?)),
         "WHO" => Ok(ReplyCommand::Who(needs_code("WHO")?)),
+        "PASS" => {
+            let code = needs_code("PASS")?;
+            let name = words.collect::<Vec<_>>().join(" ");
+            Ok(ReplyCommand::Pass(code, (!name.is_empty()).then_some(name)))
+        }
+        "SNOOZE" => {
+            let code = needs_code("SNOOZE")?;
+            Ok(ReplyCommand::Snooze(code, parse_snooze(words.next())?))
+        }
+        "TAKE" => Ok(ReplyCommand::Take),
         "REPLY" => {
             let code = needs_code("REPLY")?;
             // Exactly a number: anything more would look like text to post.
@@ -112,6 +150,42 @@ mod tests {
             parse_reply("reply k7qd 2"),
             Ok(ReplyCommand::Reply(code("K7QD"), 2))
         );
+    }
+
+    #[test]
+    fn pass_snooze_and_take_are_read_with_their_arguments() {
+        assert_eq!(
+            parse_reply("pass qfwj Kim Lee"),
+            Ok(ReplyCommand::Pass(code("QFWJ"), Some("Kim Lee".into())))
+        );
+        assert_eq!(
+            parse_reply("PASS QFWJ"),
+            Ok(ReplyCommand::Pass(code("QFWJ"), None))
+        );
+        assert_eq!(
+            parse_reply("snooze QFWJ 30m"),
+            Ok(ReplyCommand::Snooze(
+                code("QFWJ"),
+                chrono::Duration::minutes(30)
+            ))
+        );
+        assert_eq!(
+            parse_reply("SNOOZE QFWJ 4h"),
+            Ok(ReplyCommand::Snooze(
+                code("QFWJ"),
+                chrono::Duration::hours(4)
+            ))
+        );
+        assert_eq!(parse_reply("take"), Ok(ReplyCommand::Take));
+        for bad in [
+            "SNOOZE QFWJ",
+            "SNOOZE QFWJ 5h",
+            "SNOOZE QFWJ 0m",
+            "SNOOZE QFWJ soon",
+        ] {
+            assert_eq!(parse_reply(bad), Err(ReplyError::BadSnooze), "{bad}");
+        }
+        assert_eq!(parse_reply("PASS"), Err(ReplyError::MissingCode("PASS")));
     }
 
     #[test]

@@ -74,7 +74,7 @@ impl Pager {
         };
         let now = self.clock.now();
         let claimant = Claimant::fresh();
-        let roster = self.roster.contacts().await?;
+        let roster = super::on_call_at(self.roster.as_ref(), self.rota.as_ref(), now).await?;
         // Opted out, or in quiet hours and holding urgent alerts: the next
         // tier answers in their place.
         let mut contacts: Vec<_> = roster.iter().filter(|c| c.takes_p1_at(now)).collect();

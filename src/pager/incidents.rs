@@ -132,6 +132,7 @@ mod tests {
         Pager {
             store: Arc::new(store.clone()),
             roster: Arc::new(store.clone()),
+            rota: Arc::new(store.clone()),
             follow_up: Arc::new(store.clone()),
             sms: Arc::new(OutboxSms::new(store.clone(), false, clock)),
             budget: Arc::new(store.clone()),

@@ -11,10 +11,13 @@
 //! - [`incidents`]: where an urgent post stands among similar ones.
 //! - [`follow_up`]: the owner hears of new posts, promises and open alerts.
 //! - [`summaries`]: held alerts summarised, and roster-wide notices.
+//! - [`reach`]: beyond the SMS itself: receipts, voice calls, the chain
+//!   told, failing numbers and shift notices.
 
 mod delivery;
 mod follow_up;
 mod incidents;
+mod reach;
 mod summaries;
 
 use std::sync::Arc;
@@ -22,13 +25,14 @@ use std::sync::Arc;
 use chrono::Duration;
 use thiserror::Error;
 
-use crate::domain::{AlertCode, Clock, Mention, MentionId, PhoneNumber};
+use crate::domain::{AlertCode, Clock, Mention, MentionId, OnCallContact, PhoneNumber};
 use crate::ports::{
-    BurstLogStore, FollowUpStore, HoldReason, MentionStore, RosterStore, SmsBudget, SmsLimits,
-    SmsSender, Spend, StoreError,
+    BurstLogStore, FollowUpStore, HoldReason, MentionStore, RosterStore, RotaStore, SmsBudget,
+    SmsLimits, SmsSender, Spend, StoreError,
 };
 
 pub use incidents::{Burst, LastWritten};
+pub use reach::{Reach, local_time};
 pub use summaries::AlarmChange;
 
 /// Reply codes tried per mention before giving up on a free one.
@@ -64,6 +68,8 @@ impl PagerError {
 pub struct Pager {
     pub store: Arc<dyn MentionStore>,
     pub roster: Arc<dyn RosterStore>,
+    /// Decides who holds a tier when it rotates.
+    pub rota: Arc<dyn RotaStore>,
     pub follow_up: Arc<dyn FollowUpStore>,
     pub sms: Arc<dyn SmsSender>,
     /// Counts SMS against the caps and keeps what they hold back.
@@ -78,6 +84,17 @@ pub struct Pager {
     /// a claim whose owner was killed blocks nothing past the next run.
     pub delivery_lease: Duration,
     pub clock: Clock,
+}
+
+/// The roster as paging sees it at `now`: each tier with a rota is whoever
+/// is on shift.
+async fn on_call_at(
+    roster: &dyn RosterStore,
+    rota: &dyn RotaStore,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<OnCallContact>, StoreError> {
+    let contacts = roster.contacts().await?;
+    Ok(rota.rota(now).await?.assign(&contacts, now))
 }
 
 impl Pager {

@@ -184,16 +184,21 @@ pub fn held_summary(held: &[HeldAlert]) -> SmsText {
     let count = alerts.len();
     let plural = if count == 1 { "alert" } else { "alerts" };
     let head = format!("Held for you ({}): {count} {plural}.", reasons.join(", "));
-    let tail = " Reply WHO <code> or ACK <code>.";
+    let entries: Vec<String> = alerts
+        .iter()
+        .map(|a| format!("{} {} @{}", a.priority, a.code, handle(&a.handle)))
+        .collect();
+    listed_in_one_sms(head, &entries, " Reply WHO <code> or ACK <code>.")
+}
+
+/// `head`, then as many `entries` as fit ("; " between them), then "+N
+/// more." for the rest, then `tail`, which always fits.
+fn listed_in_one_sms(head: String, entries: &[String], tail: &str) -> SmsText {
+    let count = entries.len();
     let mut body = head;
     let mut listed = 0;
-    for alert in &alerts {
-        let entry = format!(
-            " {} {} @{};",
-            alert.priority,
-            alert.code,
-            handle(&alert.handle)
-        );
+    for entry in entries {
+        let entry = format!(" {entry};");
         let more = count - listed - 1;
         let reserve = tail.len()
             + if more > 0 {
@@ -221,7 +226,7 @@ pub fn held_summary(held: &[HeldAlert]) -> SmsText {
 // Answers to staff replies.
 
 /// The answer to HELP, and to anything unreadable.
-pub const HELP: &str = "Earshot replies: ACK <code> takes an alert (ACK alone: your latest). DONE <code> when sorted. NOISE <code> false alarm. WHO <code> who has it.";
+pub const HELP: &str = "Earshot: ACK <code> (alone: latest), DONE <code>, NOISE <code>, WHO <code>, PASS <code> <name>, SNOOZE <code> 30m, TAKE your tier's shift.";
 
 pub fn help() -> SmsText {
     SmsText::shape(HELP)
@@ -378,6 +383,135 @@ pub fn reply_failed(code: &AlertCode, number: u32, problem: &str, next: &str) ->
         SMS_SEGMENT.saturating_sub(septets(&head) + septets(&tail)),
     );
     SmsText::shape(&format!("{head}{problem}{tail}"))
+}
+
+// The rest of the chain, hand-overs and the rota.
+
+/// To everyone else paged for an alert, once: "QFWJ taken by Sam. No need
+/// to act on it." or "QFWJ closed by Sam."
+pub fn chain_taken(code: &AlertCode, by: &str) -> SmsText {
+    SmsText::shape(&format!(
+        "{code} taken by {}. No need to act on it.",
+        clip(&to_gsm7(by), HANDLE_ROOM)
+    ))
+}
+
+pub fn chain_closed(code: &AlertCode, by: &str, noise: bool) -> SmsText {
+    let by = clip(&to_gsm7(by), HANDLE_ROOM);
+    if noise {
+        SmsText::shape(&format!("{code} closed by {by} as a false alarm."))
+    } else {
+        SmsText::shape(&format!("{code} closed by {by}."))
+    }
+}
+
+/// To tier 1, once per run of failures: "Earshot: SMS to Kim failed 3
+/// times in a row (Phone is currently unreachable). Check the number:
+/// earshot roster list"
+pub fn failing_number(name: &str, failures: u32, reason: &str) -> SmsText {
+    let tail = ". Check the number: earshot roster list";
+    let head = format!(
+        "Earshot: SMS to {} failed {failures} times in a row (",
+        clip(&to_gsm7(name), HANDLE_ROOM)
+    );
+    let reason = clip(
+        &to_gsm7(reason),
+        SMS_SEGMENT.saturating_sub(septets(&head) + septets(tail) + 1),
+    );
+    SmsText::shape(&format!("{head}{reason}){tail}"))
+}
+
+/// To whoever comes on shift: "You are on call (tier 1) until Mon 30 Mar
+/// 09:00 Europe/London. Open: 2. P1 QFWJ @dana; P2 K3JD @tom. Reply WHO
+/// <code>."
+pub fn shift_starts(tier: u8, until: &str, open: &[String]) -> SmsText {
+    let head = format!("You are on call (tier {tier}) until {until}.");
+    if open.is_empty() {
+        return SmsText::shape(&format!("{head} Nothing is open."));
+    }
+    listed_in_one_sms(
+        format!("{head} Open: {}.", open.len()),
+        open,
+        " Reply WHO <code>.",
+    )
+}
+
+/// To the person an alert is passed to.
+pub fn passed_to_you(code: &AlertCode, from: &str, post: Option<&Mention>) -> SmsText {
+    let from = clip(&to_gsm7(from), HANDLE_ROOM);
+    let about = post.map_or_else(String::new, |m| format!(" (@{})", handle(&m.author.handle)));
+    SmsText::shape(&format!(
+        "{from} passes you {code}{about}. Reply ACK {code} to take it; until then it stays {from}'s."
+    ))
+}
+
+pub fn offered(code: &AlertCode, to: &str) -> SmsText {
+    let to = clip(&to_gsm7(to), HANDLE_ROOM);
+    SmsText::shape(&format!(
+        "{code} offered to {to}. It stays yours until {to} replies ACK {code}."
+    ))
+}
+
+/// To the first owner, once the person it was passed to took it.
+pub fn taken_over(code: &AlertCode, by: &str) -> SmsText {
+    SmsText::shape(&format!(
+        "{} took {code} from you. Nothing more to do.",
+        clip(&to_gsm7(by), HANDLE_ROOM)
+    ))
+}
+
+/// PASS or SNOOZE of an alert the sender does not own.
+pub fn not_yours(code: &AlertCode, owner: Option<&str>) -> SmsText {
+    match owner {
+        Some(owner) => SmsText::shape(&format!(
+            "{code} is {}'s: only they can pass or snooze it.",
+            clip(&to_gsm7(owner), HANDLE_ROOM)
+        )),
+        None => SmsText::shape(&format!(
+            "Nobody has {code} yet. Reply ACK {code} first, then PASS or SNOOZE it."
+        )),
+    }
+}
+
+pub fn nobody_called(name: &str) -> SmsText {
+    SmsText::shape(&format!(
+        "Nobody called {} is on the roster. Reply PASS <code> <name>.",
+        clip(&to_gsm7(name), HANDLE_ROOM)
+    ))
+}
+
+pub fn nobody_to_pass_to() -> SmsText {
+    SmsText::shape("Nobody else can take it now. Reply PASS <code> <name>.")
+}
+
+pub fn snoozed(code: &AlertCode, until: DateTime<Utc>) -> SmsText {
+    SmsText::shape(&format!(
+        "{code} snoozed: no reminder until {} UTC. Reply DONE {code} when sorted.",
+        until.format("%H:%M")
+    ))
+}
+
+/// TAKE: the sender now holds their tier until the shift ends.
+pub fn shift_taken(tier: u8, until: &str) -> SmsText {
+    SmsText::shape(&format!("Tier {tier} is yours until {until}."))
+}
+
+/// To whoever was on shift when someone else took it.
+pub fn shift_taken_from_you(tier: u8, by: &str, until: &str) -> SmsText {
+    SmsText::shape(&format!(
+        "{} took your tier {tier} shift until {until}. You will not be paged for it.",
+        clip(&to_gsm7(by), HANDLE_ROOM)
+    ))
+}
+
+pub fn already_on_shift(tier: u8, until: &str) -> SmsText {
+    SmsText::shape(&format!("You already have tier {tier} until {until}."))
+}
+
+pub fn no_shift_to_take(tier: u8) -> SmsText {
+    SmsText::shape(&format!(
+        "Tier {tier} has no rota, so there is no shift to take."
+    ))
 }
 
 // Source health, to the first tier.
@@ -720,7 +854,7 @@ mod tests {
                 held_summary(&held_alerts),
                 "Reply WHO <code> or ACK <code>.".into(),
             ),
-            ("help", help(), "WHO <code> who has it.".into()),
+            ("help", help(), "TAKE your tier's shift.".into()),
             (
                 "unreadable",
                 unreadable_reply(&"an unknown command ".repeat(12)),
@@ -790,6 +924,141 @@ mod tests {
                 "firehose caught up",
                 firehose_caught_up(),
                 "has caught up.".into(),
+            ),
+            (
+                "chain taken",
+                chain_taken(&code, long_name),
+                "No need to act on it.".into(),
+            ),
+            (
+                "chain closed",
+                chain_closed(&code, long_name, true),
+                "as a false alarm.".into(),
+            ),
+            (
+                "failing number",
+                failing_number(
+                    long_name,
+                    1000,
+                    &"Phone carrier has blocked this message ".repeat(8),
+                ),
+                ". Check the number: earshot roster list".into(),
+            ),
+            (
+                "shift starts",
+                shift_starts(
+                    9,
+                    "Mon 30 Mar 09:00 America/Argentina/ComodRivadavia",
+                    &vec![format!("P1 {code} @{long_handle}"); 40],
+                ),
+                "Reply WHO <code>.".into(),
+            ),
+            (
+                "passed to you",
+                passed_to_you(&code, long_name, Some(&post)),
+                "...'s.".into(),
+            ),
+            ("offered", offered(&code, long_name), format!("ACK {code}.")),
+            (
+                "taken over",
+                taken_over(&code, long_name),
+                "Nothing more to do.".into(),
+            ),
+            (
+                "not yours",
+                not_yours(&code, Some(long_name)),
+                "pass or snooze it.".into(),
+            ),
+            (
+                "nobody has it",
+                not_yours(&code, None),
+                "PASS or SNOOZE it.".into(),
+            ),
+            (
+                "nobody called",
+                nobody_called(long_name),
+                "PASS <code> <name>.".into(),
+            ),
+            (
+                "snoozed",
+                snoozed(&code, at(0)),
+                format!("DONE {code} when sorted."),
+            ),
+            (
+                "shift taken",
+                shift_taken(9, "Mon 30 Mar 09:00 America/Argentina/ComodRivadavia"),
+                "ComodRivadavia.".into(),
+            ),
+            (
+                "shift taken from you",
+                shift_taken_from_you(
+                    9,
+                    long_name,
+                    "Mon 30 Mar 09:00 America/Argentina/ComodRivadavia",
+                ),
+                "You will not be paged for it.".into(),
+            ),
+            ("no shift", no_shift_to_take(9), "no shift to take.".into()),
+            (
+                "already on shift",
+                already_on_shift(9, "Mon 30 Mar 09:00 America/Argentina/ComodRivadavia"),
+                "ComodRivadavia.".into(),
+            ),
+            (
+                "nobody to pass to",
+                nobody_to_pass_to(),
+                "PASS <code> <name>.".into(),
+            ),
+            (
+                "not allowed to reply",
+                not_allowed_to_reply(),
+                "--can-reply.".into(),
+            ),
+            (
+                "reply gone",
+                alert_no_longer_stored(&code),
+                "nothing was posted.".into(),
+            ),
+            (
+                "no such template",
+                no_such_template(long_brand, 4_000_000_000, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]),
+                "Nothing was posted.".into(),
+            ),
+            (
+                "template cannot go",
+                template_cannot_go(&code, 4_000_000_000, "the post was deleted"),
+                "deleted.".into(),
+            ),
+            (
+                "reply already posted",
+                reply_already_posted(&code, 4_000_000_000, &post.url[8..]),
+                "3kabcdefghijk".into(),
+            ),
+            (
+                "reply in flight",
+                reply_in_flight(&code, 4_000_000_000),
+                "not posting it twice.".into(),
+            ),
+            (
+                "reply posted",
+                reply_posted(
+                    &code,
+                    4_000_000_000,
+                    long_handle,
+                    "x.com/i/status/1862000000000000001",
+                    Some(1440),
+                ),
+                "Reminder in 1440 min unless DONE.".into(),
+            ),
+            (
+                "reply failed",
+                reply_failed(
+                    &code,
+                    4_000_000_000,
+                    &"HTTP 503 upstream timed out ".repeat(10),
+                    "Try again in a minute.",
+                ),
+                ". Try again in a minute.".into(),
             ),
         ];
         for (name, sms, ending) in texts {

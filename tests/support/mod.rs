@@ -204,25 +204,14 @@ pub fn deps_for(sdk: &aws_config::SdkConfig, table: &str) -> earshot::adapters::
         table,
         chrono::Duration::days(30),
     );
-    earshot::adapters::Deps {
-        store: std::sync::Arc::new(store.clone()),
-        roster: std::sync::Arc::new(store.clone()),
-        follow_up: std::sync::Arc::new(store.clone()),
-        sms: std::sync::Arc::new(SnsSms::new(aws_sdk_sns::Client::new(sdk), None, None)),
-        watches: std::sync::Arc::new(store.clone()),
-        revisions: std::sync::Arc::new(store.clone()),
-        budget: std::sync::Arc::new(store.clone()),
-        bursts: std::sync::Arc::new(store.clone()),
-        limits: earshot::ports::SmsLimits::default(),
-        watch_cache: std::sync::Arc::new(earshot::watch::WatchCache::new(std::sync::Arc::new(
-            store.clone(),
-        ))),
-        ledger: std::sync::Arc::new(store),
+    earshot::adapters::Deps::on_store(
+        store,
+        std::sync::Arc::new(SnsSms::new(aws_sdk_sns::Client::new(sdk), None, None)),
         // Tests that post replies point this at their own loopback server.
-        public_replies: std::sync::Arc::new(
+        std::sync::Arc::new(
             earshot::adapters::public_replies(Default::default()).expect("reply clients"),
         ),
-    }
+    )
 }
 
 /// An SDK configuration whose every call fails fast: the endpoint is a
@@ -334,4 +323,20 @@ pub fn on_call(name: &str, phone: &str, tier: u8) -> earshot::domain::OnCallCont
         p1_in_quiet_hours: true,
         can_reply: false,
     }
+}
+
+/// Runs `attempt` `n` times at once; how many of them returned true.
+pub async fn concurrent_wins<F, Fut>(n: usize, attempt: F) -> usize
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool> + Send + 'static,
+{
+    let tries: Vec<_> = (0..n).map(|_| tokio::spawn(attempt())).collect();
+    let mut won = 0;
+    for attempt in tries {
+        if attempt.await.expect("the attempt ran to its end") {
+            won += 1;
+        }
+    }
+    won
 }

@@ -9,6 +9,9 @@
 //! | public reply    | `MENTION#<id>`     | `REPLY#<n>`      |
 //! | burst log       | `BURST#<brand>`    | `LOG`            |
 //!
+//! Receipts, the rota, hand-overs, the SMS budget and sources keep their
+//! own items; each file starts with its table.
+//!
 //! Mentions also carry `day`/`received_key` (index `by-day`, newest first)
 //! and `author_key`/`created_key` (index `by-author`), so every read is a
 //! GetItem or a Query: nothing scans the table.
@@ -36,7 +39,10 @@ use crate::ports::{
 mod budget;
 mod bursts;
 mod followup;
+mod handover;
+mod receipts;
 mod replies;
+mod rota;
 mod sources;
 
 pub const BY_DAY_INDEX: &str = "by-day";
@@ -689,6 +695,11 @@ impl MentionStore for DynamoStore {
             .send()
             .await
             .map_err(unavailable)?;
+        if let Delivery::Sent { message_id } = outcome
+            && !message_id.is_empty()
+        {
+            self.link_message(message_id, mention, phone, at).await?;
+        }
         Ok(())
     }
 }

@@ -6,7 +6,10 @@
 mod budget;
 mod bursts;
 mod followup;
+mod handover;
+mod receipts;
 mod replies;
+mod rota;
 mod sources;
 
 use std::path::Path;
@@ -25,9 +28,15 @@ use crate::ports::{
 };
 use crate::sms::SmsText;
 
-/// Bumped with every change to [`SCHEMA`]; a store of another version is
-/// refused with a clear message rather than failing on a missing column.
-const SCHEMA_VERSION: i64 = 4;
+/// Bumped with every change to the schema; a store of another version is
+/// refused with a clear message rather than failing on a missing column,
+/// unless it is one [`MIGRATES_FROM`] can bring up to date.
+const SCHEMA_VERSION: i64 = 5;
+
+/// Version 5 only added tables (delivery receipts, the rota, hand-overs),
+/// which the `CREATE TABLE IF NOT EXISTS` batches below create: a version 4
+/// store keeps every row and simply gains them.
+const MIGRATES_FROM: i64 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS mentions (
@@ -129,7 +138,7 @@ impl EmbeddedStore {
                 |row| row.get(0),
             )
             .map_err(unavailable)?;
-        if has_tables && version != SCHEMA_VERSION {
+        if has_tables && version != SCHEMA_VERSION && version != MIGRATES_FROM {
             return Err(StoreError::Corrupt(format!(
                 "the embedded store was written by another version of Earshot (schema {version}, \
                  this one reads {SCHEMA_VERSION}); move it aside or delete it to start afresh"
@@ -140,6 +149,9 @@ impl EmbeddedStore {
         conn.execute_batch(budget::SCHEMA).map_err(unavailable)?;
         conn.execute_batch(bursts::SCHEMA).map_err(unavailable)?;
         conn.execute_batch(replies::SCHEMA).map_err(unavailable)?;
+        conn.execute_batch(receipts::SCHEMA).map_err(unavailable)?;
+        conn.execute_batch(rota::SCHEMA).map_err(unavailable)?;
+        conn.execute_batch(handover::SCHEMA).map_err(unavailable)?;
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(unavailable)?;
         Ok(Self {
@@ -469,6 +481,11 @@ impl MentionStore for EmbeddedStore {
                 params![mention.as_str(), phone.as_str(), status, detail, at.to_rfc3339()],
             )
             .map_err(unavailable)?;
+        if let Delivery::Sent { message_id } = outcome
+            && !message_id.is_empty()
+        {
+            self.link_message(message_id, mention, phone, at)?;
+        }
         Ok(())
     }
 }
@@ -543,6 +560,61 @@ impl SmsSender for OutboxSms {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tables schema 5 added, as a schema 4 store lacks them.
+    const ADDED_IN_5: [&str; 8] = [
+        "sms_receipts",
+        "phone_health",
+        "voice_calls",
+        "rotations",
+        "rota_overrides",
+        "shift_notices",
+        "alert_offers",
+        "chain_news",
+    ];
+
+    #[test]
+    fn a_schema_4_store_gains_the_new_tables_and_keeps_its_rows() {
+        let home = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(home.path()).unwrap();
+        store
+            .conn()
+            .execute(
+                "INSERT INTO outbox (phone, body, sent_at) VALUES ('+15555550100', 'P1 X', '')",
+                [],
+            )
+            .unwrap();
+        drop(store);
+        // Back to what schema 4 had on disk.
+        let conn = Connection::open(home.path().join("earshot.db")).unwrap();
+        for table in ADDED_IN_5 {
+            conn.execute_batch(&format!("DROP TABLE {table}")).unwrap();
+        }
+        conn.pragma_update(None, "user_version", MIGRATES_FROM)
+            .unwrap();
+        drop(conn);
+
+        let store = EmbeddedStore::open(home.path()).expect("a schema 4 store opens");
+        let conn = store.conn();
+        let kept: i64 = conn
+            .query_row("SELECT COUNT(*) FROM outbox", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(kept, 1, "the outbox row survived");
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        for table in ADDED_IN_5 {
+            let present: bool = conn
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
+                    [table],
+                    |row| row.get(0),
+                )
+                .unwrap();
+            assert!(present, "{table} was not created");
+        }
+    }
 
     #[test]
     fn a_store_from_another_schema_version_is_refused_with_advice() {

@@ -115,8 +115,16 @@ impl Backend {
                 let summary = self.firehose(path, &event).await?;
                 Ok(serde_json::to_string_pretty(&summary)?)
             }
+            "delivery" => {
+                let event: earshot::delivery::LogsEvent = serde_json::from_slice(&event)
+                    .with_context(|| {
+                        format!("{} is not a CloudWatch Logs event", path.display())
+                    })?;
+                let summary = self.deps.delivery_receipts().handle(&event).await?;
+                Ok(serde_json::to_string_pretty(&summary)?)
+            }
             other => bail!(
-                "no function named `{other}`; try: webhook, sms-reply, escalate, poll, firehose"
+                "no function named `{other}`; try: webhook, sms-reply, escalate, poll, firehose, delivery"
             ),
         }
     }

@@ -4,6 +4,7 @@
 mod backend;
 mod demo;
 mod events;
+mod rota;
 mod show;
 mod triage;
 mod watch;
@@ -58,7 +59,7 @@ enum Command {
     /// Run a function's handler in-process on an event file and print its
     /// JSON response.
     Invoke {
-        /// The function: webhook, sms-reply, escalate, poll or firehose.
+        /// The function: webhook, sms-reply, escalate, poll, firehose or delivery.
         function: String,
         /// The event; for firehose, a file of Jetstream frames to replay
         /// (one per line) or a schedule event to read the configured
@@ -80,6 +81,9 @@ enum Command {
     /// Manage the on-call roster.
     #[command(subcommand)]
     Roster(RosterCommand),
+    /// Weekly rotations per tier and one-off overrides.
+    #[command(subcommand)]
+    Rota(rota::RotaCommand),
     /// List the SMS kept in the local outbox (embedded backend).
     Outbox {
         /// One JSON object per line.
@@ -242,6 +246,12 @@ async fn run(cli: Cli) -> Result<()> {
             let backend = Backend::open(&global).await?;
             roster(&backend, command, global.now.unwrap_or_else(Utc::now)).await
         }
+        Command::Rota(command) => {
+            let backend = Backend::open(&global).await?;
+            let now = global.now.unwrap_or_else(Utc::now);
+            let deps = &backend.deps;
+            rota::run(deps.rota.as_ref(), deps.roster.as_ref(), command, now).await
+        }
         Command::Outbox { json } => {
             let backend = Backend::open(&global).await?;
             show::outbox(&backend.outbox()?, json)
@@ -287,6 +297,7 @@ async fn run(cli: Cli) -> Result<()> {
             let report = earshot::report::response_report(
                 deps.store.as_ref(),
                 deps.follow_up.as_ref(),
+                deps.receipts.as_ref(),
                 now - since,
                 now,
             )
@@ -342,7 +353,10 @@ async fn roster(backend: &Backend, command: RosterCommand, now: DateTime<Utc>) -
                 .await?;
             println!("{name} ({phone}) is on call");
         }
-        RosterCommand::List { json } => show::contacts(&roster.contacts().await?, json)?,
+        RosterCommand::List { json } => {
+            let health = backend.deps.receipts.phone_health().await?;
+            show::contacts(&roster.contacts().await?, &health, json)?
+        }
         RosterCommand::Remove { phone } => {
             let removed = roster.remove_contact(&phone).await?;
             anyhow::ensure!(removed, "{phone} is not on the roster");

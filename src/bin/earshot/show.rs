@@ -107,9 +107,36 @@ pub fn mentions(rows: &[MentionRow], json: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn contacts(contacts: &[OnCallContact], json: bool) -> Result<()> {
+/// A roster entry with how its SMS have fared lately.
+#[derive(Serialize)]
+pub struct RosterRow<'a> {
+    #[serde(flatten)]
+    pub contact: &'a OnCallContact,
+    /// Failed SMS in a row, from delivery receipts.
+    pub sms_failures: u32,
+    pub last_failure: Option<String>,
+}
+
+pub fn contacts(
+    contacts: &[OnCallContact],
+    health: &[earshot::ports::PhoneHealth],
+    json: bool,
+) -> Result<()> {
+    let failing = |contact: &OnCallContact| {
+        health
+            .iter()
+            .find(|h| h.phone == contact.phone && h.failures > 0)
+    };
     if json {
-        return json_lines(contacts);
+        let rows: Vec<RosterRow> = contacts
+            .iter()
+            .map(|contact| RosterRow {
+                contact,
+                sms_failures: failing(contact).map_or(0, |h| h.failures),
+                last_failure: failing(contact).and_then(|h| h.last_reason.clone()),
+            })
+            .collect();
+        return json_lines(&rows);
     }
     if contacts.is_empty() {
         println!(
@@ -135,8 +162,16 @@ pub fn contacts(contacts: &[OnCallContact], json: bool) -> Result<()> {
             None => String::new(),
         };
         let replies = if contact.can_reply { "  can reply" } else { "" };
+        let failures = match failing(contact) {
+            Some(h) => format!(
+                "  SMS FAILING: {} in a row ({})",
+                h.failures,
+                h.last_reason.as_deref().unwrap_or("no reason given")
+            ),
+            None => String::new(),
+        };
         println!(
-            "{:<24} {:<16} tier {}{quiet}{replies}{opted_out}",
+            "{:<24} {:<16} tier {}{quiet}{replies}{opted_out}{failures}",
             contact.name, contact.phone, contact.tier
         );
     }
@@ -191,6 +226,24 @@ pub fn report(report: &earshot::report::ResponseReport, json: bool) -> Result<()
     header("PERSON");
     for (person, times) in &report.by_person {
         row(person, times);
+    }
+    if !report.by_phone.is_empty() {
+        println!();
+        println!(
+            "{:<20} {:>6}  {:<9} {:<9} {:<17}",
+            "PHONE", "SMS", "FAILED", "RATE", "DELIVERED p50/p90"
+        );
+        for (phone, stats) in &report.by_phone {
+            let rate = stats
+                .failure_rate
+                .map_or_else(|| "-".to_owned(), |r| format!("{:.0}%", r * 100.0));
+            println!(
+                "{phone:<20} {:>6}  {:<9} {rate:<9} {:<17}",
+                stats.sms,
+                stats.failed,
+                quantiles(&stats.to_delivered)
+            );
+        }
     }
     Ok(())
 }
