@@ -2,6 +2,8 @@
 //! watch keeps its templates and the roster who may reply, on the embedded
 //! SQLite store and on DynamoDB (a real moto server) alike.
 
+#[path = "support/builders.rs"]
+mod builders;
 mod support;
 
 use support::contract;
@@ -122,22 +124,13 @@ async fn the_roster_remembers_who_may_reply<S: RosterStore>(store: &S) {
     assert_eq!(may_reply, vec!["Ana"]);
 }
 
-macro_rules! all_cases {
-    ($backend:ident, $open:expr) => {
-        contract!(
-            $backend,
-            $open,
-            [
-                each_template_is_posted_to_an_alert_once,
-                a_failed_reply_may_be_claimed_again,
-                an_abandoned_reply_claim_lapses_with_its_lease,
-                a_watch_keeps_its_reply_templates,
-                the_roster_remembers_who_may_reply,
-            ]
-        );
-    };
-}
-
-all_cases!(embedded, support::embedded_store());
-
-all_cases!(dynamodb, support::moto_store("replies").await);
+builders::on_both_stores!(
+    "replies",
+    [
+        each_template_is_posted_to_an_alert_once,
+        a_failed_reply_may_be_claimed_again,
+        an_abandoned_reply_claim_lapses_with_its_lease,
+        a_watch_keeps_its_reply_templates,
+        the_roster_remembers_who_may_reply,
+    ]
+);

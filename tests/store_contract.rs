@@ -1,6 +1,8 @@
 //! One contract, two stores: the embedded SQLite store and DynamoDB (on a
 //! real moto server) must keep the same promises.
 
+#[path = "support/builders.rs"]
+mod builders;
 mod support;
 
 use support::contract;
@@ -571,33 +573,24 @@ async fn open_alerts_are_listed_oldest_first_until_settled<S: MentionStore>(stor
     assert!(due_ids(store, "2026-11-25T00:00:00Z", 10).await.is_empty());
 }
 
-macro_rules! all_cases {
-    ($backend:ident, $open:expr) => {
-        contract!(
-            $backend,
-            $open,
-            [
-                a_mention_is_written_once_and_the_first_copy_wins,
-                alert_state_changes_are_kept,
-                an_alert_code_belongs_to_one_mention,
-                each_phone_gets_each_alert_once,
-                an_abandoned_claim_lapses_with_its_lease,
-                a_claim_is_its_claimants_again,
-                a_released_claim_is_free_at_once,
-                recent_mentions_come_newest_first_within_the_window,
-                an_authors_history_is_theirs_alone,
-                the_roster_adds_renames_lists_and_removes,
-                the_first_ack_wins_and_later_ones_learn_who,
-                an_inbound_sms_is_seen_once,
-                codes_and_latest_alerts_lead_back_to_mentions,
-                stop_and_start_toggle_a_roster_phone,
-                open_alerts_are_listed_oldest_first_until_settled,
-                a_burst_log_is_written_only_at_the_version_it_was_read,
-            ]
-        );
-    };
-}
-
-all_cases!(embedded, support::embedded_store());
-
-all_cases!(dynamodb, support::moto_store("contract").await);
+builders::on_both_stores!(
+    "contract",
+    [
+        a_mention_is_written_once_and_the_first_copy_wins,
+        alert_state_changes_are_kept,
+        an_alert_code_belongs_to_one_mention,
+        each_phone_gets_each_alert_once,
+        an_abandoned_claim_lapses_with_its_lease,
+        a_claim_is_its_claimants_again,
+        a_released_claim_is_free_at_once,
+        recent_mentions_come_newest_first_within_the_window,
+        an_authors_history_is_theirs_alone,
+        the_roster_adds_renames_lists_and_removes,
+        the_first_ack_wins_and_later_ones_learn_who,
+        an_inbound_sms_is_seen_once,
+        codes_and_latest_alerts_lead_back_to_mentions,
+        stop_and_start_toggle_a_roster_phone,
+        open_alerts_are_listed_oldest_first_until_settled,
+        a_burst_log_is_written_only_at_the_version_it_was_read,
+    ]
+);

@@ -1,5 +1,8 @@
 //! Inputs shared by the parser tests and the fuzz targets (which include this
-//! file by path), so both hand the search parsers the same watch and request.
+//! file by path), so both hand the search parsers the same watch and request,
+//! and the one list of cases the store contracts run on both backends.
+// Each includer uses a different part of this file.
+#![allow(dead_code, unused_macros, unused_imports)]
 
 use std::time::Duration;
 
@@ -34,3 +37,15 @@ pub fn first_page_request(watch: &Watch, now: DateTime<Utc>) -> PageRequest<'_> 
         timeout: Duration::from_secs(1),
     }
 }
+
+/// Runs each listed contract case on the embedded store and on DynamoDB
+/// (tables prefixed `$tables`), through `support`'s `contract!`, which the
+/// calling file has in scope.
+macro_rules! on_both_stores {
+    ($tables:literal, [$($case:ident),* $(,)?]) => {
+        contract!(embedded, support::embedded_store(), [$($case),*]);
+        contract!(dynamodb, support::moto_store($tables).await, [$($case),*]);
+    };
+}
+
+pub(crate) use on_both_stores;
