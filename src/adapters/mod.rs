@@ -159,6 +159,7 @@ impl Deps {
             budget: self.budget.clone(),
             limits: self.limits,
             bursts: self.bursts.clone(),
+            last_written_bursts: Default::default(),
             delivery_lease: budget.delivery_lease(),
             clock,
         }

@@ -28,7 +28,7 @@ use crate::ports::{
     SmsSender, Spend, StoreError,
 };
 
-pub use incidents::Burst;
+pub use incidents::{Burst, LastWritten};
 
 /// Reply codes tried per mention before giving up on a free one.
 const CODE_ATTEMPTS: u32 = 32;
@@ -70,6 +70,8 @@ pub struct Pager {
     pub limits: SmsLimits,
     /// Each brand's recent urgent posts, to spot a burst.
     pub bursts: Arc<dyn BurstLogStore>,
+    /// The burst logs this instance wrote last.
+    pub last_written_bursts: Arc<LastWritten>,
     /// How long a claim to send one SMS holds before another attempt may
     /// take over: just longer than the function that claims it may run, so
     /// a claim whose owner was killed blocks nothing past the next run.
