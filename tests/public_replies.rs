@@ -81,6 +81,14 @@ async fn reply_to(server: &MockServer, to: &Mention) -> Result<Published, Publis
     replies(server).reply(to, "We're on it", "k1").await
 }
 
+/// A reply the platform took, with its id and its public link.
+fn posted_as(platform_id: &str, url: &str) -> Published {
+    Published::Posted(PostedReply {
+        platform_id: Some(platform_id.into()),
+        url: Some(url.into()),
+    })
+}
+
 fn assert_rate_limited(err: &PublishError, on: Platform) {
     assert!(
         matches!(err, PublishError::RateLimited { platform, .. } if *platform == on),
@@ -131,10 +139,10 @@ async fn x_reply_names_the_post_it_answers_and_returns_its_link() {
         .unwrap();
     assert_eq!(
         published,
-        Published::Posted(PostedReply {
-            platform_id: Some("1864771234567890123".into()),
-            url: Some("https://x.com/i/web/status/1864771234567890123".into()),
-        })
+        posted_as(
+            "1864771234567890123",
+            "https://x.com/i/web/status/1864771234567890123"
+        )
     );
     let sent: Value = requests_to(&server, X_ROUTE).await[0].body_json().unwrap();
     assert_eq!(
@@ -235,10 +243,10 @@ async fn bluesky_reply_keeps_the_threads_root_and_the_session() {
         .unwrap();
     assert_eq!(
         published,
-        Published::Posted(PostedReply {
-            platform_id: Some("at://did:plc:northwind7q2/app.bsky.feed.post/3lreply".into()),
-            url: Some("https://bsky.app/profile/did:plc:northwind7q2/post/3lreply".into()),
-        })
+        posted_as(
+            "at://did:plc:northwind7q2/app.bsky.feed.post/3lreply",
+            "https://bsky.app/profile/did:plc:northwind7q2/post/3lreply"
+        )
     );
     let created = &requests_to(&server, BSKY_CREATE).await[0];
     assert_eq!(
@@ -404,12 +412,10 @@ async fn mastodon_reply_resolves_a_remote_post_mentions_its_author_and_sends_a_k
         .unwrap();
     assert_eq!(
         published,
-        Published::Posted(PostedReply {
-            platform_id: Some(
-                "https://social.example/users/northwind/statuses/113000000000000777".into()
-            ),
-            url: Some("https://social.example/@northwind/113000000000000777".into()),
-        })
+        posted_as(
+            "https://social.example/users/northwind/statuses/113000000000000777",
+            "https://social.example/@northwind/113000000000000777"
+        )
     );
     let sent: Value = requests_to(&server, MASTO_ROUTE).await[0]
         .body_json()
@@ -517,10 +523,7 @@ async fn facebook_and_instagram_comments_are_answered_on_their_own_edges() {
             .reply(&facebook_comment(), "We're on it", "k")
             .await
             .unwrap(),
-        Published::Posted(PostedReply {
-            platform_id: Some("987654321_111".into()),
-            url: Some("https://www.facebook.com/987654321_111".into()),
-        })
+        posted_as("987654321_111", "https://www.facebook.com/987654321_111")
     );
     let Published::Posted(on_instagram) = client
         .reply(&instagram_comment(), "We're on it", "k")
