@@ -24,37 +24,25 @@ const LIMITS: SmsLimits = SmsLimits {
 
 async fn each_phone_gets_its_hourly_share_and_no_more<S: SmsBudget>(store: &S) {
     let sam = phone("+15555550100");
-    let ten = at("2026-11-24T10:05:00Z");
-    assert_eq!(
-        store.spend(&sam, ten, LIMITS).await.unwrap(),
-        Spend::Granted
-    );
-    assert_eq!(
-        store.spend(&sam, ten, LIMITS).await.unwrap(),
-        Spend::Granted
-    );
-    assert_eq!(
-        store.spend(&sam, ten, LIMITS).await.unwrap(),
-        Spend::PhoneCap
-    );
-    // A refused SMS counts against nothing: the deployment has room for one.
     let kim = phone("+15555550101");
-    assert_eq!(
-        store.spend(&kim, ten, LIMITS).await.unwrap(),
-        Spend::Granted
-    );
-    // The next clock hour is a new share, but the day is spent.
+    let ten = at("2026-11-24T10:05:00Z");
     let eleven = at("2026-11-24T11:00:00Z");
-    assert_eq!(
-        store.spend(&sam, eleven, LIMITS).await.unwrap(),
-        Spend::DailyCap
-    );
-    // A new UTC day starts afresh.
     let tomorrow = at("2026-11-25T00:00:01Z");
-    assert_eq!(
-        store.spend(&sam, tomorrow, LIMITS).await.unwrap(),
-        Spend::Granted
-    );
+    let steps = [
+        (&sam, ten, Spend::Granted),
+        (&sam, ten, Spend::Granted),
+        (&sam, ten, Spend::PhoneCap),
+        // A refused SMS counts against nothing: the deployment has room for one.
+        (&kim, ten, Spend::Granted),
+        // The next clock hour is a new share, but the day is spent.
+        (&sam, eleven, Spend::DailyCap),
+        // A new UTC day starts afresh.
+        (&sam, tomorrow, Spend::Granted),
+    ];
+    for (step, (who, when, expected)) in steps.into_iter().enumerate() {
+        let spent = store.spend(who, when, LIMITS).await.unwrap();
+        assert_eq!(spent, expected, "step {step}");
+    }
 }
 
 async fn concurrent_spending_never_passes_a_cap<S: SmsBudget + Clone + 'static>(store: &S) {

@@ -40,6 +40,13 @@ async fn deliver(moto_deps: &earshot::adapters::Deps, body: String, minute: i64)
     serde_json::from_str(&response.body).unwrap()
 }
 
+/// The newest SMS text, once exactly `count` have been sent.
+fn latest_sms(moto: &Moto, count: usize) -> String {
+    let sms = moto.sms_sent();
+    assert_eq!(sms.len(), count, "{sms:?}");
+    sms[count - 1].1.clone()
+}
+
 #[tokio::test]
 async fn a_burst_pages_as_one_incident_and_folds_the_rest() {
     let moto = Moto::start();
@@ -55,21 +62,14 @@ async fn a_burst_pages_as_one_incident_and_folds_the_rest() {
         alerts.push(body["mentions"][0]["alert"].as_str().unwrap().to_owned());
     }
     assert_eq!(alerts, ["sent", "sent", "sent", "folded"]);
-    let sms = moto.sms_sent();
-    assert_eq!(sms.len(), 3, "{sms:?}");
+    let incident_text = latest_sms(&moto, 3);
     assert!(
-        sms[2]
-            .1
-            .starts_with("INCIDENT NorthwindAir: 3 similar P1 posts in 2 min"),
-        "{}",
-        sms[2].1
+        incident_text.starts_with("INCIDENT NorthwindAir: 3 similar P1 posts in 2 min"),
+        "{incident_text}"
     );
     assert!(
-        sms[2]
-            .1
-            .contains("posts in 2 min (nw418, flight, tarmac)\nLatest @passenger_3: \""),
-        "{}",
-        sms[2].1
+        incident_text.contains("posts in 2 min (nw418, flight, tarmac)\nLatest @passenger_3: \""),
+        "{incident_text}"
     );
 
     // The folded post is stored, linked to the burst's first post.
@@ -88,20 +88,15 @@ async fn a_burst_pages_as_one_incident_and_folds_the_rest() {
     for n in 5..=10 {
         deliver(&deps, passenger_post(n), 5).await;
     }
-    let sms = moto.sms_sent();
-    assert_eq!(sms.len(), 4, "{sms:?}");
+    let update_text = latest_sms(&moto, 4);
     assert!(
-        sms[3]
-            .1
-            .starts_with("INCIDENT update NorthwindAir: 10 similar P1 posts"),
-        "{}",
-        sms[3].1
+        update_text.starts_with("INCIDENT update NorthwindAir: 10 similar P1 posts"),
+        "{update_text}"
     );
 
     // A different urgent complaint about the brand pages on its own.
     let other = support::payload("x-activity-mention.json");
     let body = deliver(&deps, other, 6).await;
     assert_eq!(body["mentions"][0]["alert"], "sent");
-    assert_eq!(moto.sms_sent().len(), 5);
-    assert!(moto.sms_sent()[4].1.starts_with("P1 "));
+    assert!(latest_sms(&moto, 5).starts_with("P1 "));
 }

@@ -5,13 +5,13 @@
 //! written). Bounded: 256 cases each, or `PROPTEST_CASES`. The open-ended
 //! search lives in fuzz/ (see fuzz/README.md).
 
+#[path = "support/builders.rs"]
+mod builders;
 mod support;
 
-use std::time::Duration as StdDuration;
-
 use chrono::{DateTime, Utc};
+use earshot::domain::Watch;
 use earshot::domain::reply::{ReplyCommand, parse_reply};
-use earshot::domain::{Account, Watch};
 use earshot::domain::{AlertCode, Platform};
 use earshot::platforms::{Delivery, bluesky, mastodon, meta, reddit, x, x_search};
 use earshot::ports::{Page, PageRequest};
@@ -31,22 +31,7 @@ fn watch() -> Watch {
         "mastodon:northwind",
         "reddit:NorthwindAir",
     ];
-    Watch::new(
-        "Northwind",
-        "northwind",
-        vec![
-            Platform::X,
-            Platform::Bluesky,
-            Platform::Mastodon,
-            Platform::Reddit,
-        ],
-        accounts
-            .iter()
-            .map(|a| Account::parse(a).unwrap())
-            .collect(),
-        now(),
-    )
-    .unwrap()
+    builders::watch_on_every_polled_platform(&accounts, now())
 }
 
 /// Any JSON value, a few levels deep.
@@ -175,14 +160,7 @@ fn check_page(page: &Page, posts_given: usize, platform: Platform) {
 }
 
 fn request(watch: &Watch) -> PageRequest<'_> {
-    PageRequest {
-        watch,
-        cursor: None,
-        page: None,
-        horizon: now() - chrono::Duration::hours(24),
-        now: now(),
-        timeout: StdDuration::from_secs(1),
-    }
+    builders::first_page_request(watch, now())
 }
 
 /// Every parser on one body; panics are the failure.

@@ -18,7 +18,7 @@ use earshot::domain::{Account, Alarm, SourceKey, Watch};
 use earshot::domain::{Platform, Voice};
 use earshot::platforms::http::Http;
 use earshot::platforms::{bluesky, mastodon, reddit, x_search};
-use earshot::poll::{PollRequest, PollSummary, Poller, SearchSource, SourceStatus};
+use earshot::poll::{PollRequest, PollSummary, Poller, SearchSource, SourceReport, SourceStatus};
 use earshot::ports::{MentionStore, RosterStore, SourceStore, WatchStore};
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
@@ -65,6 +65,13 @@ impl Harness {
         }
     }
 
+    /// A harness for one platform whose source an earlier run left at `cursor`.
+    async fn at_cursor(platform: Platform, cursor: &str) -> Self {
+        let harness = Self::new(vec![platform]).await;
+        harness.start_at_cursor(platform, cursor).await;
+        harness
+    }
+
     fn poller(&self, sources: Vec<Arc<dyn SearchSource>>, at: DateTime<Utc>) -> Poller {
         Poller::new(&self.deps, self.store.clone(), sources, Clock::Fixed(at))
     }
@@ -108,6 +115,25 @@ impl Harness {
             .expect("source state saved")
     }
 
+    /// Saves a source state whose cursor is `cursor`, as an earlier run would.
+    async fn start_at_cursor(&self, platform: Platform, cursor: &str) {
+        let mut state = earshot::domain::SourceState::new(SourceKey {
+            brand: BRAND.into(),
+            platform,
+        });
+        state.cursor = Some(cursor.into());
+        self.store.save_source(&state).await.unwrap();
+    }
+
+    /// The stored record of a mention, by its full id (`x:1006`).
+    async fn mention(&self, id: &str) -> earshot::domain::MentionRecord {
+        self.store
+            .get_mention(&earshot::domain::MentionId::parse(id).unwrap())
+            .await
+            .unwrap()
+            .expect("mention stored")
+    }
+
     fn outbox(&self) -> Vec<String> {
         self.store
             .outbox()
@@ -118,12 +144,35 @@ impl Harness {
     }
 }
 
+/// The report of one platform's source in a run's summary.
+fn report_for(summary: &PollSummary, platform: Platform) -> &SourceReport {
+    summary
+        .sources
+        .iter()
+        .find(|s| s.platform == platform)
+        .expect("the platform was polled")
+}
+
 fn far_deadline() -> Instant {
     Instant::now() + StdDuration::from_secs(300)
 }
 
 fn http() -> Http {
     Http::new().unwrap()
+}
+
+/// A GET to `route` on the platform's mock server.
+fn get(route: &str) -> wiremock::MockBuilder {
+    Mock::given(method("GET")).and(path(route))
+}
+
+/// An answer carrying `headers`, as a platform reports its rate limit.
+fn answer(status: u16, headers: &[(&str, &str)]) -> ResponseTemplate {
+    headers
+        .iter()
+        .fold(ResponseTemplate::new(status), |answer, (name, value)| {
+            answer.insert_header(*name, *value)
+        })
 }
 
 fn x_source(server: &MockServer) -> Arc<dyn SearchSource> {
@@ -157,9 +206,14 @@ fn x_page(posts: Vec<Value>, newest: &str, next: Option<&str>) -> Value {
     })
 }
 
+/// A page of X search results whose newest id is its first post's.
+fn x_answer(posts: Vec<Value>, next: Option<&str>) -> ResponseTemplate {
+    let newest = posts[0]["id"].as_str().expect("post id").to_owned();
+    ResponseTemplate::new(200).set_body_json(x_page(posts, &newest, next))
+}
+
 fn x_search_mock() -> wiremock::MockBuilder {
-    Mock::given(method("GET"))
-        .and(path("/2/tweets/search/recent"))
+    get("/2/tweets/search/recent")
         .and(header("authorization", "Bearer test-bearer-token"))
         .and(query_param("expansions", "author_id"))
         .and(query_param("user.fields", "public_metrics"))
@@ -170,43 +224,62 @@ async fn mount_two_x_pages(server: &MockServer, since: &str) {
     x_search_mock()
         .and(query_param("since_id", since))
         .and(query_param_is_missing("next_token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(x_page(
+        .respond_with(x_answer(
             vec![
                 x_post("1007", "42", "@northwind my bag is lost and nobody answers"),
                 x_post("1006", "900", "@dana so sorry, DM us your booking"),
                 x_post("1005", "43", "@northwind boarding is late again"),
             ],
-            "1007",
             Some("page-2"),
-        )))
+        ))
         .expect(1)
         .mount(server)
         .await;
     x_search_mock()
         .and(query_param("since_id", since))
         .and(query_param("next_token", "page-2"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(x_page(
+        .respond_with(x_answer(
             vec![
                 x_post("1005", "43", "@northwind boarding is late again"),
                 x_post("1004", "42", "@northwind stuck at the gate"),
             ],
-            "1005",
             None,
-        )))
+        ))
         .expect(1)
+        .mount(server)
+        .await;
+}
+
+/// A first X page (no `next_token`) holding `post` and pointing at `page-2`.
+fn x_first_page(request: wiremock::MockBuilder, post: Value) -> Mock {
+    request
+        .and(query_param_is_missing("next_token"))
+        .respond_with(x_answer(vec![post], Some("page-2")))
+}
+
+/// X's `page-2` answers `first_try` once, then a last page holding `post`.
+async fn mount_x_page_two_failing_once(
+    server: &MockServer,
+    first_try: ResponseTemplate,
+    post: Value,
+) {
+    x_search_mock()
+        .and(query_param("next_token", "page-2"))
+        .respond_with(first_try)
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(server)
+        .await;
+    x_search_mock()
+        .and(query_param("next_token", "page-2"))
+        .respond_with(x_answer(vec![post], None))
         .mount(server)
         .await;
 }
 
 #[tokio::test]
 async fn x_pages_keep_since_id_and_the_first_newest_id_becomes_the_cursor() {
-    let harness = Harness::new(vec![Platform::X]).await;
-    let mut state = earshot::domain::SourceState::new(SourceKey {
-        brand: BRAND.into(),
-        platform: Platform::X,
-    });
-    state.cursor = Some("1000".into());
-    harness.store.save_source(&state).await.unwrap();
+    let harness = Harness::at_cursor(Platform::X, "1000").await;
     let server = MockServer::start().await;
     mount_two_x_pages(&server, "1000").await;
     // Once the cursor moved, the next run asks from 1007 and finds nothing.
@@ -232,12 +305,7 @@ async fn x_pages_keep_since_id_and_the_first_newest_id_becomes_the_cursor() {
     harness
         .assert_stored_once(&["x:1004", "x:1005", "x:1006", "x:1007"])
         .await;
-    let brand_reply = harness
-        .store
-        .get_mention(&earshot::domain::MentionId::new(Platform::X, "1006"))
-        .await
-        .unwrap()
-        .unwrap();
+    let brand_reply = harness.mention("x:1006").await;
     assert_eq!(brand_reply.mention.voice, Voice::Brand);
     assert_eq!(brand_reply.mention.brand, BRAND);
 }
@@ -246,34 +314,20 @@ async fn x_pages_keep_since_id_and_the_first_newest_id_becomes_the_cursor() {
 async fn a_5xx_mid_paging_keeps_the_cursor_and_the_next_run_resumes() {
     let harness = Harness::new(vec![Platform::X]).await;
     let server = MockServer::start().await;
-    x_search_mock()
-        .and(query_param_is_missing("next_token"))
-        .and(query_param_is_missing("since_id"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(x_page(
-            vec![x_post("2002", "42", "@northwind refund please")],
-            "2002",
-            Some("page-2"),
-        )))
-        .expect(1)
-        .mount(&server)
-        .await;
+    x_first_page(
+        x_search_mock().and(query_param_is_missing("since_id")),
+        x_post("2002", "42", "@northwind refund please"),
+    )
+    .expect(1)
+    .mount(&server)
+    .await;
     // The second page fails once, then works.
-    x_search_mock()
-        .and(query_param("next_token", "page-2"))
-        .respond_with(ResponseTemplate::new(503).set_body_string("Service Unavailable"))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    x_search_mock()
-        .and(query_param("next_token", "page-2"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(x_page(
-            vec![x_post("2001", "43", "@northwind where is my refund")],
-            "2001",
-            None,
-        )))
-        .mount(&server)
-        .await;
+    mount_x_page_two_failing_once(
+        &server,
+        ResponseTemplate::new(503).set_body_string("Service Unavailable"),
+        x_post("2001", "43", "@northwind where is my refund"),
+    )
+    .await;
 
     let first = harness.poll(vec![x_source(&server)], now()).await;
     assert_eq!(first.sources[0].status, SourceStatus::Failed);
@@ -300,38 +354,25 @@ async fn a_rate_limited_source_waits_for_its_reset_while_others_go_on() {
     let harness = Harness::new(vec![Platform::X, Platform::Reddit]).await;
     let server = MockServer::start().await;
     let reset = now() + Duration::minutes(12);
+    let reset_header = reset.timestamp().to_string();
+    let limited = answer(
+        429,
+        &[
+            ("x-rate-limit-limit", "450"),
+            ("x-rate-limit-remaining", "0"),
+            ("x-rate-limit-reset", reset_header.as_str()),
+        ],
+    );
     x_search_mock()
-        .respond_with(
-            ResponseTemplate::new(429)
-                .insert_header("x-rate-limit-limit", "450")
-                .insert_header("x-rate-limit-remaining", "0")
-                .insert_header("x-rate-limit-reset", reset.timestamp().to_string().as_str())
-                .set_body_json(json!({"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429})),
-        )
+        .respond_with(limited.set_body_json(json!({"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429})))
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/search.json"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(reddit_listing(
-            &[("t3_r1", "traveller", now() - Duration::minutes(3))],
-            None,
-        )))
-        .mount(&server)
-        .await;
-    let sources = || {
-        vec![
-            x_source(&server),
-            Arc::new(reddit::RedditSearch::new(http(), server.uri())) as Arc<dyn SearchSource>,
-        ]
-    };
+    mount_one_reddit_post(&server, "t3_r1", 3).await;
+    let sources = || vec![x_source(&server), reddit_source(&server)];
 
     let first = harness.poll(sources(), now()).await;
-    let x = first
-        .sources
-        .iter()
-        .find(|s| s.platform == Platform::X)
-        .unwrap();
+    let x = report_for(&first, Platform::X);
     assert_eq!(x.status, SourceStatus::Limited);
     assert_eq!(x.not_before, Some(reset));
     assert_eq!(harness.state(Platform::X).await.not_before, Some(reset));
@@ -339,11 +380,7 @@ async fn a_rate_limited_source_waits_for_its_reset_while_others_go_on() {
 
     // Before the reset X is not asked again (the mock expects one call).
     let second = harness.poll(sources(), now() + Duration::minutes(5)).await;
-    let x = second
-        .sources
-        .iter()
-        .find(|s| s.platform == Platform::X)
-        .unwrap();
+    let x = report_for(&second, Platform::X);
     assert_eq!(x.status, SourceStatus::Limited);
     harness.assert_stored_once(&["reddit:t3_r1"]).await;
 }
@@ -352,36 +389,21 @@ async fn a_rate_limited_source_waits_for_its_reset_while_others_go_on() {
 async fn a_timed_out_page_is_read_again_by_the_next_run() {
     let harness = Harness::new(vec![Platform::X]).await;
     let server = MockServer::start().await;
-    x_search_mock()
-        .and(query_param_is_missing("next_token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(x_page(
-            vec![x_post("3003", "42", "@northwind cancelled twice")],
-            "3003",
-            Some("page-2"),
-        )))
-        .mount(&server)
-        .await;
+    x_first_page(
+        x_search_mock(),
+        x_post("3003", "42", "@northwind cancelled twice"),
+    )
+    .mount(&server)
+    .await;
     // The second page hangs past the time the run has left, once.
-    x_search_mock()
-        .and(query_param("next_token", "page-2"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_delay(StdDuration::from_secs(30))
-                .set_body_json(x_page(vec![], "3002", None)),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    x_search_mock()
-        .and(query_param("next_token", "page-2"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(x_page(
-            vec![x_post("3002", "43", "@northwind still no answer")],
-            "3002",
-            None,
-        )))
-        .mount(&server)
-        .await;
+    mount_x_page_two_failing_once(
+        &server,
+        ResponseTemplate::new(200)
+            .set_delay(StdDuration::from_secs(30))
+            .set_body_json(x_page(vec![], "3002", None)),
+        x_post("3002", "43", "@northwind still no answer"),
+    )
+    .await;
 
     // Four seconds before the deadline: one second for requests.
     let deadline = Instant::now() + StdDuration::from_secs(4);
@@ -403,15 +425,9 @@ async fn a_timed_out_page_is_read_again_by_the_next_run() {
 
 #[tokio::test]
 async fn a_run_at_its_deadline_starts_nothing_and_loses_nothing() {
-    let harness = Harness::new(vec![Platform::X]).await;
+    let harness = Harness::at_cursor(Platform::X, "1000").await;
     let server = MockServer::start().await;
     mount_two_x_pages(&server, "1000").await;
-    let mut state = earshot::domain::SourceState::new(SourceKey {
-        brand: BRAND.into(),
-        platform: Platform::X,
-    });
-    state.cursor = Some("1000".into());
-    harness.store.save_source(&state).await.unwrap();
 
     let cut = harness
         .poller(vec![x_source(&server)], now())
@@ -439,11 +455,10 @@ async fn a_failing_source_texts_once_and_again_when_it_recovers() {
         .mount(&server)
         .await;
     x_search_mock()
-        .respond_with(ResponseTemplate::new(200).set_body_json(x_page(
+        .respond_with(x_answer(
             vec![x_post("4001", "42", "@northwind hello")],
-            "4001",
             None,
-        )))
+        ))
         .mount(&server)
         .await;
 
@@ -487,28 +502,17 @@ async fn a_failing_source_texts_once_and_again_when_it_recovers() {
 async fn a_platform_without_its_token_fails_alone() {
     let harness = Harness::new(vec![Platform::X, Platform::Reddit]).await;
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/search.json"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(reddit_listing(
-            &[("t3_r9", "traveller", now() - Duration::minutes(1))],
-            None,
-        )))
-        .mount(&server)
-        .await;
+    mount_one_reddit_post(&server, "t3_r9", 1).await;
     let summary = harness
         .poll(
             vec![
                 Arc::new(x_search::XSearch::new(http(), server.uri(), None)),
-                Arc::new(reddit::RedditSearch::new(http(), server.uri())),
+                reddit_source(&server),
             ],
             now(),
         )
         .await;
-    let x = summary
-        .sources
-        .iter()
-        .find(|s| s.platform == Platform::X)
-        .unwrap();
+    let x = report_for(&summary, Platform::X);
     assert_eq!(x.status, SourceStatus::Failed);
     assert!(x.error.as_deref().unwrap().contains("X_BEARER_TOKEN"));
     harness.assert_stored_once(&["reddit:t3_r9"]).await;
@@ -544,8 +548,7 @@ async fn bluesky_pages_by_cursor_and_batches_follower_lookups() {
             )
         })
         .collect();
-    Mock::given(method("GET"))
-        .and(path("/xrpc/app.bsky.feed.searchPosts"))
+    get("/xrpc/app.bsky.feed.searchPosts")
         .and(query_param("sort", "latest"))
         .and(query_param_is_missing("cursor"))
         .respond_with(
@@ -555,8 +558,7 @@ async fn bluesky_pages_by_cursor_and_batches_follower_lookups() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/xrpc/app.bsky.feed.searchPosts"))
+    get("/xrpc/app.bsky.feed.searchPosts")
         .and(query_param("cursor", "page-2"))
         .respond_with(
             ResponseTemplate::new(200).set_body_json(json!({"posts": posts[15..].to_vec()})),
@@ -564,8 +566,7 @@ async fn bluesky_pages_by_cursor_and_batches_follower_lookups() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/xrpc/app.bsky.actor.getProfiles"))
+    get("/xrpc/app.bsky.actor.getProfiles")
         .respond_with(|request: &wiremock::Request| {
             let profiles: Vec<Value> = request
                 .url
@@ -588,12 +589,7 @@ async fn bluesky_pages_by_cursor_and_batches_follower_lookups() {
         .collect();
     let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
     harness.assert_stored_once(&expected).await;
-    let one = harness
-        .store
-        .get_mention(&earshot::domain::MentionId::parse(expected[29]).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let one = harness.mention(expected[29]).await;
     assert_eq!(one.mention.author.followers, Some(321));
     assert_eq!(
         harness.state(Platform::Bluesky).await.cursor.as_deref(),
@@ -603,16 +599,9 @@ async fn bluesky_pages_by_cursor_and_batches_follower_lookups() {
 
 #[tokio::test]
 async fn bluesky_asks_from_the_cursor_less_the_overlap() {
-    let harness = Harness::new(vec![Platform::Bluesky]).await;
-    let mut state = earshot::domain::SourceState::new(SourceKey {
-        brand: BRAND.into(),
-        platform: Platform::Bluesky,
-    });
-    state.cursor = Some("2026-11-24T09:30:00.000Z".into());
-    harness.store.save_source(&state).await.unwrap();
+    let harness = Harness::at_cursor(Platform::Bluesky, "2026-11-24T09:30:00.000Z").await;
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/xrpc/app.bsky.feed.searchPosts"))
+    get("/xrpc/app.bsky.feed.searchPosts")
         .and(query_param("since", "2026-11-24T09:25:00.000Z"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"posts": [
             bsky_post("3lbnew", "did:plc:zoe", "zoe.example", now() - Duration::minutes(1))
@@ -620,8 +609,7 @@ async fn bluesky_asks_from_the_cursor_less_the_overlap() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/xrpc/app.bsky.actor.getProfiles"))
+    get("/xrpc/app.bsky.actor.getProfiles")
         .respond_with(ResponseTemplate::new(500))
         .mount(&server)
         .await;
@@ -678,40 +666,43 @@ async fn mastodon_hashtag_timelines_follow_the_link_header_and_honour_the_reset(
         server.uri()
     );
     let reset = "2026-11-24T10:05:00.000000Z";
-    Mock::given(method("GET"))
-        .and(path("/api/v1/timelines/tag/northwind"))
+    get("/api/v1/timelines/tag/northwind")
         .and(query_param_is_missing("max_id"))
         .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("link", next_link.as_str())
-                .insert_header("x-ratelimit-limit", "300")
-                .insert_header("x-ratelimit-remaining", "299")
-                .set_body_json(Value::Array(first)),
+            answer(
+                200,
+                &[
+                    ("link", next_link.as_str()),
+                    ("x-ratelimit-limit", "300"),
+                    ("x-ratelimit-remaining", "299"),
+                ],
+            )
+            .set_body_json(Value::Array(first)),
         )
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/api/v1/timelines/tag/northwind"))
+    get("/api/v1/timelines/tag/northwind")
         .and(query_param("max_id", "113500000000000160"))
         .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("x-ratelimit-remaining", "0")
-                .insert_header("x-ratelimit-reset", reset)
-                .set_body_json(json!([
-                    status(
-                        "113500000000000160",
-                        "traveller",
-                        "<p>dup</p>",
-                        now() - Duration::minutes(39)
-                    ),
-                    status(
-                        "113500000000000150",
-                        "northwind",
-                        "<p>We are sorry</p>",
-                        now() - Duration::minutes(41)
-                    )
-                ])),
+            answer(
+                200,
+                &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", reset)],
+            )
+            .set_body_json(json!([
+                status(
+                    "113500000000000160",
+                    "traveller",
+                    "<p>dup</p>",
+                    now() - Duration::minutes(39)
+                ),
+                status(
+                    "113500000000000150",
+                    "northwind",
+                    "<p>We are sorry</p>",
+                    now() - Duration::minutes(41)
+                )
+            ])),
         )
         .expect(1)
         .mount(&server)
@@ -730,29 +721,13 @@ async fn mastodon_hashtag_timelines_follow_the_link_header_and_honour_the_reset(
     assert!(harness.stored().await.values().all(|count| *count == 1));
 
     let sample = harness
-        .store
-        .get_mention(
-            &earshot::domain::MentionId::parse(
-                "mastodon:social.example/users/traveller/statuses/113500000000000199",
-            )
-            .unwrap(),
-        )
-        .await
-        .unwrap()
-        .unwrap();
+        .mention("mastodon:social.example/users/traveller/statuses/113500000000000199")
+        .await;
     assert_eq!(sample.mention.text, "Stuck at #northwind gate & no staff");
     assert_eq!(sample.mention.author.followers, Some(77));
     let brand = harness
-        .store
-        .get_mention(
-            &earshot::domain::MentionId::parse(
-                "mastodon:social.example/users/northwind/statuses/113500000000000150",
-            )
-            .unwrap(),
-        )
-        .await
-        .unwrap()
-        .unwrap();
+        .mention("mastodon:social.example/users/northwind/statuses/113500000000000150")
+        .await;
     assert_eq!(
         brand.mention.voice,
         Voice::Customer,
@@ -768,16 +743,9 @@ async fn mastodon_hashtag_timelines_follow_the_link_header_and_honour_the_reset(
 
 #[tokio::test]
 async fn mastodon_search_sends_the_token_and_the_cursor_as_min_id() {
-    let harness = Harness::new(vec![Platform::Mastodon]).await;
-    let mut state = earshot::domain::SourceState::new(SourceKey {
-        brand: BRAND.into(),
-        platform: Platform::Mastodon,
-    });
-    state.cursor = Some("113500000000000100".into());
-    harness.store.save_source(&state).await.unwrap();
+    let harness = Harness::at_cursor(Platform::Mastodon, "113500000000000100").await;
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/v2/search"))
+    get("/api/v2/search")
         .and(query_param("type", "statuses"))
         .and(query_param("min_id", "113500000000000100"))
         .and(header("authorization", "Bearer test-mastodon-token"))
@@ -822,44 +790,62 @@ fn reddit_listing(posts: &[(&str, &str, DateTime<Utc>)], after: Option<&str>) ->
     json!({"kind": "Listing", "data": {"after": after, "before": null, "dist": children.len(), "modhash": "", "children": children}})
 }
 
+fn reddit_source(server: &MockServer) -> Arc<dyn SearchSource> {
+    Arc::new(reddit::RedditSearch::new(http(), server.uri()))
+}
+
+/// Reddit's search answers one post by `traveller`, `minutes_ago` old.
+async fn mount_one_reddit_post(server: &MockServer, name: &str, minutes_ago: i64) {
+    get("/search.json")
+        .respond_with(ResponseTemplate::new(200).set_body_json(reddit_listing(
+            &[(name, "traveller", now() - Duration::minutes(minutes_ago))],
+            None,
+        )))
+        .mount(server)
+        .await;
+}
+
 #[tokio::test]
 async fn reddit_pages_with_after_and_honours_seconds_until_reset() {
     let harness = Harness::new(vec![Platform::Reddit]).await;
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/search.json"))
+    get("/search.json")
         .and(query_param("sort", "new"))
         .and(query_param_is_missing("after"))
         .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("x-ratelimit-used", "3")
-                .insert_header("x-ratelimit-remaining", "597.0")
-                .insert_header("x-ratelimit-reset", "412")
-                .set_body_json(reddit_listing(
-                    &[
-                        ("t3_c", "ana", now() - Duration::minutes(1)),
-                        ("t3_b", "NorthwindAir", now() - Duration::minutes(2)),
-                    ],
-                    Some("t3_b"),
-                )),
+            answer(
+                200,
+                &[
+                    ("x-ratelimit-used", "3"),
+                    ("x-ratelimit-remaining", "597.0"),
+                    ("x-ratelimit-reset", "412"),
+                ],
+            )
+            .set_body_json(reddit_listing(
+                &[
+                    ("t3_c", "ana", now() - Duration::minutes(1)),
+                    ("t3_b", "NorthwindAir", now() - Duration::minutes(2)),
+                ],
+                Some("t3_b"),
+            )),
         )
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/search.json"))
+    get("/search.json")
         .and(query_param("after", "t3_b"))
-        .respond_with(
-            ResponseTemplate::new(429)
-                .insert_header("x-ratelimit-remaining", "0.0")
-                .insert_header("x-ratelimit-reset", "95"),
-        )
+        .respond_with(answer(
+            429,
+            &[
+                ("x-ratelimit-remaining", "0.0"),
+                ("x-ratelimit-reset", "95"),
+            ],
+        ))
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/search.json"))
+    get("/search.json")
         .and(query_param("after", "t3_b"))
         .respond_with(ResponseTemplate::new(200).set_body_json(reddit_listing(
             &[
@@ -870,8 +856,7 @@ async fn reddit_pages_with_after_and_honours_seconds_until_reset() {
         )))
         .mount(&server)
         .await;
-    let source =
-        || -> Arc<dyn SearchSource> { Arc::new(reddit::RedditSearch::new(http(), server.uri())) };
+    let source = || reddit_source(&server);
 
     let first = harness.poll(vec![source()], now()).await;
     assert_eq!(first.sources[0].status, SourceStatus::Limited);
@@ -890,11 +875,6 @@ async fn reddit_pages_with_after_and_honours_seconds_until_reset() {
     harness
         .assert_stored_once(&["reddit:t3_a", "reddit:t3_b", "reddit:t3_c"])
         .await;
-    let brand = harness
-        .store
-        .get_mention(&earshot::domain::MentionId::parse("reddit:t3_b").unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let brand = harness.mention("reddit:t3_b").await;
     assert_eq!(brand.mention.voice, Voice::Brand);
 }

@@ -81,6 +81,14 @@ async fn reply_to(server: &MockServer, to: &Mention) -> Result<Published, Publis
     replies(server).reply(to, "We're on it", "k1").await
 }
 
+/// A reply the platform took, with its id and its public link.
+fn posted_as(platform_id: &str, url: &str) -> Published {
+    Published::Posted(PostedReply {
+        platform_id: Some(platform_id.into()),
+        url: Some(url.into()),
+    })
+}
+
 fn assert_rate_limited(err: &PublishError, on: Platform) {
     assert!(
         matches!(err, PublishError::RateLimited { platform, .. } if *platform == on),
@@ -131,44 +139,16 @@ async fn x_reply_names_the_post_it_answers_and_returns_its_link() {
         .unwrap();
     assert_eq!(
         published,
-        Published::Posted(PostedReply {
-            platform_id: Some("1864771234567890123".into()),
-            url: Some("https://x.com/i/web/status/1864771234567890123".into()),
-        })
+        posted_as(
+            "1864771234567890123",
+            "https://x.com/i/web/status/1864771234567890123"
+        )
     );
     let sent: Value = requests_to(&server, X_ROUTE).await[0].body_json().unwrap();
     assert_eq!(
         sent,
         json!({"text": "We're on it", "reply": {"in_reply_to_tweet_id": "1864770000000000001"}})
     );
-}
-
-#[tokio::test]
-async fn x_refused_tokens_are_not_retried() {
-    for (status, title) in [(401, "Unauthorized"), (403, "Forbidden")] {
-        let server = MockServer::start().await;
-        then_answers(
-            &server,
-            "POST",
-            X_ROUTE,
-            status,
-            x_problem(status, title, title),
-        )
-        .await;
-        let err = reply_to(&server, &post(Platform::X, "1", "dana_k"))
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(err, PublishError::Token { status: s, .. } if s == status),
-            "{err:?}"
-        );
-        assert!(!err.is_retryable());
-        assert_eq!(
-            requests_to(&server, X_ROUTE).await.len(),
-            1,
-            "HTTP {status}"
-        );
-    }
 }
 
 #[tokio::test]
@@ -188,31 +168,6 @@ async fn x_duplicate_content_counts_as_already_posted() {
         .unwrap();
     assert_eq!(published, Published::AlreadyThere);
     assert_eq!(requests_to(&server, X_ROUTE).await.len(), 1);
-}
-
-#[tokio::test]
-async fn x_rate_limit_is_tried_once_more_then_reported() {
-    let server = MockServer::start().await;
-    let limited = x_problem(429, "Too Many Requests", "Too Many Requests");
-    then_answers(&server, "POST", X_ROUTE, 429, limited).await;
-    let err = reply_to(&server, &post(Platform::X, "1", "dana_k"))
-        .await
-        .unwrap_err();
-    assert_rate_limited(&err, Platform::X);
-    assert_eq!(requests_to(&server, X_ROUTE).await.len(), 2);
-}
-
-#[tokio::test]
-async fn x_server_error_then_success_posts_once() {
-    let server = MockServer::start().await;
-    let unavailable = x_problem(503, "Service Unavailable", "Service Unavailable");
-    fails_once(&server, X_ROUTE, 503, unavailable).await;
-    then_answers(&server, "POST", X_ROUTE, 201, x_created()).await;
-    let published = reply_to(&server, &post(Platform::X, "1", "dana_k"))
-        .await
-        .unwrap();
-    assert!(matches!(published, Published::Posted(_)));
-    assert_eq!(requests_to(&server, X_ROUTE).await.len(), 2);
 }
 
 // ---------------------------------------------------------------- Bluesky
@@ -288,10 +243,10 @@ async fn bluesky_reply_keeps_the_threads_root_and_the_session() {
         .unwrap();
     assert_eq!(
         published,
-        Published::Posted(PostedReply {
-            platform_id: Some("at://did:plc:northwind7q2/app.bsky.feed.post/3lreply".into()),
-            url: Some("https://bsky.app/profile/did:plc:northwind7q2/post/3lreply".into()),
-        })
+        posted_as(
+            "at://did:plc:northwind7q2/app.bsky.feed.post/3lreply",
+            "https://bsky.app/profile/did:plc:northwind7q2/post/3lreply"
+        )
     );
     let created = &requests_to(&server, BSKY_CREATE).await[0];
     assert_eq!(
@@ -329,12 +284,18 @@ async fn bluesky_reply_keeps_the_threads_root_and_the_session() {
     );
 }
 
-#[tokio::test]
-async fn bluesky_expired_token_is_refreshed_once_and_the_reply_posted() {
+/// A Bluesky thread whose first post attempt is refused for an expired token.
+async fn bluesky_with_expired_token() -> MockServer {
     let server = MockServer::start().await;
     bluesky_thread(&server).await;
     let refusal = bsky_error("ExpiredToken", "Token has expired");
     fails_once(&server, BSKY_CREATE, 400, refusal).await;
+    server
+}
+
+#[tokio::test]
+async fn bluesky_expired_token_is_refreshed_once_and_the_reply_posted() {
+    let server = bluesky_with_expired_token().await;
     then_answers(&server, "POST", BSKY_REFRESH, 200, bsky_session("access-2")).await;
     then_answers(&server, "POST", BSKY_CREATE, 200, bsky_created()).await;
     let published = reply_to(&server, &bsky_post()).await.unwrap();
@@ -354,10 +315,7 @@ async fn bluesky_expired_token_is_refreshed_once_and_the_reply_posted() {
 
 #[tokio::test]
 async fn bluesky_refused_refresh_logs_in_again() {
-    let server = MockServer::start().await;
-    bluesky_thread(&server).await;
-    let refusal = bsky_error("ExpiredToken", "Token has expired");
-    fails_once(&server, BSKY_CREATE, 400, refusal).await;
+    let server = bluesky_with_expired_token().await;
     then_answers(
         &server,
         "POST",
@@ -392,35 +350,6 @@ async fn bluesky_wrong_app_password_is_a_token_error_not_retried() {
     assert!(requests_to(&server, BSKY_CREATE).await.is_empty());
 }
 
-#[tokio::test]
-async fn bluesky_rate_limit_is_tried_once_more_then_reported() {
-    let server = MockServer::start().await;
-    bluesky_thread(&server).await;
-    then_answers(
-        &server,
-        "POST",
-        BSKY_CREATE,
-        429,
-        bsky_error("RateLimitExceeded", "Rate Limit Exceeded"),
-    )
-    .await;
-    let err = reply_to(&server, &bsky_post()).await.unwrap_err();
-    assert_rate_limited(&err, Platform::Bluesky);
-    assert_eq!(requests_to(&server, BSKY_CREATE).await.len(), 2);
-}
-
-#[tokio::test]
-async fn bluesky_server_error_then_success_posts_once() {
-    let server = MockServer::start().await;
-    bluesky_thread(&server).await;
-    let refusal = bsky_error("InternalServerError", "Internal Server Error");
-    fails_once(&server, BSKY_CREATE, 502, refusal).await;
-    then_answers(&server, "POST", BSKY_CREATE, 200, bsky_created()).await;
-    let published = reply_to(&server, &bsky_post()).await.unwrap();
-    assert!(matches!(published, Published::Posted(_)));
-    assert_eq!(requests_to(&server, BSKY_CREATE).await.len(), 2);
-}
-
 // ---------------------------------------------------------------- Mastodon
 
 const MASTO_ROUTE: &str = "/api/v1/statuses";
@@ -441,6 +370,16 @@ fn masto_remote_post() -> Mention {
         Platform::Mastodon,
         "other.example/users/dana/statuses/555",
         "dana@other.example",
+    )
+}
+
+/// A post on the brand's own server (the one `server` plays).
+fn masto_local_post(server: &MockServer) -> Mention {
+    let host = server.uri().trim_start_matches("http://").to_owned();
+    post(
+        Platform::Mastodon,
+        &format!("{host}/users/dana/statuses/4242"),
+        "dana",
     )
 }
 
@@ -473,12 +412,10 @@ async fn mastodon_reply_resolves_a_remote_post_mentions_its_author_and_sends_a_k
         .unwrap();
     assert_eq!(
         published,
-        Published::Posted(PostedReply {
-            platform_id: Some(
-                "https://social.example/users/northwind/statuses/113000000000000777".into()
-            ),
-            url: Some("https://social.example/@northwind/113000000000000777".into()),
-        })
+        posted_as(
+            "https://social.example/users/northwind/statuses/113000000000000777",
+            "https://social.example/@northwind/113000000000000777"
+        )
     );
     let sent: Value = requests_to(&server, MASTO_ROUTE).await[0]
         .body_json()
@@ -492,12 +429,7 @@ async fn mastodon_reply_resolves_a_remote_post_mentions_its_author_and_sends_a_k
 async fn mastodon_posts_on_its_own_server_need_no_search() {
     let server = MockServer::start().await;
     then_answers(&server, "POST", MASTO_ROUTE, 200, masto_status("9")).await;
-    let host = server.uri().trim_start_matches("http://").to_owned();
-    let local = post(
-        Platform::Mastodon,
-        &format!("{host}/users/dana/statuses/4242"),
-        "dana",
-    );
+    let local = masto_local_post(&server);
     reply_to(&server, &local).await.unwrap();
     assert!(requests_to(&server, MASTO_SEARCH).await.is_empty());
     let sent: Value = requests_to(&server, MASTO_ROUTE).await[0]
@@ -509,12 +441,7 @@ async fn mastodon_posts_on_its_own_server_need_no_search() {
 #[tokio::test]
 async fn mastodon_invalid_token_is_not_retried() {
     let server = MockServer::start().await;
-    let host = server.uri().trim_start_matches("http://").to_owned();
-    let local = post(
-        Platform::Mastodon,
-        &format!("{host}/users/dana/statuses/4242"),
-        "dana",
-    );
+    let local = masto_local_post(&server);
     then_answers(
         &server,
         "POST",
@@ -536,14 +463,9 @@ async fn mastodon_invalid_token_is_not_retried() {
 }
 
 #[tokio::test]
-async fn mastodon_rate_limit_and_server_errors_retry_with_the_same_key() {
+async fn mastodon_server_errors_retry_with_the_same_key() {
     let server = MockServer::start().await;
-    let host = server.uri().trim_start_matches("http://").to_owned();
-    let local = post(
-        Platform::Mastodon,
-        &format!("{host}/users/dana/statuses/4242"),
-        "dana",
-    );
+    let local = masto_local_post(&server);
     let refusal = json!({"error": "Service Unavailable"});
     fails_once(&server, MASTO_ROUTE, 503, refusal).await;
     then_answers(&server, "POST", MASTO_ROUTE, 200, masto_status("9")).await;
@@ -559,25 +481,6 @@ async fn mastodon_rate_limit_and_server_errors_retry_with_the_same_key() {
             .iter()
             .all(|r| r.headers.get("idempotency-key").unwrap() == "same-key")
     );
-
-    let limited = MockServer::start().await;
-    then_answers(
-        &limited,
-        "POST",
-        MASTO_ROUTE,
-        429,
-        json!({"error": "Too many requests"}),
-    )
-    .await;
-    let host = limited.uri().trim_start_matches("http://").to_owned();
-    let local = post(
-        Platform::Mastodon,
-        &format!("{host}/users/dana/statuses/4242"),
-        "dana",
-    );
-    let err = reply_to(&limited, &local).await.unwrap_err();
-    assert!(matches!(err, PublishError::RateLimited { .. }), "{err:?}");
-    assert_eq!(requests_to(&limited, MASTO_ROUTE).await.len(), 2);
 }
 
 // ---------------------------------------------------------------- Meta
@@ -620,10 +523,7 @@ async fn facebook_and_instagram_comments_are_answered_on_their_own_edges() {
             .reply(&facebook_comment(), "We're on it", "k")
             .await
             .unwrap(),
-        Published::Posted(PostedReply {
-            platform_id: Some("987654321_111".into()),
-            url: Some("https://www.facebook.com/987654321_111".into()),
-        })
+        posted_as("987654321_111", "https://www.facebook.com/987654321_111")
     );
     let Published::Posted(on_instagram) = client
         .reply(&instagram_comment(), "We're on it", "k")
@@ -639,52 +539,7 @@ async fn facebook_and_instagram_comments_are_answered_on_their_own_edges() {
 }
 
 #[tokio::test]
-async fn meta_expired_token_and_missing_permission_are_not_retried() {
-    for (status, body) in [
-        (
-            400,
-            graph_error(
-                "Error validating access token: Session has expired",
-                "OAuthException",
-                190,
-            ),
-        ),
-        (
-            403,
-            graph_error(
-                "(#200) Requires pages_manage_engagement permission",
-                "OAuthException",
-                200,
-            ),
-        ),
-    ] {
-        let server = MockServer::start().await;
-        then_answers(&server, "POST", FB_ROUTE, status, body).await;
-        let err = reply_to(&server, &facebook_comment()).await.unwrap_err();
-        assert!(matches!(err, PublishError::Token { .. }), "{err:?}");
-        assert_eq!(requests_to(&server, FB_ROUTE).await.len(), 1);
-    }
-}
-
-#[tokio::test]
-async fn meta_throttling_is_tried_once_more_and_a_duplicate_is_done() {
-    let server = MockServer::start().await;
-    then_answers(
-        &server,
-        "POST",
-        IG_ROUTE,
-        400,
-        graph_error(
-            "(#4) Application request limit reached",
-            "OAuthException",
-            4,
-        ),
-    )
-    .await;
-    let err = reply_to(&server, &instagram_comment()).await.unwrap_err();
-    assert_rate_limited(&err, Platform::Instagram);
-    assert_eq!(requests_to(&server, IG_ROUTE).await.len(), 2);
-
+async fn meta_duplicate_message_counts_as_already_posted() {
     let server = MockServer::start().await;
     then_answers(
         &server,
@@ -698,22 +553,131 @@ async fn meta_throttling_is_tried_once_more_and_a_duplicate_is_done() {
     assert_eq!(published, Published::AlreadyThere);
 }
 
+// ---------------------------------------------------------------- every platform
+
+/// The post each platform's reply route answers and that route, with
+/// whatever the route reads first (Bluesky's session and thread) mounted.
+async fn reply_route(server: &MockServer, platform: Platform) -> (Mention, &'static str) {
+    match platform {
+        Platform::X => (post(Platform::X, "1", "dana_k"), X_ROUTE),
+        Platform::Bluesky => {
+            bluesky_thread(server).await;
+            (bsky_post(), BSKY_CREATE)
+        }
+        Platform::Mastodon => (masto_local_post(server), MASTO_ROUTE),
+        Platform::Facebook => (facebook_comment(), FB_ROUTE),
+        Platform::Instagram => (instagram_comment(), IG_ROUTE),
+        other => panic!("no reply route for {other:?}"),
+    }
+}
+
 #[tokio::test]
-async fn meta_server_error_then_success_posts_once() {
-    let server = MockServer::start().await;
-    let refusal = graph_error("An unknown error has occurred.", "OAuthException", 1);
-    fails_once(&server, FB_ROUTE, 500, refusal).await;
-    then_answers(
-        &server,
-        "POST",
-        FB_ROUTE,
-        200,
-        json!({"id": "987654321_112"}),
-    )
-    .await;
-    let published = reply_to(&server, &facebook_comment()).await.unwrap();
-    assert!(matches!(published, Published::Posted(_)));
-    assert_eq!(requests_to(&server, FB_ROUTE).await.len(), 2);
+async fn refused_tokens_and_missing_permissions_are_not_retried() {
+    let expired = "Error validating access token: Session has expired";
+    let no_permission = "(#200) Requires pages_manage_engagement permission";
+    let refusals = [
+        (
+            Platform::X,
+            401,
+            x_problem(401, "Unauthorized", "Unauthorized"),
+        ),
+        (Platform::X, 403, x_problem(403, "Forbidden", "Forbidden")),
+        (
+            Platform::Facebook,
+            400,
+            graph_error(expired, "OAuthException", 190),
+        ),
+        (
+            Platform::Facebook,
+            403,
+            graph_error(no_permission, "OAuthException", 200),
+        ),
+    ];
+    for (platform, status, body) in refusals {
+        let server = MockServer::start().await;
+        let (to, route) = reply_route(&server, platform).await;
+        then_answers(&server, "POST", route, status, body).await;
+        let err = reply_to(&server, &to).await.unwrap_err();
+        assert!(
+            matches!(err, PublishError::Token { platform: p, status: s, .. } if p == platform && s == status),
+            "{err:?}"
+        );
+        assert!(!err.is_retryable());
+        let tries = requests_to(&server, route).await.len();
+        assert_eq!(tries, 1, "{platform:?} HTTP {status}");
+    }
+}
+
+#[tokio::test]
+async fn rate_limits_are_tried_once_more_then_reported() {
+    let too_many = "Too Many Requests";
+    let limits = [
+        (Platform::X, 429, x_problem(429, too_many, too_many)),
+        (
+            Platform::Bluesky,
+            429,
+            bsky_error("RateLimitExceeded", "Rate Limit Exceeded"),
+        ),
+        (
+            Platform::Mastodon,
+            429,
+            json!({"error": "Too many requests"}),
+        ),
+        (
+            Platform::Instagram,
+            400,
+            graph_error(
+                "(#4) Application request limit reached",
+                "OAuthException",
+                4,
+            ),
+        ),
+    ];
+    for (platform, status, body) in limits {
+        let server = MockServer::start().await;
+        let (to, route) = reply_route(&server, platform).await;
+        then_answers(&server, "POST", route, status, body).await;
+        let err = reply_to(&server, &to).await.unwrap_err();
+        assert_rate_limited(&err, platform);
+        assert_eq!(requests_to(&server, route).await.len(), 2, "{platform:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_server_error_then_success_posts_once() {
+    let unavailable = "Service Unavailable";
+    let failures = [
+        (
+            Platform::X,
+            (503, x_problem(503, unavailable, unavailable)),
+            (201, x_created()),
+        ),
+        (
+            Platform::Bluesky,
+            (
+                502,
+                bsky_error("InternalServerError", "Internal Server Error"),
+            ),
+            (200, bsky_created()),
+        ),
+        (
+            Platform::Facebook,
+            (
+                500,
+                graph_error("An unknown error has occurred.", "OAuthException", 1),
+            ),
+            (200, json!({"id": "987654321_112"})),
+        ),
+    ];
+    for (platform, (status, refusal), (created_status, created)) in failures {
+        let server = MockServer::start().await;
+        let (to, route) = reply_route(&server, platform).await;
+        fails_once(&server, route, status, refusal).await;
+        then_answers(&server, "POST", route, created_status, created).await;
+        let published = reply_to(&server, &to).await.unwrap();
+        assert!(matches!(published, Published::Posted(_)), "{platform:?}");
+        assert_eq!(requests_to(&server, route).await.len(), 2, "{platform:?}");
+    }
 }
 
 // ---------------------------------------------------------------- routing

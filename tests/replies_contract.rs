@@ -2,6 +2,8 @@
 //! watch keeps its templates and the roster who may reply, on the embedded
 //! SQLite store and on DynamoDB (a real moto server) alike.
 
+#[path = "support/builders.rs"]
+mod builders;
 mod support;
 
 use support::contract;
@@ -27,16 +29,23 @@ fn posted(id: &str) -> PostedReply {
     }
 }
 
+/// Claims reply `template` to `id` at `time`, for a five-minute lease.
+async fn claim<S: ReplyLedger>(
+    store: &S,
+    id: &MentionId,
+    template: u32,
+    time: DateTime<Utc>,
+) -> ReplyClaim {
+    let lease = time + Duration::minutes(5);
+    store.claim_reply(id, template, time, lease).await.unwrap()
+}
+
 async fn each_template_is_posted_to_an_alert_once<S: ReplyLedger>(store: &S) {
     let now = at("2026-12-05T22:00:00Z");
-    let lease = now + Duration::minutes(5);
     let k7qd = alert("1864770000000000001");
+    assert_eq!(claim(store, &k7qd, 1, now).await, ReplyClaim::Granted);
     assert_eq!(
-        store.claim_reply(&k7qd, 1, now, lease).await.unwrap(),
-        ReplyClaim::Granted
-    );
-    assert_eq!(
-        store.claim_reply(&k7qd, 1, now, lease).await.unwrap(),
+        claim(store, &k7qd, 1, now).await,
         ReplyClaim::InFlight,
         "a second REPLY while the first is posting"
     );
@@ -46,69 +55,38 @@ async fn each_template_is_posted_to_an_alert_once<S: ReplyLedger>(store: &S) {
         .unwrap();
     let later = now + Duration::hours(1);
     assert_eq!(
-        store
-            .claim_reply(&k7qd, 1, later, later + Duration::minutes(5))
-            .await
-            .unwrap(),
+        claim(store, &k7qd, 1, later).await,
         ReplyClaim::Posted(posted("900")),
         "posted stays posted, lease or not"
     );
     // Another template on the same alert, or the same template elsewhere,
     // is its own reply.
+    assert_eq!(claim(store, &k7qd, 2, now).await, ReplyClaim::Granted);
     assert_eq!(
-        store.claim_reply(&k7qd, 2, now, lease).await.unwrap(),
-        ReplyClaim::Granted
-    );
-    assert_eq!(
-        store
-            .claim_reply(&alert("1864770000000000002"), 1, now, lease)
-            .await
-            .unwrap(),
+        claim(store, &alert("1864770000000000002"), 1, now).await,
         ReplyClaim::Granted
     );
 }
 
 async fn a_failed_reply_may_be_claimed_again<S: ReplyLedger>(store: &S) {
     let now = at("2026-12-05T22:00:00Z");
-    let lease = now + Duration::minutes(5);
     let id = alert("1864770000000000003");
-    assert_eq!(
-        store.claim_reply(&id, 1, now, lease).await.unwrap(),
-        ReplyClaim::Granted
-    );
+    assert_eq!(claim(store, &id, 1, now).await, ReplyClaim::Granted);
     let failed = ReplyOutcome::Failed {
         reason: "x is unavailable: HTTP 503".into(),
     };
     store.record_reply(&id, 1, &failed, now).await.unwrap();
-    assert_eq!(
-        store.claim_reply(&id, 1, now, lease).await.unwrap(),
-        ReplyClaim::Granted
-    );
+    assert_eq!(claim(store, &id, 1, now).await, ReplyClaim::Granted);
 }
 
 async fn an_abandoned_reply_claim_lapses_with_its_lease<S: ReplyLedger>(store: &S) {
     let now = at("2026-12-05T22:00:00Z");
     let id = alert("1864770000000000004");
     let lease = now + Duration::minutes(5);
-    assert_eq!(
-        store.claim_reply(&id, 3, now, lease).await.unwrap(),
-        ReplyClaim::Granted
-    );
+    assert_eq!(claim(store, &id, 3, now).await, ReplyClaim::Granted);
     let after = lease + Duration::seconds(1);
-    assert_eq!(
-        store
-            .claim_reply(&id, 3, after, after + Duration::minutes(5))
-            .await
-            .unwrap(),
-        ReplyClaim::Granted
-    );
-    assert_eq!(
-        store
-            .claim_reply(&id, 3, after, after + Duration::minutes(5))
-            .await
-            .unwrap(),
-        ReplyClaim::InFlight
-    );
+    assert_eq!(claim(store, &id, 3, after).await, ReplyClaim::Granted);
+    assert_eq!(claim(store, &id, 3, after).await, ReplyClaim::InFlight);
 }
 
 async fn a_watch_keeps_its_reply_templates<S: WatchStore>(store: &S) {
@@ -146,22 +124,13 @@ async fn the_roster_remembers_who_may_reply<S: RosterStore>(store: &S) {
     assert_eq!(may_reply, vec!["Ana"]);
 }
 
-macro_rules! all_cases {
-    ($backend:ident, $open:expr) => {
-        contract!(
-            $backend,
-            $open,
-            [
-                each_template_is_posted_to_an_alert_once,
-                a_failed_reply_may_be_claimed_again,
-                an_abandoned_reply_claim_lapses_with_its_lease,
-                a_watch_keeps_its_reply_templates,
-                the_roster_remembers_who_may_reply,
-            ]
-        );
-    };
-}
-
-all_cases!(embedded, support::embedded_store());
-
-all_cases!(dynamodb, support::moto_store("replies").await);
+builders::on_both_stores!(
+    "replies",
+    [
+        each_template_is_posted_to_an_alert_once,
+        a_failed_reply_may_be_claimed_again,
+        an_abandoned_reply_claim_lapses_with_its_lease,
+        a_watch_keeps_its_reply_templates,
+        the_roster_remembers_who_may_reply,
+    ]
+);

@@ -1,6 +1,8 @@
 //! One contract, two stores: the embedded SQLite store and DynamoDB (on a
 //! real moto server) must keep the same promises.
 
+#[path = "support/builders.rs"]
+mod builders;
 mod support;
 
 use support::contract;
@@ -57,6 +59,39 @@ fn record(native_id: &str, author_id: &str, received: &str) -> MentionRecord {
 
 fn phone(raw: &str) -> PhoneNumber {
     PhoneNumber::parse(raw).expect("valid phone")
+}
+
+/// Stores one default record per (post, author, received at).
+async fn insert_all<S: MentionStore>(store: &S, posts: &[(&str, &str, &str)]) {
+    for (post, author, received) in posts {
+        store
+            .insert_mention(&record(post, author, received))
+            .await
+            .unwrap();
+    }
+}
+
+/// The ids of records, in the order the store gave them.
+fn ids(records: Vec<MentionRecord>) -> Vec<String> {
+    records
+        .into_iter()
+        .map(|r| r.mention.id.to_string())
+        .collect()
+}
+
+/// A claim on one phone for `id`, made at `now` and held until `lease`.
+async fn claim<S: MentionStore>(
+    store: &S,
+    id: &MentionId,
+    phone: &PhoneNumber,
+    claimant: &Claimant,
+    now: DateTime<Utc>,
+    lease: DateTime<Utc>,
+) -> Claim {
+    store
+        .claim_delivery(id, phone, claimant, now, lease)
+        .await
+        .unwrap()
 }
 
 async fn a_mention_is_written_once_and_the_first_copy_wins<S: MentionStore>(store: &S) {
@@ -141,27 +176,17 @@ async fn each_phone_gets_each_alert_once<S: MentionStore>(store: &S) {
     let lease = now + Duration::minutes(15);
     let (first, second) = (Claimant::fresh(), Claimant::fresh());
 
-    assert_eq!(
-        store
-            .claim_delivery(&id, &sam, &first, now, lease)
-            .await
-            .unwrap(),
-        Claim::Granted
-    );
-    assert_eq!(
-        store
-            .claim_delivery(&id, &sam, &second, now, lease)
-            .await
-            .unwrap(),
-        Claim::InFlight
-    );
-    assert_eq!(
-        store
-            .claim_delivery(&id, &kim, &first, now, lease)
-            .await
-            .unwrap(),
-        Claim::Granted
-    );
+    for (step, (who, claimant, expected)) in [
+        (&sam, &first, Claim::Granted),
+        (&sam, &second, Claim::InFlight),
+        (&kim, &first, Claim::Granted),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let got = claim(store, &id, who, claimant, now, lease).await;
+        assert_eq!(got, expected, "claim {step}");
+    }
 
     let sent = Delivery::Sent {
         message_id: "m-1".into(),
@@ -169,10 +194,15 @@ async fn each_phone_gets_each_alert_once<S: MentionStore>(store: &S) {
     store.record_delivery(&id, &sam, &sent, now).await.unwrap();
     let later = now + Duration::hours(2);
     assert_eq!(
-        store
-            .claim_delivery(&id, &sam, &second, later, later + Duration::minutes(15))
-            .await
-            .unwrap(),
+        claim(
+            store,
+            &id,
+            &sam,
+            &second,
+            later,
+            later + Duration::minutes(15)
+        )
+        .await,
         Claim::AlreadySent,
         "sent stays sent, whatever the lease"
     );
@@ -185,10 +215,7 @@ async fn each_phone_gets_each_alert_once<S: MentionStore>(store: &S) {
         .await
         .unwrap();
     assert_eq!(
-        store
-            .claim_delivery(&id, &kim, &second, now, lease)
-            .await
-            .unwrap(),
+        claim(store, &id, &kim, &second, now, lease).await,
         Claim::Granted,
         "a failure may be retried"
     );
@@ -200,35 +227,24 @@ async fn an_abandoned_claim_lapses_with_its_lease<S: MentionStore>(store: &S) {
     let now = at("2026-11-24T10:00:00Z");
     let lease = now + Duration::minutes(15);
     let (first, second) = (Claimant::fresh(), Claimant::fresh());
-    assert_eq!(
-        store
-            .claim_delivery(&id, &sam, &first, now, lease)
-            .await
-            .unwrap(),
-        Claim::Granted
-    );
     let before_expiry = now + Duration::minutes(10);
-    assert_eq!(
-        store
-            .claim_delivery(&id, &sam, &second, before_expiry, lease)
-            .await
-            .unwrap(),
-        Claim::InFlight
-    );
     let after_expiry = now + Duration::minutes(16);
-    assert_eq!(
-        store
-            .claim_delivery(
-                &id,
-                &sam,
-                &second,
-                after_expiry,
-                after_expiry + Duration::minutes(15)
-            )
-            .await
-            .unwrap(),
-        Claim::Granted
-    );
+    for (step, (claimant, at_time, until, expected)) in [
+        (&first, now, lease, Claim::Granted),
+        (&second, before_expiry, lease, Claim::InFlight),
+        (
+            &second,
+            after_expiry,
+            after_expiry + Duration::minutes(15),
+            Claim::Granted,
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let got = claim(store, &id, &sam, claimant, at_time, until).await;
+        assert_eq!(got, expected, "claim {step}");
+    }
 }
 
 /// A claim on one phone for post `post`, at a fixed time with a short lease.
@@ -239,16 +255,30 @@ async fn claim_at<S: MentionStore>(
     claimant: &Claimant,
 ) -> Claim {
     let now = at("2026-11-24T10:00:00Z");
+    let id = MentionId::new(Platform::X, post);
+    claim(
+        store,
+        &id,
+        phone,
+        claimant,
+        now,
+        now + Duration::seconds(15),
+    )
+    .await
+}
+
+/// `claimant` gives up its claim on post `post` for the roster's first phone.
+async fn release<S: MentionStore>(store: &S, post: &str, claimant: &Claimant, reason: &str) {
     store
-        .claim_delivery(
+        .release_delivery(
             &MentionId::new(Platform::X, post),
-            phone,
+            &phone("+15555550100"),
             claimant,
-            now,
-            now + Duration::seconds(15),
+            reason,
+            at("2026-11-24T10:00:00Z"),
         )
         .await
-        .unwrap()
+        .unwrap();
 }
 
 async fn a_claim_is_its_claimants_again<S: MentionStore>(store: &S) {
@@ -271,15 +301,9 @@ async fn a_released_claim_is_free_at_once<S: MentionStore>(store: &S) {
     let (first, second, third) = (Claimant::fresh(), Claimant::fresh(), Claimant::fresh());
     assert_eq!(claim_at(store, "303", &sam, &first).await, Claim::Granted);
     // Only the claimant may release its claim.
-    store
-        .release_delivery(&id, &sam, &second, "not mine", now)
-        .await
-        .unwrap();
+    release(store, "303", &second, "not mine").await;
     assert_eq!(claim_at(store, "303", &sam, &third).await, Claim::InFlight);
-    store
-        .release_delivery(&id, &sam, &first, "ThrottlingException: rate exceeded", now)
-        .await
-        .unwrap();
+    release(store, "303", &first, "ThrottlingException: rate exceeded").await;
     assert_eq!(
         claim_at(store, "303", &sam, &second).await,
         Claim::Granted,
@@ -290,10 +314,7 @@ async fn a_released_claim_is_free_at_once<S: MentionStore>(store: &S) {
     };
     store.record_delivery(&id, &sam, &sent, now).await.unwrap();
     // A late release by the earlier claimant cannot undo the SMS.
-    store
-        .release_delivery(&id, &sam, &first, "late", now)
-        .await
-        .unwrap();
+    release(store, "303", &first, "late").await;
     assert_eq!(
         claim_at(store, "303", &sam, &third).await,
         Claim::AlreadySent
@@ -301,24 +322,15 @@ async fn a_released_claim_is_free_at_once<S: MentionStore>(store: &S) {
 }
 
 async fn recent_mentions_come_newest_first_within_the_window<S: MentionStore>(store: &S) {
-    for (id, received) in [
+    let posts = [
         ("400", "2026-11-22T23:59:00Z"),
         ("401", "2026-11-23T08:00:00Z"),
         ("402", "2026-11-24T09:00:00Z"),
         ("403", "2026-11-24T09:30:00Z"),
         ("404", "2026-11-24T11:00:00Z"),
-    ] {
-        store
-            .insert_mention(&record(id, "8", received))
-            .await
-            .unwrap();
-    }
-    let ids = |records: Vec<MentionRecord>| {
-        records
-            .into_iter()
-            .map(|r| r.mention.id.to_string())
-            .collect::<Vec<_>>()
-    };
+    ]
+    .map(|(post, received)| (post, "8", received));
+    insert_all(store, &posts).await;
     let window = store
         .recent_mentions(at("2026-11-23T00:00:00Z"), at("2026-11-24T10:00:00Z"), 10)
         .await
@@ -332,22 +344,13 @@ async fn recent_mentions_come_newest_first_within_the_window<S: MentionStore>(st
 }
 
 async fn an_authors_history_is_theirs_alone<S: MentionStore>(store: &S) {
-    store
-        .insert_mention(&record("500", "9", "2026-11-24T09:00:00Z"))
-        .await
-        .unwrap();
-    store
-        .insert_mention(&record("501", "9", "2026-11-24T09:20:00Z"))
-        .await
-        .unwrap();
-    store
-        .insert_mention(&record("502", "10", "2026-11-24T09:25:00Z"))
-        .await
-        .unwrap();
-    store
-        .insert_mention(&record("503", "9", "2026-11-24T09:40:00Z"))
-        .await
-        .unwrap();
+    let posts = [
+        ("500", "9", "2026-11-24T09:00:00Z"),
+        ("501", "9", "2026-11-24T09:20:00Z"),
+        ("502", "10", "2026-11-24T09:25:00Z"),
+        ("503", "9", "2026-11-24T09:40:00Z"),
+    ];
+    insert_all(store, &posts).await;
     let author = AuthorKey {
         platform: Platform::X,
         author_id: "9".into(),
@@ -356,35 +359,13 @@ async fn an_authors_history_is_theirs_alone<S: MentionStore>(store: &S) {
         .author_mentions(&author, at("2026-11-24T09:10:00Z"), 10)
         .await
         .unwrap();
-    let ids: Vec<_> = history.iter().map(|r| r.mention.id.to_string()).collect();
-    assert_eq!(ids, ["x:503", "x:501"]);
+    assert_eq!(ids(history), ["x:503", "x:501"]);
 }
 
 async fn the_roster_adds_renames_lists_and_removes<S: RosterStore>(store: &S) {
     assert!(store.contacts().await.unwrap().is_empty());
-    let added_at = at("2026-11-24T08:00:00Z");
-    let sam = OnCallContact {
-        name: "Sam".into(),
-        phone: phone("+15555550100"),
-        added_at,
-        opted_out: false,
-        tier: 1,
-        time_zone: None,
-        quiet_hours: None,
-        p1_in_quiet_hours: true,
-        can_reply: false,
-    };
-    let kim = OnCallContact {
-        name: "Kim".into(),
-        phone: phone("+447700900123"),
-        added_at,
-        opted_out: false,
-        tier: 1,
-        time_zone: None,
-        quiet_hours: None,
-        p1_in_quiet_hours: true,
-        can_reply: false,
-    };
+    let sam = support::on_call("Sam", "+15555550100", 1);
+    let kim = support::on_call("Kim", "+447700900123", 1);
     store.put_contact(&sam).await.unwrap();
     store.put_contact(&kim).await.unwrap();
     let renamed = OnCallContact {
@@ -475,17 +456,7 @@ async fn codes_and_latest_alerts_lead_back_to_mentions<S: FollowUpStore + Mentio
 }
 
 async fn stop_and_start_toggle_a_roster_phone<S: FollowUpStore + RosterStore>(store: &S) {
-    let sam = OnCallContact {
-        name: "Sam".into(),
-        phone: phone("+15555550100"),
-        added_at: at("2026-11-24T08:00:00Z"),
-        opted_out: false,
-        tier: 1,
-        time_zone: None,
-        quiet_hours: None,
-        p1_in_quiet_hours: true,
-        can_reply: false,
-    };
+    let sam = support::on_call("Sam", "+15555550100", 1);
     store.put_contact(&sam).await.unwrap();
     assert!(store.set_opted_out(&sam.phone, true).await.unwrap());
     assert!(store.contacts().await.unwrap()[0].opted_out);
@@ -531,48 +502,40 @@ async fn a_burst_log_is_written_only_at_the_version_it_was_read<S: BurstLogStore
     assert_eq!((last.version, last.log.recent.len()), (2, 2));
 }
 
+/// Open alerts at `time`, oldest first, by id.
+async fn open_ids<S: MentionStore>(store: &S, time: &str, limit: usize) -> Vec<String> {
+    ids(store.open_alerts(at(time), limit).await.unwrap())
+}
+
+/// Reminders due at `time`, by id.
+async fn due_ids<S: MentionStore>(store: &S, time: &str, limit: usize) -> Vec<String> {
+    ids(store.reminders_due(at(time), limit).await.unwrap())
+}
+
 async fn open_alerts_are_listed_oldest_first_until_settled<S: MentionStore>(store: &S) {
     let mut calm = record("700", "11", "2026-11-24T09:00:00Z");
     calm.alert = AlertState::None;
     store.insert_mention(&calm).await.unwrap();
-    store
-        .insert_mention(&record("701", "11", "2026-11-24T09:10:00Z"))
-        .await
-        .unwrap();
-    store
-        .insert_mention(&record("702", "12", "2026-11-24T09:05:00Z"))
-        .await
-        .unwrap();
-    store
-        .insert_mention(&record("703", "13", "2026-11-24T09:30:00Z"))
-        .await
-        .unwrap();
-    let ids = |records: Vec<MentionRecord>| {
-        records
-            .into_iter()
-            .map(|r| r.mention.id.to_string())
-            .collect::<Vec<_>>()
-    };
+    let posts = [
+        ("701", "11", "2026-11-24T09:10:00Z"),
+        ("702", "12", "2026-11-24T09:05:00Z"),
+        ("703", "13", "2026-11-24T09:30:00Z"),
+    ];
+    insert_all(store, &posts).await;
 
-    let open = store
-        .open_alerts(at("2026-11-24T09:20:00Z"), 10)
-        .await
-        .unwrap();
-    assert_eq!(ids(open), ["x:702", "x:701"]);
+    assert_eq!(
+        open_ids(store, "2026-11-24T09:20:00Z", 10).await,
+        ["x:702", "x:701"]
+    );
     store
         .settle_alert(&MentionId::new(Platform::X, "702"))
         .await
         .unwrap();
-    let open = store
-        .open_alerts(at("2026-11-24T10:00:00Z"), 10)
-        .await
-        .unwrap();
-    assert_eq!(ids(open), ["x:701", "x:703"]);
-    let open = store
-        .open_alerts(at("2026-11-24T10:00:00Z"), 1)
-        .await
-        .unwrap();
-    assert_eq!(ids(open), ["x:701"]);
+    assert_eq!(
+        open_ids(store, "2026-11-24T10:00:00Z", 10).await,
+        ["x:701", "x:703"]
+    );
+    assert_eq!(open_ids(store, "2026-11-24T10:00:00Z", 1).await, ["x:701"]);
 
     // Acknowledged: off the escalation list, on the reminder list when due.
     let id = MentionId::new(Platform::X, "701");
@@ -580,23 +543,9 @@ async fn open_alerts_are_listed_oldest_first_until_settled<S: MentionStore>(stor
         .own_alert(&id, at("2026-11-24T13:00:00Z"))
         .await
         .unwrap();
-    let open = store
-        .open_alerts(at("2026-11-24T12:00:00Z"), 10)
-        .await
-        .unwrap();
-    assert_eq!(ids(open), ["x:703"]);
-    assert!(
-        store
-            .reminders_due(at("2026-11-24T12:59:00Z"), 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    let due = store
-        .reminders_due(at("2026-11-24T13:00:00Z"), 10)
-        .await
-        .unwrap();
-    assert_eq!(ids(due), ["x:701"]);
+    assert_eq!(open_ids(store, "2026-11-24T12:00:00Z", 10).await, ["x:703"]);
+    assert!(due_ids(store, "2026-11-24T12:59:00Z", 10).await.is_empty());
+    assert_eq!(due_ids(store, "2026-11-24T13:00:00Z", 10).await, ["x:701"]);
 
     // A promise can bring the reminder forward, never push it back.
     assert!(
@@ -611,11 +560,7 @@ async fn open_alerts_are_listed_oldest_first_until_settled<S: MentionStore>(stor
             .await
             .unwrap()
     );
-    let due = store
-        .reminders_due(at("2026-11-24T11:30:00Z"), 10)
-        .await
-        .unwrap();
-    assert_eq!(ids(due), ["x:701"]);
+    assert_eq!(due_ids(store, "2026-11-24T11:30:00Z", 10).await, ["x:701"]);
     let not_owned = MentionId::new(Platform::X, "703");
     assert!(
         !store
@@ -625,42 +570,27 @@ async fn open_alerts_are_listed_oldest_first_until_settled<S: MentionStore>(stor
         "only an owned alert has a reminder"
     );
     store.settle_alert(&id).await.unwrap();
-    assert!(
-        store
-            .reminders_due(at("2026-11-25T00:00:00Z"), 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(due_ids(store, "2026-11-25T00:00:00Z", 10).await.is_empty());
 }
 
-macro_rules! all_cases {
-    ($backend:ident, $open:expr) => {
-        contract!(
-            $backend,
-            $open,
-            [
-                a_mention_is_written_once_and_the_first_copy_wins,
-                alert_state_changes_are_kept,
-                an_alert_code_belongs_to_one_mention,
-                each_phone_gets_each_alert_once,
-                an_abandoned_claim_lapses_with_its_lease,
-                a_claim_is_its_claimants_again,
-                a_released_claim_is_free_at_once,
-                recent_mentions_come_newest_first_within_the_window,
-                an_authors_history_is_theirs_alone,
-                the_roster_adds_renames_lists_and_removes,
-                the_first_ack_wins_and_later_ones_learn_who,
-                an_inbound_sms_is_seen_once,
-                codes_and_latest_alerts_lead_back_to_mentions,
-                stop_and_start_toggle_a_roster_phone,
-                open_alerts_are_listed_oldest_first_until_settled,
-                a_burst_log_is_written_only_at_the_version_it_was_read,
-            ]
-        );
-    };
-}
-
-all_cases!(embedded, support::embedded_store());
-
-all_cases!(dynamodb, support::moto_store("contract").await);
+builders::on_both_stores!(
+    "contract",
+    [
+        a_mention_is_written_once_and_the_first_copy_wins,
+        alert_state_changes_are_kept,
+        an_alert_code_belongs_to_one_mention,
+        each_phone_gets_each_alert_once,
+        an_abandoned_claim_lapses_with_its_lease,
+        a_claim_is_its_claimants_again,
+        a_released_claim_is_free_at_once,
+        recent_mentions_come_newest_first_within_the_window,
+        an_authors_history_is_theirs_alone,
+        the_roster_adds_renames_lists_and_removes,
+        the_first_ack_wins_and_later_ones_learn_who,
+        an_inbound_sms_is_seen_once,
+        codes_and_latest_alerts_lead_back_to_mentions,
+        stop_and_start_toggle_a_roster_phone,
+        open_alerts_are_listed_oldest_first_until_settled,
+        a_burst_log_is_written_only_at_the_version_it_was_read,
+    ]
+);

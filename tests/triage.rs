@@ -79,11 +79,16 @@ fn written(dir: &tempfile::TempDir, name: &str, contents: &str) -> std::path::Pa
     path
 }
 
+/// `contents` written to a file `name` in a new temporary directory.
+fn in_a_new_dir(name: &str, contents: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = written(&dir, name, contents);
+    (dir, path)
+}
+
 #[test]
 fn batch_triage_writes_one_json_object_per_post() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = written(
-        &dir,
+    let (_dir, input) = in_a_new_dir(
         "posts.csv",
         "post_id,body,reach\n\
          a1,\"@skyways stuck on the tarmac for 2 hours with a baby, no water\",52000\n\
@@ -129,8 +134,6 @@ fn batch_triage_writes_one_json_object_per_post() {
 
 #[test]
 fn a_company_can_train_on_its_own_history_and_evaluate() {
-    let dir = tempfile::tempdir().unwrap();
-    let history = dir.path().join("history.jsonl");
     let mut lines = String::new();
     for n in 0..20 {
         let channel = if n % 2 == 0 { "email" } else { "x" };
@@ -139,21 +142,17 @@ fn a_company_can_train_on_its_own_history_and_evaluate() {
             "{{\"message\": \"order {n} arrived early, thanks team\", \"is_complaint\": 0, \"channel\": \"{channel}\"}}\n"
         ));
     }
-    std::fs::write(&history, lines).unwrap();
+    let (dir, history) = in_a_new_dir("history.jsonl", &lines);
     let model = dir.path().join("ours.bin");
-    let said = earshot(&[
-        "train",
-        "--input",
-        history.to_str().unwrap(),
-        "--text-column",
-        "message",
-        "--label-column",
-        "is_complaint",
-        "--output",
-        model.to_str().unwrap(),
-        "--folds",
-        "4",
-    ]);
+    let (history, model) = (history.to_str().unwrap(), model.to_str().unwrap());
+    // Training and evaluating read the same file, text and label columns.
+    let on_history = |command: &str, more: &[&str]| {
+        let mut args = vec![command, "--input", history, "--text-column", "message"];
+        args.extend(["--label-column", "is_complaint"]);
+        args.extend(more);
+        earshot(&args)
+    };
+    let said = on_history("train", &["--output", model, "--folds", "4"]);
     assert!(
         said.contains("trained on 40 posts (20 complaints)"),
         "{said}"
@@ -162,19 +161,7 @@ fn a_company_can_train_on_its_own_history_and_evaluate() {
         said.contains("cross-validated (4 folds): precision 1.000 recall 1.000 f1 1.000"),
         "{said}"
     );
-    let report = earshot(&[
-        "eval",
-        "--input",
-        history.to_str().unwrap(),
-        "--text-column",
-        "message",
-        "--label-column",
-        "is_complaint",
-        "--model",
-        model.to_str().unwrap(),
-        "--by",
-        "channel",
-    ]);
+    let report = on_history("eval", &["--model", model, "--by", "channel"]);
     assert!(report.contains("f1         1.000"), "{report}");
     // Each channel on its own: 20 posts, 10 complaints, 10 flagged, all right.
     for channel in ["email", "x"] {
@@ -192,15 +179,13 @@ fn a_company_can_train_on_its_own_history_and_evaluate() {
 
 #[test]
 fn train_can_hold_out_each_batch_together() {
-    let dir = tempfile::tempdir().unwrap();
-    let labelled = dir.path().join("labelled.csv");
     // Each batch has its own words: held out together, nothing carries over.
     let mut rows = String::from("text,label,batch\n");
     for n in 0..10 {
         rows.push_str(&format!("\"parcel {n} smashed\",1,parcels\n"));
         rows.push_str(&format!("\"booked seat {n} online\",0,seats\n"));
     }
-    std::fs::write(&labelled, rows).unwrap();
+    let (dir, labelled) = in_a_new_dir("labelled.csv", &rows);
     let model = dir.path().join("m.bin");
     let (labelled, model) = (labelled.to_str().unwrap(), model.to_str().unwrap());
     let train = |folds: &[&str]| {
@@ -234,8 +219,6 @@ fn triage_piped_into_a_reader_that_stops_early_ends_quietly() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
 
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("posts.csv");
     // Far more output than a pipe buffers, so writes after the reader has
     // gone really meet a closed pipe.
     let mut posts = String::from("text\n");
@@ -244,7 +227,7 @@ fn triage_piped_into_a_reader_that_stops_early_ends_quietly() {
             "\"@skyways flight {n} cancelled, stuck at the gate\"\n"
         ));
     }
-    std::fs::write(&input, posts).unwrap();
+    let (_dir, input) = in_a_new_dir("posts.csv", &posts);
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_earshot"))
         .args(["triage", "--input", input.to_str().unwrap()])
@@ -265,10 +248,8 @@ fn triage_piped_into_a_reader_that_stops_early_ends_quietly() {
 
 #[test]
 fn batch_commands_skip_malformed_rows_and_say_which() {
-    let dir = tempfile::tempdir().unwrap();
     // Line 3 has a field too many, line 5 one too few.
-    let input = written(
-        &dir,
+    let (dir, input) = in_a_new_dir(
         "export.csv",
         "id,text,label\n\
          1,\"@skyways my bag never arrived\",1\n\

@@ -21,10 +21,7 @@ struct Local {
 async fn local() -> Local {
     let home = tempfile::tempdir().unwrap();
     let (deps, store) = Deps::embedded(home.path(), false, Clock::System).unwrap();
-    deps.roster
-        .put_contact(&support::on_call("Sam", "+15555550100", 1))
-        .await
-        .unwrap();
+    support::seat_on_call(deps.roster.as_ref(), &[("Sam", "+15555550100", 1)]).await;
     let webhook = Webhook::new(
         WebhookSecrets::x_only(Secret::new(SECRET)),
         &deps,
@@ -35,6 +32,19 @@ async fn local() -> Local {
         _home: home,
         webhook,
         store,
+    }
+}
+
+impl Local {
+    /// The webhook's answer to an unsigned `method` on `path`.
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<String>,
+    ) -> earshot::http::HttpResponse {
+        let request = HttpRequest::new(method, path, "", &[], body);
+        self.webhook.handle(&request).await
     }
 }
 
@@ -63,10 +73,7 @@ async fn the_crc_challenge_is_answered_with_the_signed_token() {
 #[tokio::test]
 async fn a_challenge_without_a_token_is_a_400() {
     let local = local().await;
-    let response = local
-        .webhook
-        .handle(&HttpRequest::new("GET", X_PATH, "", &[], None))
-        .await;
+    let response = local.call("GET", X_PATH, None).await;
     assert_eq!(response.status_code, 400);
     assert!(error_of(&response.body).contains("crc_token"));
 }
@@ -74,21 +81,9 @@ async fn a_challenge_without_a_token_is_a_400() {
 #[tokio::test]
 async fn unknown_paths_are_404_and_other_methods_405() {
     let local = local().await;
-    let response = local
-        .webhook
-        .handle(&HttpRequest::new(
-            "POST",
-            "/webhooks/myspace",
-            "",
-            &[],
-            None,
-        ))
-        .await;
+    let response = local.call("POST", "/webhooks/myspace", None).await;
     assert_eq!(response.status_code, 404);
-    let response = local
-        .webhook
-        .handle(&HttpRequest::new("DELETE", X_PATH, "", &[], None))
-        .await;
+    let response = local.call("DELETE", X_PATH, None).await;
     assert_eq!(response.status_code, 405);
     assert_eq!(
         response.headers.get("allow").map(String::as_str),
@@ -100,10 +95,7 @@ async fn unknown_paths_are_404_and_other_methods_405() {
 async fn a_missing_signature_is_a_401() {
     let local = local().await;
     let body = support::payload("x-urgent-complaint.json");
-    let response = local
-        .webhook
-        .handle(&HttpRequest::new("POST", X_PATH, "", &[], Some(body)))
-        .await;
+    let response = local.call("POST", X_PATH, Some(body)).await;
     assert_eq!(response.status_code, 401);
     assert!(local.store.outbox().unwrap().is_empty());
 }

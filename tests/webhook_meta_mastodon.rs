@@ -81,6 +81,13 @@ impl Stack {
         Webhook::new(secrets, &self.deps, Clock::System).unwrap()
     }
 
+    /// The stored record of mention `id`, which must be there.
+    async fn record(&self, id: &str) -> earshot::domain::MentionRecord {
+        let parsed = MentionId::parse(id).unwrap();
+        let record = self.deps.store.get_mention(&parsed).await.unwrap();
+        record.unwrap_or_else(|| panic!("{id} is stored"))
+    }
+
     async fn stored_text(&self, id: &str) -> Option<String> {
         let id = MentionId::parse(id).unwrap();
         let record = self.deps.store.get_mention(&id).await.unwrap()?;
@@ -110,31 +117,33 @@ async fn aws() -> ((), Stack) {
 
 fn signed(path: &str, header: &str, secret: &str, body: &str) -> HttpRequest {
     let signature = hex_signature(secret.as_bytes(), body.as_bytes());
-    HttpRequest::new(
-        "POST",
-        path,
-        "",
-        &[(header, &signature)],
-        Some(body.to_owned()),
-    )
+    let headers = [(header, signature.as_str())];
+    HttpRequest::new("POST", path, "", &headers, Some(body.to_owned()))
 }
 
-fn meta(payload: &str) -> HttpRequest {
-    signed(
-        META_PATH,
-        META_SIGNATURE_HEADER,
-        META_SECRET,
-        &support::payload(payload),
-    )
+/// `body` as Meta delivers it, signed with our app secret.
+fn meta_body(body: &str) -> HttpRequest {
+    signed(META_PATH, META_SIGNATURE_HEADER, META_SECRET, body)
 }
 
-fn mastodon(payload: &str) -> HttpRequest {
+/// `body` as a Mastodon server delivers it, signed with our webhook secret.
+fn mastodon_body(body: &str) -> HttpRequest {
     signed(
         MASTODON_PATH,
         MASTODON_SIGNATURE_HEADER,
         MASTODON_SECRET,
-        &support::payload(payload),
+        body,
     )
+}
+
+/// The sample delivery `payload`, from Meta.
+fn meta(payload: &str) -> HttpRequest {
+    meta_body(&support::payload(payload))
+}
+
+/// The sample delivery `payload`, from a Mastodon server.
+fn mastodon(payload: &str) -> HttpRequest {
+    mastodon_body(&support::payload(payload))
 }
 
 fn json(response: &HttpResponse) -> Value {
@@ -152,13 +161,7 @@ async fn a_page_comment_is_stored_under_its_brand_and_paged_once(stack: &Stack) 
     assert_eq!(body["ignored"][0], "feed reaction add");
     assert_eq!(stack.sms_sent(), 1, "a stranded elderly passenger is a P1");
 
-    let record = stack
-        .deps
-        .store
-        .get_mention(&MentionId::parse(COMMENT).unwrap())
-        .await
-        .unwrap()
-        .expect("stored");
+    let record = stack.record(COMMENT).await;
     assert_eq!(record.mention.brand, "NorthwindAir");
     assert_eq!(record.mention.platform, Platform::Facebook);
     assert_eq!(record.mention.voice, Voice::Customer);
@@ -228,13 +231,7 @@ async fn the_older_sender_shape_and_instagram_comments_are_stored(stack: &Stack)
     let webhook = stack.webhook();
     let legacy = webhook.handle(&meta("meta-page-mention-legacy.json")).await;
     assert_eq!(json(&legacy)["stored"], 1, "{}", legacy.body);
-    let record = stack
-        .deps
-        .store
-        .get_mention(&MentionId::parse("facebook:6610000000031_447700").unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let record = stack.record("facebook:6610000000031_447700").await;
     assert_eq!(record.mention.author.id, "6610000000031");
     assert_eq!(
         record.mention.author.display_name.as_deref(),
@@ -266,12 +263,7 @@ async fn bad_meta_deliveries_are_refused_and_store_nothing(stack: &Stack) {
     tampered.body = Some(body.replace("since 6am", "since 5am"));
     assert_eq!(webhook.handle(&tampered).await.status_code, 401);
 
-    let not_meta = signed(
-        META_PATH,
-        META_SIGNATURE_HEADER,
-        META_SECRET,
-        r#"{"object":"user","entry":[]}"#,
-    );
+    let not_meta = meta_body(r#"{"object":"user","entry":[]}"#);
     let response = webhook.handle(&not_meta).await;
     assert_eq!(response.status_code, 400);
     assert!(
@@ -280,12 +272,7 @@ async fn bad_meta_deliveries_are_refused_and_store_nothing(stack: &Stack) {
             .unwrap()
             .contains("object")
     );
-    let broken = signed(
-        META_PATH,
-        META_SIGNATURE_HEADER,
-        META_SECRET,
-        "{\"object\":",
-    );
+    let broken = meta_body("{\"object\":");
     assert_eq!(webhook.handle(&broken).await.status_code, 400);
 
     assert_eq!(stack.stored_text(COMMENT).await, None);
@@ -325,24 +312,14 @@ async fn mastodon_statuses_are_stored_updated_and_filtered(stack: &Stack) {
     let unrelated = support::payload("mastodon-status-created.json")
         .replace("NorthwindAir", "SomeoneElse")
         .replace("113540000000000123", "113540000000000999");
-    let response = webhook
-        .handle(&signed(
-            MASTODON_PATH,
-            MASTODON_SIGNATURE_HEADER,
-            MASTODON_SECRET,
-            &unrelated,
-        ))
-        .await;
+    let response = webhook.handle(&mastodon_body(&unrelated)).await;
     assert_eq!(json(&response)["stored"], 0);
     assert_eq!(
         json(&response)["ignored"][0],
         "status mentions no watched brand"
     );
 
-    let report = signed(
-        MASTODON_PATH,
-        MASTODON_SIGNATURE_HEADER,
-        MASTODON_SECRET,
+    let report = mastodon_body(
         r#"{"event":"report.created","created_at":"2026-11-24T10:00:00Z","object":{"id":"7"}}"#,
     );
     let response = webhook.handle(&report).await;
@@ -356,40 +333,30 @@ async fn mastodon_statuses_are_stored_updated_and_filtered(stack: &Stack) {
         &support::payload("mastodon-status-created.json"),
     );
     assert_eq!(webhook.handle(&wrong).await.status_code, 401);
-    let not_a_status = signed(
-        MASTODON_PATH,
-        MASTODON_SIGNATURE_HEADER,
-        MASTODON_SECRET,
-        r#"{"event":"status.created","object":{"id":"1"}}"#,
-    );
+    let not_a_status = mastodon_body(r#"{"event":"status.created","object":{"id":"1"}}"#);
     assert_eq!(webhook.handle(&not_a_status).await.status_code, 400);
 }
 
-contract!(
-    on_embedded,
-    embedded().await,
-    [
-        a_page_comment_is_stored_under_its_brand_and_paged_once,
-        edits_and_removals_change_the_stored_comment_in_place,
-        an_edit_heard_first_stores_the_post,
-        the_older_sender_shape_and_instagram_comments_are_stored,
-        bad_meta_deliveries_are_refused_and_store_nothing,
-        mastodon_statuses_are_stored_updated_and_filtered,
-    ]
-);
+macro_rules! all_cases {
+    ($backend:ident, $open:expr) => {
+        contract!(
+            $backend,
+            $open,
+            [
+                a_page_comment_is_stored_under_its_brand_and_paged_once,
+                edits_and_removals_change_the_stored_comment_in_place,
+                an_edit_heard_first_stores_the_post,
+                the_older_sender_shape_and_instagram_comments_are_stored,
+                bad_meta_deliveries_are_refused_and_store_nothing,
+                mastodon_statuses_are_stored_updated_and_filtered,
+            ]
+        );
+    };
+}
 
-contract!(
-    on_aws,
-    aws().await,
-    [
-        a_page_comment_is_stored_under_its_brand_and_paged_once,
-        edits_and_removals_change_the_stored_comment_in_place,
-        an_edit_heard_first_stores_the_post,
-        the_older_sender_shape_and_instagram_comments_are_stored,
-        bad_meta_deliveries_are_refused_and_store_nothing,
-        mastodon_statuses_are_stored_updated_and_filtered,
-    ]
-);
+all_cases!(on_embedded, embedded().await);
+
+all_cases!(on_aws, aws().await);
 
 #[tokio::test]
 async fn the_meta_handshake_echoes_the_challenge_only_for_our_token() {
@@ -491,13 +458,7 @@ async fn instagram_mentions_are_read_through_the_graph_api_and_retried() {
 
     let retry = webhook.handle(&meta("instagram-mention.json")).await;
     assert_eq!(retry.status_code, 200, "{}", retry.body);
-    let record = stack
-        .deps
-        .store
-        .get_mention(&MentionId::parse("instagram:17900000000012399").unwrap())
-        .await
-        .unwrap()
-        .expect("stored");
+    let record = stack.record("instagram:17900000000012399").await;
     assert!(record.mention.text.contains("insulin"));
     assert_eq!(record.mention.author.handle, "k.osei");
     assert_eq!(record.mention.brand, "NorthwindAir");
@@ -516,13 +477,7 @@ async fn without_a_graph_token_an_instagram_mention_is_kept_by_its_ids() {
         .handle(&meta("instagram-mention.json"))
         .await;
     assert_eq!(response.status_code, 200);
-    let record = stack
-        .deps
-        .store
-        .get_mention(&MentionId::parse("instagram:17900000000012399").unwrap())
-        .await
-        .unwrap()
-        .expect("kept, so nothing is lost");
+    let record = stack.record("instagram:17900000000012399").await;
     assert!(record.mention.text.is_empty());
     assert_eq!(stack.sms_sent(), 0);
 }
