@@ -136,6 +136,25 @@ async fn the_first_ack_wins_and_the_second_is_told_who_has_it() {
 }
 
 #[tokio::test]
+async fn someone_who_texted_stop_after_the_page_is_not_told_who_took_it() {
+    let stack = start().await;
+    stack.deliver("x-urgent-complaint.json").await;
+    let code = stack.code_sent_to(SAM);
+    assert_eq!(stack.code_sent_to(KIM), code);
+    stack.text(KIM, "STOP", "in-1").await;
+    let kim_before = stack.sms_to(KIM).len();
+
+    stack.text(SAM, &format!("ACK {code}"), "in-2").await;
+    stack.text(SAM, &format!("DONE {code}"), "in-3").await;
+    assert_eq!(
+        stack.sms_to(KIM).len(),
+        kim_before,
+        "{:?}",
+        stack.sms_to(KIM)
+    );
+}
+
+#[tokio::test]
 async fn a_bare_ack_takes_the_latest_alert() {
     let stack = start().await;
     stack.deliver("x-urgent-complaint.json").await;

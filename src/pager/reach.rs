@@ -102,8 +102,9 @@ impl Reach {
         }
     }
 
-    /// Tells everyone the alert's SMS went to, except `by`, that it was
-    /// taken or closed; once per alert and news. Returns the SMS sent.
+    /// Tells everyone the alert's SMS went to, except `by` and anyone who
+    /// has opted out since, that it was taken or closed; once per alert and
+    /// news. Returns the SMS sent.
     pub async fn tell_chain(
         &self,
         record: &MentionRecord,
@@ -113,13 +114,17 @@ impl Reach {
         noise: bool,
     ) -> Result<usize, StoreError> {
         let id = &record.mention.id;
+        // Not those who texted STOP (or left the roster) since they were paged.
+        let roster = self.roster.contacts().await?;
+        let still_listening =
+            |phone: &PhoneNumber| roster.iter().any(|c| &c.phone == phone && !c.opted_out);
         let others: Vec<PhoneNumber> = self
             .receipts
             .alert_sms(id)
             .await?
             .into_iter()
             .map(|s| s.phone)
-            .filter(|p| p != &by.phone)
+            .filter(|p| p != &by.phone && still_listening(p))
             .collect();
         if others.is_empty() || !self.handover.claim_chain_news(id, news).await? {
             return Ok(0);
