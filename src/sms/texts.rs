@@ -226,7 +226,7 @@ fn listed_in_one_sms(head: String, entries: &[String], tail: &str) -> SmsText {
 // Answers to staff replies.
 
 /// The answer to HELP, and to anything unreadable.
-pub const HELP: &str = "Earshot: ACK <code> (alone: latest), DONE <code>, NOISE <code>, WHO <code>, PASS <code> <name>, SNOOZE <code> 30m, TAKE your tier's shift.";
+pub const HELP: &str = "Earshot: ACK <code> (alone: latest), DONE/NOISE/WHO <code>, PASS <code> <name>, SNOOZE <code> 30m, REPLY <code> <n> (public reply), TAKE your tier's shift.";
 
 pub fn help() -> SmsText {
     SmsText::shape(HELP)
