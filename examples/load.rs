@@ -26,6 +26,8 @@ use earshot::ports::SmsLimits;
 use earshot::webhook::{Webhook, WebhookSecrets};
 use fault_proxy::{FaultPlan, FaultProxy, ProxyStats};
 
+/// Deliveries between two progress lines on stderr.
+const PROGRESS_EVERY: usize = 500;
 const SECRET: &str = "load-consumer-secret";
 const ON_CALL: [&str; 2] = ["+15555550150", "+15555550151"];
 /// Deliveries of each kind sent one at a time first, to count the AWS
@@ -169,6 +171,15 @@ async fn main() {
                 }
                 let urgent = index.is_multiple_of(urgent_every);
                 timings.push(send(&webhook, delivery(index, urgent)).await);
+                // A long run against an emulator may not finish: say how far
+                // it got.
+                if (index + 1).is_multiple_of(PROGRESS_EVERY) {
+                    eprintln!(
+                        "{} deliveries sent in {:.0} s",
+                        index + 1,
+                        started.elapsed().as_secs_f64()
+                    );
+                }
             }
         });
     }
