@@ -91,6 +91,13 @@ pub const FIREHOSE_LAG_ALARM_VAR: &str = "EARSHOT_FIREHOSE_LAG_ALARM_MINUTES";
 /// an SSM SecureString parameter in `<NAME>_PARAM`, read once at cold start.
 pub const SECRET_PARAM_SUFFIX: &str = "_PARAM";
 
+/// Where mentions are stored, read by every function.
+const STORE_SETTINGS: &[&str] = &[TABLE_VAR, RETENTION_VAR];
+/// How an SMS is sent, read by every function that sends one.
+const SMS_SETTINGS: &[&str] = &[SMS_SENDER_ID_VAR, SMS_ORIGINATION_VAR];
+/// The SMS caps, read by every function that pages.
+const SMS_CAP_SETTINGS: &[&str] = &[SMS_PER_PHONE_HOURLY_VAR, SMS_DAILY_CAP_VAR];
+
 /// What each Lambda function reads from its environment. Secrets are listed
 /// by their plain name; the deployed form is `<NAME>_PARAM`. The deployment
 /// template is checked against this list.
@@ -98,13 +105,10 @@ pub const FUNCTION_ENVIRONMENT: &[FunctionEnvironment] = &[
     FunctionEnvironment {
         function: "webhook",
         settings: &[
-            TABLE_VAR,
-            RETENTION_VAR,
-            SMS_SENDER_ID_VAR,
-            SMS_ORIGINATION_VAR,
-            SMS_PER_PHONE_HOURLY_VAR,
-            SMS_DAILY_CAP_VAR,
-            META_GRAPH_BASE_URL_VAR,
+            STORE_SETTINGS,
+            SMS_SETTINGS,
+            SMS_CAP_SETTINGS,
+            &[META_GRAPH_BASE_URL_VAR],
         ],
         secrets: &[
             X_SECRET_VAR,
@@ -117,48 +121,46 @@ pub const FUNCTION_ENVIRONMENT: &[FunctionEnvironment] = &[
     FunctionEnvironment {
         function: "poll",
         settings: &[
-            TABLE_VAR,
-            RETENTION_VAR,
-            SMS_SENDER_ID_VAR,
-            SMS_ORIGINATION_VAR,
-            SMS_PER_PHONE_HOURLY_VAR,
-            SMS_DAILY_CAP_VAR,
-            X_API_BASE_URL_VAR,
-            BLUESKY_API_BASE_URL_VAR,
-            MASTODON_BASE_URL_VAR,
-            REDDIT_API_BASE_URL_VAR,
-            BLUESKY_FIREHOSE_VAR,
+            STORE_SETTINGS,
+            SMS_SETTINGS,
+            SMS_CAP_SETTINGS,
+            &[
+                X_API_BASE_URL_VAR,
+                BLUESKY_API_BASE_URL_VAR,
+                MASTODON_BASE_URL_VAR,
+                REDDIT_API_BASE_URL_VAR,
+                BLUESKY_FIREHOSE_VAR,
+            ],
         ],
         secrets: &[X_BEARER_TOKEN_VAR, MASTODON_ACCESS_TOKEN_VAR],
     },
     FunctionEnvironment {
         function: "firehose",
         settings: &[
-            TABLE_VAR,
-            RETENTION_VAR,
-            SMS_SENDER_ID_VAR,
-            SMS_ORIGINATION_VAR,
-            SMS_PER_PHONE_HOURLY_VAR,
-            SMS_DAILY_CAP_VAR,
-            BLUESKY_FIREHOSE_VAR,
-            JETSTREAM_ENDPOINTS_VAR,
-            FIREHOSE_LAG_ALARM_VAR,
+            STORE_SETTINGS,
+            SMS_SETTINGS,
+            SMS_CAP_SETTINGS,
+            &[
+                BLUESKY_FIREHOSE_VAR,
+                JETSTREAM_ENDPOINTS_VAR,
+                FIREHOSE_LAG_ALARM_VAR,
+            ],
         ],
         secrets: &[],
     },
     FunctionEnvironment {
         function: "sms-reply",
         settings: &[
-            TABLE_VAR,
-            RETENTION_VAR,
-            SMS_SENDER_ID_VAR,
-            SMS_ORIGINATION_VAR,
-            REMIND_AFTER_VAR,
-            X_API_BASE_URL_VAR,
-            BLUESKY_PDS_URL_VAR,
-            BLUESKY_REPLY_HANDLE_VAR,
-            MASTODON_BASE_URL_VAR,
-            META_GRAPH_BASE_URL_VAR,
+            STORE_SETTINGS,
+            SMS_SETTINGS,
+            &[
+                REMIND_AFTER_VAR,
+                X_API_BASE_URL_VAR,
+                BLUESKY_PDS_URL_VAR,
+                BLUESKY_REPLY_HANDLE_VAR,
+                MASTODON_BASE_URL_VAR,
+                META_GRAPH_BASE_URL_VAR,
+            ],
         ],
         secrets: &[
             X_REPLY_TOKEN_VAR,
@@ -170,21 +172,16 @@ pub const FUNCTION_ENVIRONMENT: &[FunctionEnvironment] = &[
     FunctionEnvironment {
         function: "escalate",
         settings: &[
-            TABLE_VAR,
-            RETENTION_VAR,
-            SMS_SENDER_ID_VAR,
-            SMS_ORIGINATION_VAR,
-            SMS_PER_PHONE_HOURLY_VAR,
-            SMS_DAILY_CAP_VAR,
-            ESCALATE_AFTER_VAR,
-            REMIND_AFTER_VAR,
-            VOICE_ORIGINATION_VAR,
+            STORE_SETTINGS,
+            SMS_SETTINGS,
+            SMS_CAP_SETTINGS,
+            &[ESCALATE_AFTER_VAR, REMIND_AFTER_VAR, VOICE_ORIGINATION_VAR],
         ],
         secrets: &[],
     },
     FunctionEnvironment {
         function: "delivery",
-        settings: &[TABLE_VAR, RETENTION_VAR],
+        settings: &[STORE_SETTINGS],
         secrets: &[],
     },
 ];
@@ -192,8 +189,16 @@ pub const FUNCTION_ENVIRONMENT: &[FunctionEnvironment] = &[
 pub struct FunctionEnvironment {
     /// The folder under `functions/`.
     pub function: &'static str,
-    pub settings: &'static [&'static str],
+    /// Groups of plain settings; see [`FunctionEnvironment::settings`].
+    pub settings: &'static [&'static [&'static str]],
     pub secrets: &'static [&'static str],
+}
+
+impl FunctionEnvironment {
+    /// Every plain setting the function reads.
+    pub fn settings(&self) -> impl Iterator<Item = &'static str> {
+        self.settings.iter().flat_map(|group| group.iter().copied())
+    }
 }
 
 /// How long mentions are kept before DynamoDB's TTL removes them.

@@ -188,9 +188,9 @@ fn every_variable_the_code_reads_is_set_for_its_function() {
             .union(&environment_keys(&resource["Properties"]))
             .cloned()
             .collect();
-        for variable in wanted.settings {
+        for variable in wanted.settings() {
             assert!(
-                set.contains(*variable),
+                set.contains(variable),
                 "{} does not set {variable}",
                 wanted.function
             );
