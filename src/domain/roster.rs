@@ -104,6 +104,22 @@ fn pages_in_quiet_hours() -> bool {
 }
 
 impl OnCallContact {
+    /// A first responder (tier 1) with no quiet hours, paged for urgent
+    /// alerts at any hour, who has not texted STOP.
+    pub fn new(name: impl Into<String>, phone: PhoneNumber, added_at: DateTime<Utc>) -> Self {
+        Self {
+            name: name.into(),
+            phone,
+            added_at,
+            opted_out: false,
+            tier: FIRST_TIER,
+            time_zone: None,
+            quiet_hours: None,
+            p1_in_quiet_hours: true,
+            can_reply: false,
+        }
+    }
+
     /// Whether `at` falls in this person's quiet hours, in their zone.
     pub fn is_quiet_at(&self, at: DateTime<Utc>) -> bool {
         let Some(quiet) = self.quiet_hours else {
