@@ -3,7 +3,7 @@
 //! pass-through mode. Reports what was stored and sent, the time per
 //! delivery (p50, p99) and AWS calls per mention.
 //!
-//!     cargo run --example load -- [--deliveries 10000] [--concurrency 10] [--urgent-every 10]
+//!     cargo run --example load -- [--deliveries 10000] [--concurrency 10] [--urgent-every 10] [--phones 2]
 //!
 //! Needs moto's server like the tests (`MOTO_SERVER`, or python3 with
 //! tests/requirements.txt installed). Figures: benches/README.md.
@@ -38,6 +38,8 @@ struct Settings {
     deliveries: usize,
     concurrency: usize,
     urgent_every: usize,
+    /// On-call phones each urgent post pages (1 or 2).
+    phones: usize,
 }
 
 impl Settings {
@@ -46,6 +48,7 @@ impl Settings {
             deliveries: 10_000,
             concurrency: 10,
             urgent_every: 10,
+            phones: ON_CALL.len(),
         };
         let mut args = std::env::args().skip(1);
         while let Some(flag) = args.next() {
@@ -58,6 +61,8 @@ impl Settings {
                 "--deliveries" => settings.deliveries = value,
                 "--concurrency" => settings.concurrency = value,
                 "--urgent-every" => settings.urgent_every = value,
+                "--phones" if value <= ON_CALL.len() => settings.phones = value,
+                "--phones" => return Err(format!("--phones is 1 to {}", ON_CALL.len())),
                 _ => return Err(format!("unknown option {flag}")),
             }
         }
@@ -126,7 +131,8 @@ async fn main() {
     let moto = support::Moto::start();
     let table = support::unique_table("load");
     let direct = moto.dynamo_store(&table).await;
-    support::seat_on_call(&direct, &[("Sam", ON_CALL[0], 1), ("Kim", ON_CALL[1], 1)]).await;
+    let roster = [("Sam", ON_CALL[0], 1), ("Kim", ON_CALL[1], 1)];
+    support::seat_on_call(&direct, &roster[..settings.phones]).await;
     let proxy = FaultProxy::start(&moto.endpoint, FaultPlan::pass_through()).await;
     let deps = Deps {
         limits: SmsLimits {
@@ -223,8 +229,8 @@ async fn main() {
         "SMS: {} (expected {} urgent x {} phones = {})",
         moto.sms_sent().len() - sms_before,
         urgent,
-        ON_CALL.len(),
-        urgent * ON_CALL.len()
+        settings.phones,
+        urgent * settings.phones
     );
     println!(
         "per delivery: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",

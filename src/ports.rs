@@ -322,7 +322,7 @@ pub mod search;
 pub mod sources;
 pub mod voice;
 pub use budget::{HeldAlert, HoldReason, SmsBudget, SmsLimits, Spend, day_window, hour_window};
-pub use bursts::{BurstLog, BurstLogStore, VersionedLog};
+pub use bursts::{BurstLog, BurstLogStore, Saved, VersionedLog};
 pub use handover::{ChainNews, HandOverStore, Offer};
 pub use receipts::{Marked, PhoneHealth, Receipt, ReceiptStatus, ReceiptStore, SentSms};
 pub use replies::{

@@ -15,7 +15,7 @@ use earshot::domain::{
 };
 use earshot::ports::{
     Acknowledged, AuthorKey, BurstLogStore, Claim, Claimant, Delivery, FollowUpStore, HoldReason,
-    Inserted, MentionStore, Ownership, RosterStore, VersionedLog,
+    Inserted, MentionStore, Ownership, RosterStore, Saved, VersionedLog,
 };
 
 fn at(rfc3339: &str) -> DateTime<Utc> {
@@ -526,8 +526,7 @@ async fn a_burst_log_is_written_only_at_the_version_it_was_read<S: BurstLogStore
     let now = at("2026-11-24T09:00:00Z");
     let expires = now + Duration::minutes(30);
     let brand = "NorthwindAir";
-    let mut read = store.burst_log(brand).await.unwrap();
-    assert_eq!(read, VersionedLog::default());
+    let mut read = VersionedLog::default();
 
     let first = MentionId::new(Platform::X, "1");
     let words = topic_words("flight NW12 cancelled, stranded at the gate", brand);
@@ -535,21 +534,29 @@ async fn a_burst_log_is_written_only_at_the_version_it_was_read<S: BurstLogStore
         .log
         .admit(&first, now, words.clone(), &["stranded".into()]);
     assert_eq!(burst, Burst::Alone);
-    assert!(store.save_burst_log(brand, &read, expires).await.unwrap());
-    // A writer that read before this one wrote has lost the race.
-    let stale = VersionedLog::default();
-    assert!(!store.save_burst_log(brand, &stale, expires).await.unwrap());
-
-    let mut next = store.burst_log(brand).await.unwrap();
+    let save = |log: VersionedLog, brand: &'static str| async move {
+        store.save_burst_log(brand, &log, expires).await.unwrap()
+    };
+    assert_eq!(save(read.clone(), brand).await, Saved::Written);
+    // A writer that started before this one wrote has lost the race, and
+    // is handed the log as stored.
+    let Saved::Stale(mut next) = save(VersionedLog::default(), brand).await else {
+        panic!("a write at a stale version went through");
+    };
     assert_eq!((next.version, &next.log), (1, &read.log));
     assert_eq!(next.log.verdict_of(&first), Some(&Burst::Alone));
-    assert_eq!(store.burst_log("OtherBrand").await.unwrap().version, 0);
+    assert_eq!(
+        save(VersionedLog::default(), "OtherBrand").await,
+        Saved::Written,
+        "each brand has its own log"
+    );
 
     next.log
         .admit(&MentionId::new(Platform::X, "2"), now, words, &[]);
-    assert!(store.save_burst_log(brand, &next, expires).await.unwrap());
-    assert!(!store.save_burst_log(brand, &next, expires).await.unwrap());
-    let last = store.burst_log(brand).await.unwrap();
+    assert_eq!(save(next.clone(), brand).await, Saved::Written);
+    let Saved::Stale(last) = save(next, brand).await else {
+        panic!("the same version was written twice");
+    };
     assert_eq!((last.version, last.log.recent.len()), (2, 2));
 }
 

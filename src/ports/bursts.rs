@@ -16,14 +16,22 @@ pub struct VersionedLog {
     pub version: u64,
 }
 
+/// What became of a burst-log write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Saved {
+    Written,
+    /// Another writer got there first: nothing written, and this is the log
+    /// as it now stands, to start again from.
+    Stale(VersionedLog),
+}
+
 #[async_trait]
 pub trait BurstLogStore: Send + Sync {
-    /// The brand's log, read consistently.
-    async fn burst_log(&self, brand: &str) -> Result<VersionedLog, StoreError>;
-
     /// Writes `read.log` as the version after `read.version` if the stored
-    /// log is still at `read.version`; false if another writer got there
-    /// first.
+    /// log is still at `read.version` (0: the brand has none yet). The
+    /// answer to a stale write carries the stored log, so a writer that
+    /// guessed needs no separate read: one call per urgent post when this
+    /// instance wrote the brand's log last, two otherwise.
     /// The log may be forgotten after `expires` (an idle brand's is empty
     /// by then anyway).
     async fn save_burst_log(
@@ -31,5 +39,5 @@ pub trait BurstLogStore: Send + Sync {
         brand: &str,
         read: &VersionedLog,
         expires: DateTime<Utc>,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<Saved, StoreError>;
 }

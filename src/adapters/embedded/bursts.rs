@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::{EmbeddedStore, corrupt, unavailable};
-use crate::ports::{BurstLogStore, StoreError, VersionedLog};
+use crate::ports::{BurstLogStore, Saved, StoreError, VersionedLog};
 
 /// Added tables only, so stores written before them open unchanged.
 pub(super) const SCHEMA: &str = "
@@ -18,9 +18,8 @@ CREATE TABLE IF NOT EXISTS burst_logs (
 );
 ";
 
-#[async_trait]
-impl BurstLogStore for EmbeddedStore {
-    async fn burst_log(&self, brand: &str) -> Result<VersionedLog, StoreError> {
+impl EmbeddedStore {
+    fn burst_log(&self, brand: &str) -> Result<VersionedLog, StoreError> {
         let row: Option<(i64, String)> = self
             .conn()
             .query_row(
@@ -38,13 +37,16 @@ impl BurstLogStore for EmbeddedStore {
             version: u64::try_from(version).map_err(corrupt)?,
         })
     }
+}
 
+#[async_trait]
+impl BurstLogStore for EmbeddedStore {
     async fn save_burst_log(
         &self,
         brand: &str,
         read: &VersionedLog,
         expires: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Saved, StoreError> {
         let json = serde_json::to_string(&read.log).map_err(corrupt)?;
         let read_version = i64::try_from(read.version).map_err(corrupt)?;
         let changed = self
@@ -59,6 +61,10 @@ impl BurstLogStore for EmbeddedStore {
                 params![brand, read_version, json, expires.timestamp()],
             )
             .map_err(unavailable)?;
-        Ok(changed == 1)
+        if changed == 1 {
+            Ok(Saved::Written)
+        } else {
+            Ok(Saved::Stale(self.burst_log(brand)?))
+        }
     }
 }
