@@ -6,7 +6,10 @@
 //!     cargo run --example load -- [--deliveries 10000] [--concurrency 10] [--urgent-every 10] [--phones 2]
 //!
 //! Needs moto's server like the tests (`MOTO_SERVER`, or python3 with
-//! tests/requirements.txt installed). Figures: benches/README.md.
+//! tests/requirements.txt installed). For runs of thousands, set
+//! `EARSHOT_MOTO_ROLLBACK=touched`: stock moto copies the whole table for
+//! every transaction, a cost DynamoDB does not have (tests/moto_serial.py).
+//! Figures: benches/README.md.
 
 #[path = "../tests/support/fault_proxy.rs"]
 #[allow(dead_code)]
