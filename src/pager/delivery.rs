@@ -259,7 +259,16 @@ impl Pager {
         };
         let mut last = Ok(());
         for _ in 0..tries {
-            last = self.record(record, code, contact, outcome).await;
+            last = self
+                .store
+                .record_delivery(
+                    &record.mention.id,
+                    code,
+                    &contact.phone,
+                    outcome,
+                    self.clock.now(),
+                )
+                .await;
             if last.is_ok() {
                 break;
             }
@@ -268,25 +277,6 @@ impl Pager {
             warn!(phone = %contact.phone.masked(), error = %err, "delivery outcome not recorded");
         }
         last
-    }
-
-    /// Stores what became of the SMS to one phone.
-    async fn record(
-        &self,
-        record: &MentionRecord,
-        code: &AlertCode,
-        contact: &OnCallContact,
-        outcome: &Delivery,
-    ) -> Result<(), StoreError> {
-        self.store
-            .record_delivery(
-                &record.mention.id,
-                code,
-                &contact.phone,
-                outcome,
-                self.clock.now(),
-            )
-            .await
     }
 
     /// Keeps the alert back from `contact`, whose delivery this caller has
@@ -316,7 +306,7 @@ impl Pager {
                 at: now,
             })
             .await?;
-        self.record(record, code, contact, &Delivery::Held { reason })
+        self.record_outcome(record, code, contact, &Delivery::Held { reason })
             .await
     }
 

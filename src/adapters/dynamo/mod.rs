@@ -24,6 +24,7 @@ use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
     KeyType, Projection, ProjectionType, Put, ReturnValue, ScalarAttributeType,
@@ -273,6 +274,24 @@ impl DynamoStore {
         }
     }
 
+    /// A Query on one of the table's indexes.
+    fn query_index(&self, index: &str) -> QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+    }
+
+    /// An update of the mention's item, which must exist.
+    pub(super) fn update_mention(&self, id: &MentionId) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(mention_pk(id)))
+            .key("sk", s("MENTION"))
+            .condition_expression("attribute_exists(pk)")
+    }
+
     /// Alerts in one partition of `open-alerts` up to `until`, oldest first.
     async fn alerts_in(
         &self,
@@ -281,10 +300,7 @@ impl DynamoStore {
         limit: usize,
     ) -> Result<Vec<MentionRecord>, StoreError> {
         let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(OPEN_ALERTS_INDEX)
+            .query_index(OPEN_ALERTS_INDEX)
             .key_condition_expression("open_alert = :partition AND open_since <= :until")
             .expression_attribute_values(":partition", s(partition))
             .expression_attribute_values(":until", s(format!("{}~", sort_key(until))));
@@ -513,10 +529,7 @@ impl MentionStore for DynamoStore {
         // Walk the day partitions newest first until the limit is reached.
         while records.len() < limit && day_of(day) >= day_of(since) {
             let query = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(BY_DAY_INDEX)
+                .query_index(BY_DAY_INDEX)
                 .key_condition_expression("#day = :day AND received_key BETWEEN :since AND :until")
                 .expression_attribute_names("#day", "day")
                 .expression_attribute_values(":day", s(day_of(day)))
@@ -537,10 +550,7 @@ impl MentionStore for DynamoStore {
         limit: usize,
     ) -> Result<Vec<MentionRecord>, StoreError> {
         let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(BY_AUTHOR_INDEX)
+            .query_index(BY_AUTHOR_INDEX)
             .key_condition_expression("author_key = :author AND created_key > :since")
             .expression_attribute_values(":author", s(author_partition(author)))
             .expression_attribute_values(":since", s(sort_key(since)))
@@ -550,13 +560,8 @@ impl MentionStore for DynamoStore {
 
     async fn set_alert_state(&self, id: &MentionId, state: &AlertState) -> Result<(), StoreError> {
         let state = serde_dynamo::to_attribute_value(state).map_err(corrupt)?;
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(mention_pk(id)))
-            .key("sk", s("MENTION"))
+        self.update_mention(id)
             .update_expression("SET #record.#alert = :alert")
-            .condition_expression("attribute_exists(pk)")
             .expression_attribute_names("#record", "record")
             .expression_attribute_names("#alert", "alert")
             .expression_attribute_values(":alert", state)
@@ -575,13 +580,8 @@ impl MentionStore for DynamoStore {
     }
 
     async fn own_alert(&self, id: &MentionId, remind_at: DateTime<Utc>) -> Result<(), StoreError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(mention_pk(id)))
-            .key("sk", s("MENTION"))
+        self.update_mention(id)
             .update_expression("SET open_alert = :owned, open_since = :remind")
-            .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":owned", s(OWNED))
             .expression_attribute_values(":remind", s(format!("{}#{id}", sort_key(remind_at))))
             .send()
@@ -596,12 +596,9 @@ impl MentionStore for DynamoStore {
         remind_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         written(
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .key("pk", s(mention_pk(id)))
-                .key("sk", s("MENTION"))
+            self.update_mention(id)
                 .update_expression("SET open_since = :remind")
+                // Replaces the existence condition: an owned alert exists.
                 .condition_expression("open_alert = :owned AND open_since > :remind")
                 .expression_attribute_values(":owned", s(OWNED))
                 .expression_attribute_values(":remind", s(format!("{}#{id}", sort_key(remind_at))))
@@ -619,13 +616,8 @@ impl MentionStore for DynamoStore {
     }
 
     async fn settle_alert(&self, id: &MentionId) -> Result<(), StoreError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(mention_pk(id)))
-            .key("sk", s("MENTION"))
+        self.update_mention(id)
             .update_expression("REMOVE open_alert, open_since")
-            .condition_expression("attribute_exists(pk)")
             .send()
             .await
             .map_err(unavailable)?;

@@ -178,12 +178,7 @@ impl MentionRevisions for DynamoStore {
     ) -> Result<bool, StoreError> {
         let value = serde_dynamo::to_attribute_value(revision).map_err(corrupt)?;
         let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(mention_pk(id)))
-            .key("sk", s("MENTION"))
-            .condition_expression("attribute_exists(pk)")
+            .update_mention(id)
             .expression_attribute_values(":revision", value);
         let update = match revision {
             Revision::Edited { text, .. } => update
