@@ -1,6 +1,8 @@
 //! The rota: the embedded SQLite store and DynamoDB (on a real moto
 //! server) keep rotations, overrides and shift notices the same way.
 
+#[path = "support/builders.rs"]
+mod builders;
 mod support;
 
 use support::contract;
@@ -124,21 +126,12 @@ async fn one_of_many_concurrent_claims_announces_a_shift<S: RotaStore + Clone + 
     assert_eq!(won, 1);
 }
 
-macro_rules! all_cases {
-    ($backend:ident, $open:expr) => {
-        contract!(
-            $backend,
-            $open,
-            [
-                rotations_are_kept_per_tier_and_replaced,
-                overrides_are_kept_once_by_start_until_they_end,
-                the_stored_rota_hands_over_at_local_time_across_a_dst_change,
-                one_of_many_concurrent_claims_announces_a_shift,
-            ]
-        );
-    };
-}
-
-all_cases!(embedded, support::embedded_store());
-
-all_cases!(dynamodb, support::moto_store("rota").await);
+builders::on_both_stores!(
+    "rota",
+    [
+        rotations_are_kept_per_tier_and_replaced,
+        overrides_are_kept_once_by_start_until_they_end,
+        the_stored_rota_hands_over_at_local_time_across_a_dst_change,
+        one_of_many_concurrent_claims_announces_a_shift,
+    ]
+);

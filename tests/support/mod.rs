@@ -340,3 +340,26 @@ where
     }
     won
 }
+
+/// Claims the alert SMS of `mention` to `phone` for a fresh claimant at
+/// `at`, as the pager does (the claim must be granted), and records how
+/// the sending went.
+pub async fn record_alert_sms<S: earshot::ports::MentionStore + ?Sized>(
+    store: &S,
+    mention: &earshot::domain::MentionId,
+    phone: &earshot::domain::PhoneNumber,
+    outcome: &earshot::ports::Delivery,
+    at: chrono::DateTime<chrono::Utc>,
+) {
+    let claimant = earshot::ports::Claimant::fresh();
+    let lease = at + chrono::Duration::minutes(15);
+    let claim = store
+        .claim_delivery(mention, phone, &claimant, at, lease)
+        .await
+        .expect("delivery claimed");
+    assert_eq!(claim, earshot::ports::Claim::Granted, "a fresh alert SMS");
+    store
+        .record_delivery(mention, phone, outcome, at)
+        .await
+        .expect("delivery recorded");
+}
