@@ -11,10 +11,9 @@ use earshot::config::Secret;
 use earshot::domain::Clock;
 use earshot::domain::reply_template::ReplyTemplate;
 use earshot::domain::{Account, Watch};
-use earshot::domain::{MentionId, PhoneNumber, Platform, Voice};
+use earshot::domain::{MentionId, Platform, Voice};
 use earshot::platforms::reply::{PlatformReplies, ReplyCredentials, ReplyEndpoints, ReplyHttp};
-use earshot::sms_reply::{ReplySummary, SmsReplies, inbound_event};
-use earshot::webhook::{Webhook, WebhookSecrets};
+use earshot::sms_reply::{ReplySummary, SmsReplies};
 use serde_json::{Value, json};
 use support::Moto;
 use wiremock::matchers::{method, path};
@@ -81,14 +80,8 @@ async fn start() -> Stack {
             ..ReplyCredentials::default()
         },
     ));
-    let webhook = Webhook::new(
-        WebhookSecrets::x_only(Secret::new(SECRET)),
-        &deps,
-        Clock::System,
-    )
-    .unwrap();
-    let request = support::signed_x_delivery(SECRET, support::payload("x-urgent-complaint.json"));
-    let response = webhook.handle(&request).await;
+    let urgent = support::payload("x-urgent-complaint.json");
+    let response = support::deliver_x(&deps, SECRET, Clock::System, urgent).await;
     assert_eq!(response.status_code, 200, "{}", response.body);
     let replies = deps.sms_replies(Clock::System).unwrap();
     Stack {
@@ -121,20 +114,18 @@ fn unavailable() -> Value {
 
 impl Stack {
     async fn text(&self, from: &str, body: &str, inbound_id: &str) -> ReplySummary {
-        let from = PhoneNumber::parse(from).unwrap();
-        self.replies
-            .handle(&inbound_event(&from, body, inbound_id))
-            .await
-            .unwrap()
+        support::text(&self.replies, from, body, inbound_id).await
     }
 
     fn code(&self) -> String {
-        let sms = self.moto.sms_sent();
-        let (_, body) = sms
-            .iter()
-            .find(|(to, body)| to == SAM && body.contains("Reply ACK "))
-            .expect("the alert reached Sam");
-        body.rsplit(' ').next().unwrap().to_owned()
+        self.moto.alert_code_sent_to(SAM)
+    }
+
+    /// `from` texts `REPLY <code> 1` for the urgent sample's alert, as
+    /// inbound message `inbound_id`.
+    async fn reply_with_template_one(&self, from: &str, inbound_id: &str) -> ReplySummary {
+        let reply = format!("REPLY {} 1", self.code());
+        self.text(from, &reply, inbound_id).await
     }
 
     async fn posts_to_x(&self) -> Vec<Value> {
@@ -149,13 +140,13 @@ impl Stack {
     }
 
     fn last_sms_to(&self, phone: &str) -> String {
-        self.moto
-            .sms_sent()
-            .into_iter()
-            .rev()
-            .find(|(to, _)| to == phone)
-            .map(|(_, body)| body)
-            .unwrap_or_default()
+        self.moto.sms_to(phone).pop().unwrap_or_default()
+    }
+
+    /// The last SMS to `phone` says `expected`.
+    fn assert_last_sms_to(&self, phone: &str, expected: &str) {
+        let last = self.last_sms_to(phone);
+        assert!(last.contains(expected), "expected {expected:?} in {last:?}");
     }
 }
 
@@ -211,12 +202,11 @@ async fn reply_posts_the_template_under_the_post_and_texts_its_link() {
 async fn the_same_reply_sent_twice_posts_once() {
     let stack = start().await;
     x_answers(&stack.x, 201, created(), None).await;
-    let code = stack.code();
-    stack.text(SAM, &format!("REPLY {code} 1"), "in-1").await;
+    stack.reply_with_template_one(SAM, "in-1").await;
     // The same SMS redelivered, then typed again.
-    let redelivered = stack.text(SAM, &format!("REPLY {code} 1"), "in-1").await;
+    let redelivered = stack.reply_with_template_one(SAM, "in-1").await;
     assert_eq!(redelivered.duplicates, 1);
-    stack.text(SAM, &format!("REPLY {code} 1"), "in-2").await;
+    stack.reply_with_template_one(SAM, "in-2").await;
 
     assert_eq!(stack.posts_to_x().await.len(), 1);
     let answer = stack.last_sms_to(SAM);
@@ -228,14 +218,9 @@ async fn the_same_reply_sent_twice_posts_once() {
 async fn only_people_allowed_to_reply_can_post() {
     let stack = start().await;
     x_answers(&stack.x, 201, created(), None).await;
-    let code = stack.code();
-    stack.text(KIM, &format!("REPLY {code} 1"), "in-1").await;
+    stack.reply_with_template_one(KIM, "in-1").await;
     assert!(stack.posts_to_x().await.is_empty());
-    assert!(
-        stack.last_sms_to(KIM).contains("--can-reply"),
-        "{}",
-        stack.last_sms_to(KIM)
-    );
+    stack.assert_last_sms_to(KIM, "--can-reply");
 }
 
 #[tokio::test]
@@ -245,23 +230,15 @@ async fn bad_codes_unknown_templates_and_free_text_post_nothing() {
     let code = stack.code();
 
     stack.text(SAM, "REPLY 0000 1", "in-1").await;
-    assert!(stack.last_sms_to(SAM).contains("not an alert code"));
+    stack.assert_last_sms_to(SAM, "not an alert code");
     stack.text(SAM, "REPLY AAAA 1", "in-2").await;
-    assert!(stack.last_sms_to(SAM).contains("No alert AAAA"));
+    stack.assert_last_sms_to(SAM, "No alert AAAA");
     stack.text(SAM, &format!("REPLY {code} 7"), "in-3").await;
-    assert!(
-        stack.last_sms_to(SAM).contains("no reply 7"),
-        "{}",
-        stack.last_sms_to(SAM)
-    );
+    stack.assert_last_sms_to(SAM, "no reply 7");
     stack
         .text(SAM, &format!("REPLY {code} so sorry about that!"), "in-4")
         .await;
-    assert!(
-        stack.last_sms_to(SAM).contains("never posted"),
-        "{}",
-        stack.last_sms_to(SAM)
-    );
+    stack.assert_last_sms_to(SAM, "never posted");
     assert!(stack.posts_to_x().await.is_empty());
 }
 
@@ -270,7 +247,7 @@ async fn a_platform_failure_is_retried_once_and_explained_by_sms() {
     let stack = start().await;
     x_answers(&stack.x, 503, unavailable(), None).await;
     let code = stack.code();
-    stack.text(SAM, &format!("REPLY {code} 1"), "in-1").await;
+    stack.reply_with_template_one(SAM, "in-1").await;
     assert_eq!(stack.posts_to_x().await.len(), 2, "one retry");
     let answer = stack.last_sms_to(SAM);
     assert!(answer.contains("NOT posted"), "{answer}");
@@ -282,9 +259,9 @@ async fn a_platform_failure_is_retried_once_and_explained_by_sms() {
     // The failure freed the reply: sent again once X is back, it posts.
     stack.x.reset().await;
     x_answers(&stack.x, 201, created(), None).await;
-    stack.text(SAM, &format!("REPLY {code} 1"), "in-2").await;
+    stack.reply_with_template_one(SAM, "in-2").await;
     assert_eq!(stack.posts_to_x().await.len(), 1);
-    assert!(stack.last_sms_to(SAM).contains("Posted reply 1"));
+    stack.assert_last_sms_to(SAM, "Posted reply 1");
 }
 
 #[tokio::test]
@@ -292,10 +269,9 @@ async fn a_server_error_then_success_posts_once_and_confirms() {
     let stack = start().await;
     x_answers(&stack.x, 503, unavailable(), Some(1)).await;
     x_answers(&stack.x, 201, created(), None).await;
-    let code = stack.code();
-    stack.text(SAM, &format!("REPLY {code} 1"), "in-1").await;
+    stack.reply_with_template_one(SAM, "in-1").await;
     assert_eq!(stack.posts_to_x().await.len(), 2);
-    assert!(stack.last_sms_to(SAM).contains("Posted reply 1"));
+    stack.assert_last_sms_to(SAM, "Posted reply 1");
 }
 
 #[tokio::test]
@@ -308,12 +284,7 @@ async fn a_refused_token_is_not_retried_and_the_sender_is_told_to_renew_it() {
         None,
     )
     .await;
-    let code = stack.code();
-    stack.text(SAM, &format!("REPLY {code} 1"), "in-1").await;
+    stack.reply_with_template_one(SAM, "in-1").await;
     assert_eq!(stack.posts_to_x().await.len(), 1);
-    assert!(
-        stack.last_sms_to(SAM).contains("token needs renewing"),
-        "{}",
-        stack.last_sms_to(SAM)
-    );
+    stack.assert_last_sms_to(SAM, "token needs renewing");
 }

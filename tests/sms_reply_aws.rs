@@ -4,13 +4,8 @@
 mod support;
 
 use earshot::adapters::Deps;
-use earshot::config::Secret;
 use earshot::domain::Clock;
-use earshot::domain::PhoneNumber;
-use earshot::sms_reply::{
-    ReplySummary, SmsReplies, SnsEvent, SnsMessage, SnsRecord, inbound_event,
-};
-use earshot::webhook::{Webhook, WebhookSecrets};
+use earshot::sms_reply::{ReplySummary, SmsReplies, SnsEvent, SnsMessage, SnsRecord};
 use support::Moto;
 
 const SECRET: &str = "loop-secret";
@@ -20,30 +15,17 @@ const KIM: &str = "+15555550101";
 struct Loop {
     moto: Moto,
     deps: Deps,
-    webhook: Webhook,
     replies: SmsReplies,
 }
 
 async fn start() -> Loop {
     let moto = Moto::start();
     let deps = moto.deps("loop").await;
-    for (name, phone) in [("Sam", SAM), ("Kim", KIM)] {
-        deps.roster
-            .put_contact(&support::on_call(name, phone, 1))
-            .await
-            .unwrap();
-    }
-    let webhook = Webhook::new(
-        WebhookSecrets::x_only(Secret::new(SECRET)),
-        &deps,
-        Clock::System,
-    )
-    .unwrap();
+    support::seat_on_call(deps.roster.as_ref(), &[("Sam", SAM, 1), ("Kim", KIM, 1)]).await;
     let replies = deps.sms_replies(Clock::System).unwrap();
     Loop {
         moto,
         deps,
-        webhook,
         replies,
     }
 }
@@ -66,37 +48,21 @@ impl Loop {
     }
 
     async fn deliver_body(&self, body: String) {
-        let request = support::signed_x_delivery(SECRET, body);
-        let response = self.webhook.handle(&request).await;
+        let response = support::deliver_x(&self.deps, SECRET, Clock::System, body).await;
         assert_eq!(response.status_code, 200, "{}", response.body);
     }
 
     async fn text(&self, from: &str, body: &str, inbound_id: &str) -> ReplySummary {
-        let from = PhoneNumber::parse(from).unwrap();
-        self.replies
-            .handle(&inbound_event(&from, body, inbound_id))
-            .await
-            .unwrap()
+        support::text(&self.replies, from, body, inbound_id).await
     }
 
     /// The reply code of the alert the phone last received.
     fn code_sent_to(&self, phone: &str) -> String {
-        let sms = self.moto.sms_sent();
-        let (_, body) = sms
-            .iter()
-            .rev()
-            .find(|(to, body)| to == phone && body.contains("Reply ACK "))
-            .unwrap();
-        body.rsplit(' ').next().unwrap().to_owned()
+        self.moto.alert_code_sent_to(phone)
     }
 
     fn sms_to(&self, phone: &str) -> Vec<String> {
-        self.moto
-            .sms_sent()
-            .into_iter()
-            .filter(|(to, _)| to == phone)
-            .map(|(_, body)| body)
-            .collect()
+        self.moto.sms_to(phone)
     }
 }
 

@@ -143,6 +143,26 @@ impl Moto {
             .collect()
     }
 
+    /// The bodies of the SMS moto accepted for `phone`, oldest first.
+    pub fn sms_to(&self, phone: &str) -> Vec<String> {
+        self.sms_sent()
+            .into_iter()
+            .filter(|(to, _)| to == phone)
+            .map(|(_, body)| body)
+            .collect()
+    }
+
+    /// The reply code of the last alert SMS `phone` received.
+    pub fn alert_code_sent_to(&self, phone: &str) -> String {
+        let alerts = self.sms_to(phone);
+        let alert = alerts
+            .iter()
+            .rev()
+            .find(|body| body.contains("Reply ACK "))
+            .unwrap_or_else(|| panic!("an alert SMS reached {phone}: {alerts:?}"));
+        reply_code_of(alert)
+    }
+
     /// Environment for running the `earshot` binary against this server.
     pub fn cli_env(&self, table: &str) -> Vec<(&'static str, String)> {
         vec![
@@ -181,6 +201,15 @@ pub async fn sdk_config_with(
     retry: aws_config::retry::RetryConfig,
     timeouts: aws_config::timeout::TimeoutConfig,
 ) -> aws_config::SdkConfig {
+    loader_for(endpoint)
+        .retry_config(retry)
+        .timeout_config(timeouts)
+        .load()
+        .await
+}
+
+/// The SDK's loader for `endpoint` in us-east-1 with dummy credentials.
+fn loader_for(endpoint: &str) -> aws_config::ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
@@ -191,10 +220,6 @@ pub async fn sdk_config_with(
             None,
             "earshot-tests",
         ))
-        .retry_config(retry)
-        .timeout_config(timeouts)
-        .load()
-        .await
 }
 
 /// Every port on `table` (which must exist) and SNS, through `sdk`.
@@ -218,16 +243,7 @@ pub fn deps_for(sdk: &aws_config::SdkConfig, table: &str) -> earshot::adapters::
 /// closed loopback port and retries are off.
 pub async fn unreachable_sdk_config() -> aws_config::SdkConfig {
     let port = free_port(); // Bound then released: nobody listens there.
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(format!("http://127.0.0.1:{port}"))
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "earshot-tests",
-        ))
+    loader_for(&format!("http://127.0.0.1:{port}"))
         .retry_config(aws_config::retry::RetryConfig::disabled())
         .load()
         .await
@@ -362,4 +378,36 @@ pub async fn record_alert_sms<S: earshot::ports::MentionStore + ?Sized>(
         .record_delivery(mention, phone, outcome, at)
         .await
         .expect("delivery recorded");
+}
+
+/// The reply code an alert SMS ends with.
+pub fn reply_code_of(alert: &str) -> String {
+    alert.rsplit(' ').next().unwrap_or_default().to_owned()
+}
+
+/// Hands `body`, signed with `secret` as X signs deliveries, to an X-only
+/// webhook on `deps` whose clock is `clock`; the handler's answer.
+pub async fn deliver_x(
+    deps: &earshot::adapters::Deps,
+    secret: &str,
+    clock: earshot::domain::Clock,
+    body: String,
+) -> earshot::http::HttpResponse {
+    let secrets = earshot::webhook::WebhookSecrets::x_only(earshot::config::Secret::new(secret));
+    let webhook = earshot::webhook::Webhook::new(secrets, deps, clock).expect("webhook");
+    webhook.handle(&signed_x_delivery(secret, body)).await
+}
+
+/// `from` texts `body` as inbound message `inbound_id`; what `replies` did.
+pub async fn text(
+    replies: &earshot::sms_reply::SmsReplies,
+    from: &str,
+    body: &str,
+    inbound_id: &str,
+) -> earshot::sms_reply::ReplySummary {
+    let from = earshot::domain::PhoneNumber::parse(from).expect("valid phone");
+    replies
+        .handle(&earshot::sms_reply::inbound_event(&from, body, inbound_id))
+        .await
+        .expect("the replies handled")
 }
