@@ -6,18 +6,10 @@ mod builders;
 mod support;
 
 use support::contract;
+use support::{at, phone};
 
-use chrono::{DateTime, Utc};
-use earshot::domain::{AlertCode, MentionId, PhoneNumber, Platform, Priority};
+use earshot::domain::{AlertCode, MentionId, Platform, Priority};
 use earshot::ports::{HeldAlert, HoldReason, SmsBudget, SmsLimits, Spend};
-
-fn at(rfc3339: &str) -> DateTime<Utc> {
-    rfc3339.parse().expect("RFC 3339 time")
-}
-
-fn phone(raw: &str) -> PhoneNumber {
-    PhoneNumber::parse(raw).unwrap()
-}
 
 const LIMITS: SmsLimits = SmsLimits {
     per_phone_hourly: 2,

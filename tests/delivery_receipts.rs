@@ -5,21 +5,17 @@
 mod builders;
 mod support;
 
+use support::at;
 use support::contract;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use earshot::delivery::{
     DATA_MESSAGE, DeliveryReceipts, DeliverySummary, LogLine, LogsBatch, LogsEvent,
     delivery_log_line,
 };
 use earshot::domain::{MentionId, PhoneNumber, Platform};
 use earshot::ports::{Delivery, MentionStore, ReceiptStatus, ReceiptStore};
-
-fn at(rfc3339: &str) -> DateTime<Utc> {
-    rfc3339.parse().expect("RFC 3339 time")
-}
 
 fn sam() -> PhoneNumber {
     PhoneNumber::parse("+15555550100").unwrap()

@@ -5,15 +5,11 @@
 mod builders;
 mod support;
 
+use support::at;
 use support::contract;
 
-use chrono::{DateTime, Utc};
 use earshot::domain::{MentionId, PhoneNumber, Platform};
 use earshot::ports::{Acknowledged, ChainNews, FollowUpStore, HandOverStore, Offer, Ownership};
-
-fn at(rfc3339: &str) -> DateTime<Utc> {
-    rfc3339.parse().expect("RFC 3339 time")
-}
 
 fn person(name: &str, phone: &str, when: &str) -> Ownership {
     Ownership {

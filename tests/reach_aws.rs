@@ -13,20 +13,17 @@ use chrono::{Duration, NaiveDate};
 use earshot::adapters::Deps;
 use earshot::adapters::voice::EndUserMessagingVoice;
 use earshot::delivery::{DATA_MESSAGE, LogLine, LogsBatch, LogsEvent, delivery_log_line};
+use earshot::domain::MentionId;
 use earshot::domain::roster::QuietHours;
 use earshot::domain::rota::{Handover, Rotation};
-use earshot::domain::{MentionId, PhoneNumber};
 use earshot::escalate::EscalationSummary;
 use support::Moto;
+use support::phone;
 use three_tiers::{KIM, LEE, SAM, minutes_after_t0, t0};
 use wiremock::matchers::header;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const SECRET: &str = "reach-secret";
-
-fn phone(raw: &str) -> PhoneNumber {
-    PhoneNumber::parse(raw).unwrap()
-}
 
 struct Stack {
     moto: Moto,

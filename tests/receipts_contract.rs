@@ -6,20 +6,12 @@ mod builders;
 mod support;
 
 use support::contract;
+use support::{at, phone};
 
-use chrono::{DateTime, Utc};
-use earshot::domain::{MentionId, PhoneNumber, Platform};
+use earshot::domain::{MentionId, Platform};
 use earshot::ports::{
     Delivery, Marked, MentionStore, Receipt, ReceiptStatus, ReceiptStore, SentSms,
 };
-
-fn at(rfc3339: &str) -> DateTime<Utc> {
-    rfc3339.parse().expect("RFC 3339 time")
-}
-
-fn phone(raw: &str) -> PhoneNumber {
-    PhoneNumber::parse(raw).unwrap()
-}
 
 const SAM: &str = "+15555550100";
 const KIM: &str = "+15555550101";

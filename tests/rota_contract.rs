@@ -6,19 +6,11 @@ mod builders;
 mod support;
 
 use support::contract;
+use support::{at, phone};
 
-use chrono::{DateTime, NaiveDate, Utc};
-use earshot::domain::PhoneNumber;
+use chrono::NaiveDate;
 use earshot::domain::rota::{Handover, RotaOverride, Rotation};
 use earshot::ports::RotaStore;
-
-fn at(rfc3339: &str) -> DateTime<Utc> {
-    rfc3339.parse().expect("RFC 3339 time")
-}
-
-fn phone(raw: &str) -> PhoneNumber {
-    PhoneNumber::parse(raw).unwrap()
-}
 
 const SAM: &str = "+15555550100";
 const KIM: &str = "+15555550101";

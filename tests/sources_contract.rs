@@ -5,16 +5,13 @@
 mod builders;
 mod support;
 
+use support::at;
 use support::contract;
 
 use chrono::{DateTime, Duration, Utc};
 use earshot::domain::{Account, Alarm, Resume, SourceKey, SourceState, Watch};
 use earshot::domain::{AlertState, Author, Mention, MentionId, MentionRecord, Platform, Voice};
 use earshot::ports::{MentionRevisions, MentionStore, Revision, SourceStore, WatchStore};
-
-fn at(rfc3339: &str) -> DateTime<Utc> {
-    rfc3339.parse().expect("RFC 3339 time")
-}
 
 fn watch(brand: &str, query: &str) -> Watch {
     Watch::new(

@@ -411,3 +411,13 @@ pub async fn text(
         .await
         .expect("the replies handled")
 }
+
+/// A time written in RFC 3339.
+pub fn at(rfc3339: &str) -> chrono::DateTime<chrono::Utc> {
+    rfc3339.parse().expect("RFC 3339 time")
+}
+
+/// A phone number written in E.164.
+pub fn phone(raw: &str) -> earshot::domain::PhoneNumber {
+    earshot::domain::PhoneNumber::parse(raw).expect("valid phone")
+}
