@@ -5,16 +5,12 @@
 mod builders;
 mod support;
 
-use support::contract;
-use support::{at, phone};
+use support::{KIM, SAM, at, contract, phone};
 
 use earshot::domain::{MentionId, Platform};
 use earshot::ports::{
     Delivery, Marked, MentionStore, Receipt, ReceiptStatus, ReceiptStore, SentSms,
 };
-
-const SAM: &str = "+15555550100";
-const KIM: &str = "+15555550101";
 
 fn receipt(message_id: &str, to: &str, status: ReceiptStatus, when: &str) -> Receipt {
     Receipt {

@@ -15,18 +15,12 @@ use earshot::domain::{MentionId, Platform, Voice};
 use earshot::platforms::reply::{PlatformReplies, ReplyCredentials, ReplyEndpoints, ReplyHttp};
 use earshot::sms_reply::{ReplySummary, SmsReplies};
 use serde_json::{Value, json};
-use support::Moto;
+use support::{KIM, Moto, SAM};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const SECRET: &str = "reply-secret";
-/// May post public replies.
-const SAM: &str = "+15555550100";
-/// On call, but not allowed to post.
-const KIM: &str = "+15555550101";
 const BRAND_ACCOUNT: &str = "1597000000000000001";
-/// The urgent sample's post.
-const POST_ID: &str = "1862511734012345678";
 const X_ROUTE: &str = "/2/tweets";
 const REPLY_ID: &str = "1864771234567890123";
 
@@ -37,6 +31,7 @@ struct Stack {
     replies: SmsReplies,
 }
 
+/// Sam may post public replies; Kim is on call but not allowed to post.
 async fn start() -> Stack {
     let moto = Moto::start();
     let mut deps = moto.deps("reply").await;
@@ -139,6 +134,14 @@ impl Stack {
             .collect()
     }
 
+    /// Sam texts `REPLY <code> 1`; X must then have been asked `posts`
+    /// times since it was last reset. Sam's answer.
+    async fn sam_replies(&self, inbound_id: &str, posts: usize) -> String {
+        self.reply_with_template_one(SAM, inbound_id).await;
+        assert_eq!(self.posts_to_x().await.len(), posts, "posts to X");
+        self.last_sms_to(SAM)
+    }
+
     fn last_sms_to(&self, phone: &str) -> String {
         self.moto.sms_to(phone).pop().unwrap_or_default()
     }
@@ -162,7 +165,7 @@ async fn reply_posts_the_template_under_the_post_and_texts_its_link() {
         posts,
         vec![json!({
             "text": "We're so sorry, Dana. Someone from our team is on it now and will DM you within 15 minutes.",
-            "reply": {"in_reply_to_tweet_id": POST_ID}
+            "reply": {"in_reply_to_tweet_id": support::URGENT_X_POST}
         })]
     );
     let answer = stack.last_sms_to(SAM);
@@ -183,11 +186,11 @@ async fn reply_posts_the_template_under_the_post_and_texts_its_link() {
     assert_eq!(reply.mention.voice, Voice::Brand);
     assert_eq!(
         reply.mention.in_reply_to,
-        Some(MentionId::new(Platform::X, POST_ID))
+        Some(MentionId::new(Platform::X, support::URGENT_X_POST))
     );
     // ...and the promise timer runs: Sam holds the alert, reminded in 15
     // minutes rather than hours.
-    let post = MentionId::new(Platform::X, POST_ID);
+    let post = MentionId::new(Platform::X, support::URGENT_X_POST);
     let owner = stack.deps.follow_up.owner(&post).await.unwrap().unwrap();
     assert_eq!(owner.name, "Sam");
     let soon = chrono::Utc::now() + chrono::Duration::minutes(16);
@@ -247,9 +250,8 @@ async fn a_platform_failure_is_retried_once_and_explained_by_sms() {
     let stack = start().await;
     x_answers(&stack.x, 503, unavailable(), None).await;
     let code = stack.code();
-    stack.reply_with_template_one(SAM, "in-1").await;
-    assert_eq!(stack.posts_to_x().await.len(), 2, "one retry");
-    let answer = stack.last_sms_to(SAM);
+    // Two posts: the first try and one retry.
+    let answer = stack.sam_replies("in-1", 2).await;
     assert!(answer.contains("NOT posted"), "{answer}");
     assert!(
         answer.contains(&format!("REPLY {code} 1 again")),
@@ -259,9 +261,8 @@ async fn a_platform_failure_is_retried_once_and_explained_by_sms() {
     // The failure freed the reply: sent again once X is back, it posts.
     stack.x.reset().await;
     x_answers(&stack.x, 201, created(), None).await;
-    stack.reply_with_template_one(SAM, "in-2").await;
-    assert_eq!(stack.posts_to_x().await.len(), 1);
-    stack.assert_last_sms_to(SAM, "Posted reply 1");
+    let answer = stack.sam_replies("in-2", 1).await;
+    assert!(answer.contains("Posted reply 1"), "{answer}");
 }
 
 #[tokio::test]
@@ -269,9 +270,8 @@ async fn a_server_error_then_success_posts_once_and_confirms() {
     let stack = start().await;
     x_answers(&stack.x, 503, unavailable(), Some(1)).await;
     x_answers(&stack.x, 201, created(), None).await;
-    stack.reply_with_template_one(SAM, "in-1").await;
-    assert_eq!(stack.posts_to_x().await.len(), 2);
-    stack.assert_last_sms_to(SAM, "Posted reply 1");
+    let answer = stack.sam_replies("in-1", 2).await;
+    assert!(answer.contains("Posted reply 1"), "{answer}");
 }
 
 #[tokio::test]
@@ -284,7 +284,6 @@ async fn a_refused_token_is_not_retried_and_the_sender_is_told_to_renew_it() {
         None,
     )
     .await;
-    stack.reply_with_template_one(SAM, "in-1").await;
-    assert_eq!(stack.posts_to_x().await.len(), 1);
-    stack.assert_last_sms_to(SAM, "token needs renewing");
+    let answer = stack.sam_replies("in-1", 1).await;
+    assert!(answer.contains("token needs renewing"), "{answer}");
 }

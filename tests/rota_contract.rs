@@ -5,16 +5,11 @@
 mod builders;
 mod support;
 
-use support::contract;
-use support::{at, phone};
+use support::{KIM, LEE, SAM, at, contract, phone};
 
 use chrono::NaiveDate;
 use earshot::domain::rota::{Handover, RotaOverride, Rotation};
 use earshot::ports::RotaStore;
-
-const SAM: &str = "+15555550100";
-const KIM: &str = "+15555550101";
-const LEE: &str = "+15555550102";
 
 fn weekly(tier: u8, people: &[&str], handover: &str, zone: &str, from: &str) -> Rotation {
     Rotation::new(

@@ -6,11 +6,9 @@ mod support;
 use earshot::adapters::Deps;
 use earshot::domain::Clock;
 use earshot::sms_reply::{ReplySummary, SmsReplies, SnsEvent, SnsMessage, SnsRecord};
-use support::Moto;
+use support::{KIM, Moto, SAM};
 
 const SECRET: &str = "loop-secret";
-const SAM: &str = "+15555550100";
-const KIM: &str = "+15555550101";
 
 struct Loop {
     moto: Moto,
@@ -61,6 +59,14 @@ impl Loop {
         self.moto.alert_code_sent_to(phone)
     }
 
+    /// The urgent sample pages Sam and Kim with the same alert; its code.
+    async fn page_sam_and_kim(&self) -> String {
+        self.deliver("x-urgent-complaint.json").await;
+        let code = self.code_sent_to(SAM);
+        assert_eq!(self.code_sent_to(KIM), code, "one alert, one code");
+        code
+    }
+
     fn sms_to(&self, phone: &str) -> Vec<String> {
         self.moto.sms_to(phone)
     }
@@ -69,9 +75,7 @@ impl Loop {
 #[tokio::test]
 async fn the_first_ack_wins_and_the_second_is_told_who_has_it() {
     let stack = start().await;
-    stack.deliver("x-urgent-complaint.json").await;
-    let code = stack.code_sent_to(SAM);
-    assert_eq!(stack.code_sent_to(KIM), code);
+    let code = stack.page_sam_and_kim().await;
 
     let sam = stack.text(SAM, &format!("ack {code}"), "in-1").await;
     assert_eq!(sam.handled, 1);
@@ -104,9 +108,7 @@ async fn the_first_ack_wins_and_the_second_is_told_who_has_it() {
 #[tokio::test]
 async fn someone_who_texted_stop_after_the_page_is_not_told_who_took_it() {
     let stack = start().await;
-    stack.deliver("x-urgent-complaint.json").await;
-    let code = stack.code_sent_to(SAM);
-    assert_eq!(stack.code_sent_to(KIM), code);
+    let code = stack.page_sam_and_kim().await;
     stack.text(KIM, "STOP", "in-1").await;
     let kim_before = stack.sms_to(KIM).len();
 

@@ -13,6 +13,14 @@ use earshot::adapters::dynamo::DynamoStore;
 use earshot::adapters::sns::SnsSms;
 use serde_json::Value;
 
+/// The phones of the people the tests put on call.
+pub const SAM: &str = "+15555550100";
+pub const KIM: &str = "+15555550101";
+pub const LEE: &str = "+15555550102";
+
+/// The post in the urgent sample, events/payloads/x-urgent-complaint.json.
+pub const URGENT_X_POST: &str = "1862511734012345678";
+
 /// Runs each contract case (an `async fn(&Store)` in the calling file)
 /// as a test against one store. `$open` yields `(guard, store)`; the guard
 /// (a temp dir or a moto server) lives as long as the test.

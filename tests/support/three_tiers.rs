@@ -14,9 +14,8 @@ use earshot::sms_reply::ReplySummary;
 
 use crate::support::{self, Moto};
 
-pub const SAM: &str = "+15555550100"; // tier 1
-pub const KIM: &str = "+15555550101"; // tier 2
-pub const LEE: &str = "+15555550102"; // tier 3
+/// Sam is on tier 1, Kim on tier 2, Lee on tier 3.
+pub use crate::support::{KIM, LEE, SAM};
 
 /// 10:00 UTC on a Tuesday.
 pub fn t0() -> DateTime<Utc> {
