@@ -294,6 +294,12 @@ pub fn embedded_store() -> (
     (home, store)
 }
 
+/// The bodies of the SMS in an embedded store's local outbox, oldest first.
+pub fn outbox_bodies(store: &earshot::adapters::embedded::EmbeddedStore) -> Vec<String> {
+    let outbox = store.outbox().expect("outbox read");
+    outbox.into_iter().map(|sms| sms.body).collect()
+}
+
 /// A fresh table on a new moto server (kept while the server is).
 pub async fn moto_store(table_prefix: &str) -> (Moto, DynamoStore) {
     let moto = Moto::start();
