@@ -666,7 +666,7 @@ async fn reply_by_sms_posts_the_approved_template_to_the_configured_platform() {
 
     let x = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path("/2/tweets"))
+        .and(path(support::X_POSTS_ROUTE))
         .respond_with(ResponseTemplate::new(201).set_body_json(
             serde_json::json!({"data": {"id": "1864771234567890123", "text": "Sorry"}}),
         ))

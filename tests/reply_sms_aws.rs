@@ -21,7 +21,6 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const SECRET: &str = "reply-secret";
 const BRAND_ACCOUNT: &str = "1597000000000000001";
-const X_ROUTE: &str = "/2/tweets";
 const REPLY_ID: &str = "1864771234567890123";
 
 struct Stack {
@@ -89,7 +88,7 @@ async fn start() -> Stack {
 
 async fn x_answers(server: &MockServer, status: u16, body: Value, times: Option<u64>) {
     let mock = Mock::given(method("POST"))
-        .and(path(X_ROUTE))
+        .and(path(support::X_POSTS_ROUTE))
         .respond_with(ResponseTemplate::new(status).set_body_json(body));
     match times {
         Some(times) => mock.up_to_n_times(times).with_priority(1),
@@ -129,7 +128,7 @@ impl Stack {
             .await
             .unwrap()
             .into_iter()
-            .filter(|r| r.url.path() == X_ROUTE)
+            .filter(|r| r.url.path() == support::X_POSTS_ROUTE)
             .map(|r| r.body_json().unwrap())
             .collect()
     }
@@ -140,6 +139,18 @@ impl Stack {
         self.reply_with_template_one(SAM, inbound_id).await;
         assert_eq!(self.posts_to_x().await.len(), posts, "posts to X");
         self.last_sms_to(SAM)
+    }
+
+    /// Sam's `REPLY <code> 1` is posted, after `posts` requests to X in
+    /// all, and Sam is told so.
+    async fn assert_sam_posts(&self, inbound_id: &str, posts: usize) {
+        let answer = self.sam_replies(inbound_id, posts).await;
+        assert!(answer.contains("Posted reply 1"), "{answer}");
+    }
+
+    /// X takes every reply from now on.
+    async fn x_accepts(&self) {
+        x_answers(&self.x, 201, created(), None).await;
     }
 
     fn last_sms_to(&self, phone: &str) -> String {
@@ -156,7 +167,7 @@ impl Stack {
 #[tokio::test]
 async fn reply_posts_the_template_under_the_post_and_texts_its_link() {
     let stack = start().await;
-    x_answers(&stack.x, 201, created(), None).await;
+    stack.x_accepts().await;
     let code = stack.code();
     stack.text(SAM, &format!("reply {code} 1"), "in-1").await;
 
@@ -204,7 +215,7 @@ async fn reply_posts_the_template_under_the_post_and_texts_its_link() {
 #[tokio::test]
 async fn the_same_reply_sent_twice_posts_once() {
     let stack = start().await;
-    x_answers(&stack.x, 201, created(), None).await;
+    stack.x_accepts().await;
     stack.reply_with_template_one(SAM, "in-1").await;
     // The same SMS redelivered, then typed again.
     let redelivered = stack.reply_with_template_one(SAM, "in-1").await;
@@ -220,7 +231,7 @@ async fn the_same_reply_sent_twice_posts_once() {
 #[tokio::test]
 async fn only_people_allowed_to_reply_can_post() {
     let stack = start().await;
-    x_answers(&stack.x, 201, created(), None).await;
+    stack.x_accepts().await;
     stack.reply_with_template_one(KIM, "in-1").await;
     assert!(stack.posts_to_x().await.is_empty());
     stack.assert_last_sms_to(KIM, "--can-reply");
@@ -229,7 +240,7 @@ async fn only_people_allowed_to_reply_can_post() {
 #[tokio::test]
 async fn bad_codes_unknown_templates_and_free_text_post_nothing() {
     let stack = start().await;
-    x_answers(&stack.x, 201, created(), None).await;
+    stack.x_accepts().await;
     let code = stack.code();
 
     stack.text(SAM, "REPLY 0000 1", "in-1").await;
@@ -260,18 +271,16 @@ async fn a_platform_failure_is_retried_once_and_explained_by_sms() {
 
     // The failure freed the reply: sent again once X is back, it posts.
     stack.x.reset().await;
-    x_answers(&stack.x, 201, created(), None).await;
-    let answer = stack.sam_replies("in-2", 1).await;
-    assert!(answer.contains("Posted reply 1"), "{answer}");
+    stack.x_accepts().await;
+    stack.assert_sam_posts("in-2", 1).await;
 }
 
 #[tokio::test]
 async fn a_server_error_then_success_posts_once_and_confirms() {
     let stack = start().await;
     x_answers(&stack.x, 503, unavailable(), Some(1)).await;
-    x_answers(&stack.x, 201, created(), None).await;
-    let answer = stack.sam_replies("in-1", 2).await;
-    assert!(answer.contains("Posted reply 1"), "{answer}");
+    stack.x_accepts().await;
+    stack.assert_sam_posts("in-1", 2).await;
 }
 
 #[tokio::test]

@@ -21,6 +21,9 @@ pub const LEE: &str = "+15555550102";
 /// The post in the urgent sample, events/payloads/x-urgent-complaint.json.
 pub const URGENT_X_POST: &str = "1862511734012345678";
 
+/// Where X takes new posts, replies included.
+pub const X_POSTS_ROUTE: &str = "/2/tweets";
+
 /// Runs each contract case (an `async fn(&Store)` in the calling file)
 /// as a test against one store. `$open` yields `(guard, store)`; the guard
 /// (a temp dir or a moto server) lives as long as the test.
