@@ -1,21 +1,15 @@
 //! The SMS budget and held alerts: the embedded SQLite store and DynamoDB
 //! (on a real moto server) count and hold the same way.
 
+#[path = "support/builders.rs"]
+mod builders;
 mod support;
 
 use support::contract;
+use support::{at, phone};
 
-use chrono::{DateTime, Utc};
-use earshot::domain::{AlertCode, MentionId, PhoneNumber, Platform, Priority};
+use earshot::domain::{AlertCode, MentionId, Platform, Priority};
 use earshot::ports::{HeldAlert, HoldReason, SmsBudget, SmsLimits, Spend};
-
-fn at(rfc3339: &str) -> DateTime<Utc> {
-    rfc3339.parse().expect("RFC 3339 time")
-}
-
-fn phone(raw: &str) -> PhoneNumber {
-    PhoneNumber::parse(raw).unwrap()
-}
 
 const LIMITS: SmsLimits = SmsLimits {
     per_phone_hourly: 2,
@@ -96,20 +90,11 @@ async fn held_alerts_are_kept_once_listed_in_order_and_released<S: SmsBudget>(st
     assert_eq!(store.held().await.unwrap(), vec![other_phone]);
 }
 
-macro_rules! all_cases {
-    ($backend:ident, $open:expr) => {
-        contract!(
-            $backend,
-            $open,
-            [
-                each_phone_gets_its_hourly_share_and_no_more,
-                concurrent_spending_never_passes_a_cap,
-                held_alerts_are_kept_once_listed_in_order_and_released,
-            ]
-        );
-    };
-}
-
-all_cases!(embedded, support::embedded_store());
-
-all_cases!(dynamodb, support::moto_store("budget").await);
+builders::on_both_stores!(
+    "budget",
+    [
+        each_phone_gets_its_hourly_share_and_no_more,
+        concurrent_spending_never_passes_a_cap,
+        held_alerts_are_kept_once_listed_in_order_and_released,
+    ]
+);

@@ -11,6 +11,8 @@ use earshot::http::HttpRequest;
 use earshot::signature::{verify_hex, verify_x};
 
 const DEMO_SECRET: &str = "earshot-demo-secret";
+/// The command that puts Sam on the roster.
+const ADD_SAM: [&str; 6] = ["roster", "add", "--name", "Sam", "--phone", "+15555550123"];
 
 fn earshot(home: &Path, env: &[(&str, String)], args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_earshot"))
@@ -58,35 +60,84 @@ fn signed_event(dir: &Path, payload: &str, secret: &str) -> std::path::PathBuf {
     path
 }
 
-#[test]
-fn a_delivery_replayed_twice_gives_one_mention_and_one_sms() {
+/// A fresh embedded home with Sam on the roster.
+fn home_with_sam() -> tempfile::TempDir {
     let home = tempfile::tempdir().unwrap();
-    let home = home.path();
-    let secret = [("X_CONSUMER_SECRET", "replay-secret".to_owned())];
+    add_sam(home.path(), &[]);
+    home
+}
+
+/// The environment that makes `secret` X's consumer secret.
+fn x_secret(secret: &str) -> [(&'static str, String); 1] {
+    [("X_CONSUMER_SECRET", secret.to_owned())]
+}
+
+/// Puts Sam (+15555550123) on the roster of the backend `env` names.
+fn add_sam(home: &Path, env: &[(&str, String)]) {
+    ok(earshot(home, env, &ADD_SAM));
+}
+
+/// Every stored mention, one JSON line each.
+fn all_mentions(home: &Path, env: &[(&str, String)]) -> String {
     ok(earshot(
         home,
-        &[],
-        &["roster", "add", "--name", "Sam", "--phone", "+15555550123"],
-    ));
+        env,
+        &["mentions", "--json", "--since", "3650d"],
+    ))
+}
+
+/// The webhook handler's answer to the signed delivery in `event`.
+fn invoke_webhook(home: &Path, env: &[(&str, String)], event: &Path) -> String {
+    let event = event.to_str().expect("UTF-8 path");
+    ok(earshot(home, env, &["invoke", "webhook", event]))
+}
+
+/// Adds a watch on `brand` (query "northwind") over `platforms`, with
+/// `accounts` as the brand's own.
+fn add_watch(home: &Path, env: &[(&str, String)], brand: &str, platforms: &str, accounts: &[&str]) {
+    let mut args = vec![
+        "watch",
+        "add",
+        brand,
+        "--query",
+        "northwind",
+        "--platforms",
+        platforms,
+    ];
+    for account in accounts {
+        args.extend(["--account", account]);
+    }
+    ok(earshot(home, env, &args));
+}
+
+/// Creates the DynamoDB table when `env` points the command at AWS.
+fn set_up_if_on_aws(home: &Path, env: &[(&str, String)]) {
+    if env.iter().any(|(name, _)| *name == "EARSHOT_BACKEND") {
+        assert!(ok(earshot(home, env, &["setup"])).contains("created DynamoDB table"));
+    }
+}
+
+/// The local SMS outbox, one JSON line per SMS.
+fn outbox(home: &Path) -> String {
+    ok(earshot(home, &[], &["outbox", "--json"]))
+}
+
+#[test]
+fn a_delivery_replayed_twice_gives_one_mention_and_one_sms() {
+    let home = home_with_sam();
+    let home = home.path();
+    let secret = x_secret("replay-secret");
     let event = signed_event(home, "x-urgent-complaint.json", "replay-secret");
 
     for _ in 0..2 {
-        let response = ok(earshot(
-            home,
-            &secret,
-            &["invoke", "webhook", event.to_str().unwrap()],
-        ));
+        let response = invoke_webhook(home, &secret, &event);
         assert_eq!(status_of(&response), 200, "{response}");
     }
 
-    let mentions = ok(earshot(
-        home,
-        &[],
-        &["mentions", "--json", "--since", "3650d"],
-    ));
+    let mentions = all_mentions(home, &[]);
     assert_eq!(mentions.lines().count(), 1, "{mentions}");
     assert!(mentions.contains("\"x:1862511734012345678\""));
-    let outbox = ok(earshot(home, &[], &["outbox", "--json"]));
+    let outbox = outbox(home);
     assert_eq!(outbox.lines().count(), 1, "{outbox}");
     let sms: serde_json::Value = serde_json::from_str(outbox.lines().next().unwrap()).unwrap();
     assert_eq!(sms["to"], "+15555550123");
@@ -98,17 +149,10 @@ fn a_delivery_signed_with_another_secret_is_refused_and_not_stored() {
     let home = tempfile::tempdir().unwrap();
     let home = home.path();
     let event = signed_event(home, "x-urgent-complaint.json", "not-our-secret");
-    let response = ok(earshot(
-        home,
-        &[("X_CONSUMER_SECRET", "our-secret".into())],
-        &["invoke", "webhook", event.to_str().unwrap()],
-    ));
+    let secret = x_secret("our-secret");
+    let response = invoke_webhook(home, &secret, &event);
     assert_eq!(status_of(&response), 401);
-    let mentions = ok(earshot(
-        home,
-        &[],
-        &["mentions", "--json", "--since", "3650d"],
-    ));
+    let mentions = all_mentions(home, &[]);
     assert!(mentions.is_empty(), "{mentions}");
 }
 
@@ -197,30 +241,18 @@ fn with_aws_the_same_replay_gives_one_mention_and_one_sms_in_sns() {
     let home = home.path();
     let mut env = moto.cli_env(&support::unique_table("cli"));
     assert!(ok(earshot(home, &env, &["setup"])).contains("created DynamoDB table"));
-    ok(earshot(
-        home,
-        &env,
-        &["roster", "add", "--name", "Sam", "--phone", "+15555550123"],
-    ));
+    add_sam(home, &env);
     let event = signed_event(home, "x-urgent-complaint.json", "aws-secret");
     env.push(("X_CONSUMER_SECRET", "aws-secret".into()));
 
     for _ in 0..2 {
-        let response = ok(earshot(
-            home,
-            &env,
-            &["invoke", "webhook", event.to_str().unwrap()],
-        ));
+        let response = invoke_webhook(home, &env, &event);
         assert_eq!(status_of(&response), 200, "{response}");
     }
     let sms = moto.sms_sent();
     assert_eq!(sms.len(), 1, "{sms:?}");
     assert_eq!(sms[0].0, "+15555550123");
-    let mentions = ok(earshot(
-        home,
-        &env,
-        &["mentions", "--json", "--since", "3650d"],
-    ));
+    let mentions = all_mentions(home, &env);
     assert_eq!(mentions.lines().count(), 1, "{mentions}");
     // Nothing was written to the embedded store on the way.
     assert!(!home.join("earshot.db").exists());
@@ -228,15 +260,10 @@ fn with_aws_the_same_replay_gives_one_mention_and_one_sms_in_sns() {
 
 #[test]
 fn the_report_times_each_step_from_the_customers_post() {
-    let home = tempfile::tempdir().unwrap();
+    let home = home_with_sam();
     let home = home.path();
-    let secret = [("X_CONSUMER_SECRET", "report-secret".to_owned())];
+    let secret = x_secret("report-secret");
     let at = |time: &str| format!("2026-11-24T{time}Z");
-    ok(earshot(
-        home,
-        &[],
-        &["roster", "add", "--name", "Sam", "--phone", "+15555550123"],
-    ));
     for (payload, time) in [
         ("x-urgent-complaint.json", "09:45:07"),
         ("x-brand-reply.json", "09:49:30"),
@@ -254,7 +281,7 @@ fn the_report_times_each_step_from_the_customers_post() {
             ],
         ));
     }
-    let outbox = ok(earshot(home, &[], &["outbox", "--json"]));
+    let outbox = outbox(home);
     let alert: serde_json::Value = serde_json::from_str(outbox.lines().next().unwrap()).unwrap();
     assert_eq!(
         alert["sent_at"],
@@ -417,22 +444,8 @@ async fn invoke_poll_stores_each_post_once_on_both_backends() {
         let home = home.path();
         let mut env = env;
         env.push(("REDDIT_API_BASE_URL", reddit.uri()));
-        if env.iter().any(|(k, _)| *k == "EARSHOT_BACKEND") {
-            ok(earshot(home, &env, &["setup"]));
-        }
-        ok(earshot(
-            home,
-            &env,
-            &[
-                "watch",
-                "add",
-                "Northwind",
-                "--query",
-                "northwind",
-                "--platforms",
-                "reddit",
-            ],
-        ));
+        set_up_if_on_aws(home, &env);
+        add_watch(home, &env, "Northwind", "reddit", &[]);
         let event = support::repo_path("events/poll-schedule.json");
         let run = |minute: &str| {
             let now = format!("2026-11-24T09:{minute}:00Z");
@@ -453,11 +466,7 @@ async fn invoke_poll_stores_each_post_once_on_both_backends() {
         let (stored, _) = run("51");
         assert_eq!(stored, 0, "the second run stores nothing new");
 
-        let mentions = ok(earshot(
-            home,
-            &env,
-            &["mentions", "--json", "--since", "3650d"],
-        ));
+        let mentions = all_mentions(home, &env);
         assert_eq!(mentions.lines().count(), 2, "{mentions}");
         let sources = ok(earshot(home, &env, &["sources", "--json"]));
         let source: serde_json::Value =
@@ -472,30 +481,11 @@ async fn invoke_poll_stores_each_post_once_on_both_backends() {
 /// filed under the watch that lists the X account.
 #[test]
 fn a_watchs_vip_pages_where_others_would_not() {
-    let secret = [("X_CONSUMER_SECRET", "vip-secret".to_owned())];
+    let secret = x_secret("vip-secret");
     let replay = |vip: Option<&str>| {
-        let home = tempfile::tempdir().unwrap();
+        let home = home_with_sam();
         let home = home.path();
-        ok(earshot(
-            home,
-            &[],
-            &["roster", "add", "--name", "Sam", "--phone", "+15555550123"],
-        ));
-        ok(earshot(
-            home,
-            &[],
-            &[
-                "watch",
-                "add",
-                "Northwind",
-                "--query",
-                "northwind",
-                "--platforms",
-                "reddit",
-                "--account",
-                "x:NorthwindAir",
-            ],
-        ));
+        add_watch(home, &[], "Northwind", "reddit", &["x:NorthwindAir"]);
         if let Some(vip) = vip {
             let tuned = ok(earshot(
                 home,
@@ -518,20 +508,12 @@ fn a_watchs_vip_pages_where_others_would_not() {
             assert!(listed.contains("\"reach_threshold\":500"), "{listed}");
         }
         let event = signed_event(home, "x-mild-complaint.json", "vip-secret");
-        let response = ok(earshot(
-            home,
-            &secret,
-            &["invoke", "webhook", event.to_str().unwrap()],
-        ));
+        let response = invoke_webhook(home, &secret, &event);
         let json: serde_json::Value = serde_json::from_str(&response).unwrap();
         let body: serde_json::Value = serde_json::from_str(json["body"].as_str().unwrap()).unwrap();
-        let mentions = ok(earshot(
-            home,
-            &[],
-            &["mentions", "--json", "--since", "3650d"],
-        ));
+        let mentions = all_mentions(home, &[]);
         assert!(mentions.contains("\"brand\":\"Northwind\""), "{mentions}");
-        let outbox = ok(earshot(home, &[], &["outbox", "--json"]));
+        let outbox = outbox(home);
         (body["mentions"][0].clone(), outbox)
     };
 
@@ -563,9 +545,7 @@ fn meta_and_mastodon_samples_replay_alike_on_both_backends() {
     for mut env in [Vec::new(), aws_env] {
         let home = tempfile::tempdir().unwrap();
         let home = home.path();
-        if env.iter().any(|(k, _)| *k == "EARSHOT_BACKEND") {
-            ok(earshot(home, &env, &["setup"]));
-        }
+        set_up_if_on_aws(home, &env);
         for secret in [
             "X_CONSUMER_SECRET",
             "META_APP_SECRET",
@@ -574,46 +554,24 @@ fn meta_and_mastodon_samples_replay_alike_on_both_backends() {
         ] {
             env.push((secret, DEMO_SECRET.into()));
         }
-        ok(earshot(
+        add_sam(home, &env);
+        add_watch(
             home,
             &env,
-            &["roster", "add", "--name", "Sam", "--phone", "+15555550123"],
-        ));
-        ok(earshot(
-            home,
-            &env,
-            &[
-                "watch",
-                "add",
-                "NorthwindAir",
-                "--query",
-                "northwind",
-                "--platforms",
-                "none",
-                "--account",
-                "facebook:104200000000777",
-                "--account",
-                "mastodon:NorthwindAir",
-            ],
-        ));
+            "NorthwindAir",
+            "none",
+            &["facebook:104200000000777", "mastodon:NorthwindAir"],
+        );
         let mut statuses = Vec::new();
         for event in events {
             let path = support::repo_path(&format!("events/{event}"));
-            let response = ok(earshot(
-                home,
-                &env,
-                &["invoke", "webhook", path.to_str().unwrap()],
-            ));
+            let response = invoke_webhook(home, &env, &path);
             statuses.push(status_of(&response));
             if event.contains("verify") {
                 assert!(response.contains("1158201444"), "{response}");
             }
         }
-        let mentions = ok(earshot(
-            home,
-            &env,
-            &["mentions", "--json", "--since", "3650d"],
-        ));
+        let mentions = all_mentions(home, &env);
         assert_eq!(mentions.lines().count(), 2, "{mentions}");
         assert!(
             mentions.contains("3 hours now."),
@@ -632,36 +590,18 @@ fn meta_and_mastodon_samples_replay_alike_on_both_backends() {
 /// model on them together with the project's corpus.
 #[test]
 fn staff_verdicts_are_exported_as_labelled_posts_and_train_a_model() {
-    let home = tempfile::tempdir().unwrap();
+    let home = home_with_sam();
     let home = home.path();
-    let secret = [("X_CONSUMER_SECRET", "feedback-secret".to_owned())];
-    ok(earshot(
-        home,
-        &[],
-        &["roster", "add", "--name", "Sam", "--phone", "+15555550123"],
-    ));
+    let secret = x_secret("feedback-secret");
     for payload in ["x-urgent-complaint.json", "x-activity-mention.json"] {
         let event = signed_event(home, payload, "feedback-secret");
-        ok(earshot(
-            home,
-            &secret,
-            &["invoke", "webhook", event.to_str().unwrap()],
-        ));
+        invoke_webhook(home, &secret, &event);
         std::fs::remove_file(event).unwrap();
     }
-    let outbox = ok(earshot(home, &[], &["outbox", "--json"]));
+    let outbox = outbox(home);
     let codes: Vec<String> = outbox
         .lines()
-        .map(|line| {
-            let sms: serde_json::Value = serde_json::from_str(line).unwrap();
-            sms["body"]
-                .as_str()
-                .unwrap()
-                .rsplit(' ')
-                .next()
-                .unwrap()
-                .to_owned()
-        })
+        .map(|line| reply_code(&serde_json::from_str(line).unwrap()))
         .collect();
     assert_eq!(codes.len(), 2, "{outbox}");
     let reply = |text: String| ok(earshot(home, &[], &["sms", "+15555550123", &text]));
@@ -726,7 +666,7 @@ async fn reply_by_sms_posts_the_approved_template_to_the_configured_platform() {
 
     let x = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path("/2/tweets"))
+        .and(path(support::X_POSTS_ROUTE))
         .respond_with(ResponseTemplate::new(201).set_body_json(
             serde_json::json!({"data": {"id": "1864771234567890123", "text": "Sorry"}}),
         ))
@@ -735,38 +675,15 @@ async fn reply_by_sms_posts_the_approved_template_to_the_configured_platform() {
         .await;
     let home = tempfile::tempdir().unwrap();
     let home = home.path();
-    let run = |args: &[&str]| {
-        ok(earshot(
-            home,
-            &[
-                ("X_CONSUMER_SECRET", "reply-secret".to_owned()),
-                ("X_API_BASE_URL", x.uri()),
-                ("X_REPLY_TOKEN", "x-user-token".to_owned()),
-            ],
-            args,
-        ))
-    };
-    run(&[
-        "roster",
-        "add",
-        "--name",
-        "Sam",
-        "--phone",
-        "+15555550123",
-        "--can-reply",
-    ]);
+    let env = [
+        ("X_CONSUMER_SECRET", "reply-secret".to_owned()),
+        ("X_API_BASE_URL", x.uri()),
+        ("X_REPLY_TOKEN", "x-user-token".to_owned()),
+    ];
+    let run = |args: &[&str]| ok(earshot(home, &env, args));
+    run(&[&ADD_SAM[..], &["--can-reply"]].concat());
     assert!(run(&["roster", "list"]).contains("can reply"));
-    run(&[
-        "watch",
-        "add",
-        "Northwind",
-        "--query",
-        "northwind",
-        "--platforms",
-        "none",
-        "--account",
-        "x:NorthwindAir",
-    ]);
+    add_watch(home, &env, "Northwind", "none", &["x:NorthwindAir"]);
     let added = run(&[
         "watch",
         "reply-template",
@@ -873,16 +790,8 @@ fn the_rota_names_who_is_on_shift_across_a_dst_change_and_refuses_bad_input() {
 
 #[test]
 fn a_number_whose_sms_failed_shows_in_the_roster_once_per_receipt() {
-    let home = tempfile::tempdir().unwrap();
+    let home = home_with_sam();
     let run = |args: &[&str]| earshot(home.path(), &[], args);
-    ok(run(&[
-        "roster",
-        "add",
-        "--name",
-        "Sam",
-        "--phone",
-        "+15555550123",
-    ]));
     assert!(!ok(run(&["roster", "list"])).contains("FAILING"));
     // The same receipt delivered twice counts once.
     for _ in 0..2 {

@@ -1,23 +1,21 @@
 //! The delivery function's handler on CloudWatch Logs subscription events
 //! (base64 of gzipped JSON), over the embedded store and DynamoDB on moto.
 
+#[path = "support/builders.rs"]
+mod builders;
 mod support;
 
+use support::at;
 use support::contract;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
 use earshot::delivery::{
     DATA_MESSAGE, DeliveryReceipts, DeliverySummary, LogLine, LogsBatch, LogsEvent,
     delivery_log_line,
 };
-use earshot::domain::{AlertCode, MentionId, PhoneNumber, Platform};
-use earshot::ports::{Claimant, Delivery, MentionStore, ReceiptStatus, ReceiptStore};
-
-fn at(rfc3339: &str) -> DateTime<Utc> {
-    rfc3339.parse().expect("RFC 3339 time")
-}
+use earshot::domain::{MentionId, PhoneNumber, Platform};
+use earshot::ports::{Delivery, MentionStore, ReceiptStatus, ReceiptStore};
 
 fn sam() -> PhoneNumber {
     PhoneNumber::parse("+15555550100").unwrap()
@@ -45,28 +43,10 @@ where
 {
     let mention = MentionId::new(Platform::X, "1");
     let sent_at = at("2026-11-24T10:00:00Z");
-    store
-        .claim_delivery(
-            &mention,
-            &sam(),
-            &Claimant::fresh(),
-            sent_at,
-            sent_at + Duration::minutes(15),
-        )
-        .await
-        .unwrap();
-    store
-        .record_delivery(
-            &mention,
-            &AlertCode::candidate(mention.as_str(), 0),
-            &sam(),
-            &Delivery::Sent {
-                message_id: "alert-msg".into(),
-            },
-            sent_at,
-        )
-        .await
-        .unwrap();
+    let sent = Delivery::Sent {
+        message_id: "alert-msg".into(),
+    };
+    support::record_alert_sms(store, &mention, &sam(), &sent, sent_at).await;
     let unreachable = "Phone is currently unreachable/unavailable";
     let failure = delivery_log_line("alert-msg", &sam(), false, unreachable, sent_at, 2_000);
     let reminder = delivery_log_line(
@@ -153,19 +133,10 @@ fn the_sample_event_is_a_failure_receipt_as_cloudwatch_logs_sends_it() {
     assert_eq!(receipt.phone.as_str(), "+15555550123");
 }
 
-macro_rules! all_cases {
-    ($backend:ident, $open:expr) => {
-        contract!(
-            $backend,
-            $open,
-            [
-                a_failed_alert_sms_is_marked_once_however_often_the_batch_comes,
-                control_messages_and_garbled_events_change_nothing,
-            ]
-        );
-    };
-}
-
-all_cases!(embedded, support::embedded_store());
-
-all_cases!(dynamodb, support::moto_store("delivery").await);
+builders::on_both_stores!(
+    "delivery",
+    [
+        a_failed_alert_sms_is_marked_once_however_often_the_batch_comes,
+        control_messages_and_garbled_events_change_nothing,
+    ]
+);

@@ -2,43 +2,19 @@
 //! alerts climb the tiers, an ACK stops them, failed alerts are re-sent.
 
 mod support;
+#[path = "support/three_tiers.rs"]
+mod three_tiers;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
 use earshot::adapters::Deps;
 use earshot::adapters::sns::SnsSms;
-use earshot::config::{FunctionBudget, Secret};
-use earshot::domain::Clock;
-use earshot::domain::PhoneNumber;
-use earshot::escalate::{EscalationSummary, Escalator};
-use earshot::sms_reply::inbound_event;
-use earshot::webhook::{Webhook, WebhookSecrets};
+use earshot::escalate::EscalationSummary;
+use earshot::sms_reply::ReplySummary;
 use support::Moto;
+use three_tiers::{SAM, escalator, minutes_after_t0};
 
 const SECRET: &str = "escalate-secret";
-const SAM: &str = "+15555550100"; // tier 1
-const KIM: &str = "+15555550101"; // tier 2
-const LEE: &str = "+15555550102"; // tier 3
-
-fn t0() -> DateTime<Utc> {
-    "2026-11-24T10:00:00Z".parse().unwrap()
-}
-
-/// The escalation run `minutes` after t0 on `deps`, paging a tier every
-/// five minutes and giving up after `give_up_minutes`.
-fn escalator(deps: &Deps, minutes: i64, give_up_minutes: i64) -> Escalator {
-    Escalator {
-        pager: deps.pager(
-            Clock::Fixed(t0() + Duration::minutes(minutes)),
-            FunctionBudget::Escalate,
-        ),
-        reach: deps.reach(),
-        step: Duration::minutes(5),
-        give_up_after: Duration::minutes(give_up_minutes),
-        remind_after: Duration::hours(4),
-    }
-}
 
 struct Stack {
     moto: Moto,
@@ -46,32 +22,34 @@ struct Stack {
 }
 
 async fn start() -> Stack {
-    let moto = Moto::start();
-    let deps = moto.deps("escalate").await;
-    for (name, phone, tier) in [("Sam", SAM, 1), ("Kim", KIM, 2), ("Lee", LEE, 3)] {
-        deps.roster
-            .put_contact(&support::on_call(name, phone, tier))
-            .await
-            .unwrap();
-    }
+    let (moto, deps) = three_tiers::start("escalate").await;
     Stack { moto, deps }
 }
 
 impl Stack {
     async fn deliver_with(&self, deps: &Deps, payload: &str) -> u16 {
         let body = support::payload(payload);
-        let request = support::signed_x_delivery(SECRET, body);
-        let webhook = Webhook::new(
-            WebhookSecrets::x_only(Secret::new(SECRET)),
-            deps,
-            Clock::Fixed(t0()),
-        )
-        .unwrap();
-        webhook.handle(&request).await.status_code
+        let clock = minutes_after_t0(0);
+        support::deliver_x(deps, SECRET, clock, body)
+            .await
+            .status_code
     }
 
     async fn escalate_at(&self, minutes: i64) -> EscalationSummary {
-        escalator(&self.deps, minutes, 60).run().await.unwrap()
+        three_tiers::escalate_at(&self.deps, minutes).await
+    }
+
+    /// The urgent sample pages Sam, who takes it with ACK two minutes in;
+    /// its reply code and the answer to the ACK.
+    async fn sam_acks_the_urgent_alert(&self) -> (String, ReplySummary) {
+        assert_eq!(
+            self.deliver_with(&self.deps, "x-urgent-complaint.json")
+                .await,
+            200
+        );
+        let code = self.moto.alert_code_sent_to(SAM);
+        let ack = three_tiers::text_at(&self.deps, 2, SAM, &format!("ACK {code}"), "in-1").await;
+        (code, ack)
     }
 
     /// These ports with SNS out of reach.
@@ -99,27 +77,38 @@ impl Stack {
 
     fn alerts_to(&self, phone: &str) -> usize {
         self.moto
-            .sms_sent()
+            .sms_to(phone)
             .iter()
-            .filter(|(to, body)| to == phone && body.contains("Reply ACK"))
+            .filter(|body| body.contains("Reply ACK"))
             .count()
     }
 
     fn summaries_to(&self, phone: &str) -> Vec<String> {
         self.moto
-            .sms_sent()
+            .sms_to(phone)
             .into_iter()
-            .filter(|(to, body)| to == phone && body.starts_with("Held for you"))
-            .map(|(_, body)| body)
+            .filter(|body| body.starts_with("Held for you"))
             .collect()
     }
 
+    /// The one summary `phone` received (there must be exactly one).
+    fn only_summary_to(&self, phone: &str) -> String {
+        let summaries = self.summaries_to(phone);
+        assert_eq!(summaries.len(), 1, "{summaries:?}");
+        summaries[0].clone()
+    }
+
     fn pages(&self) -> [usize; 3] {
-        [
-            self.alerts_to(SAM),
-            self.alerts_to(KIM),
-            self.alerts_to(LEE),
-        ]
+        three_tiers::pages(&self.moto)
+    }
+
+    /// The last SMS sent, to whom and what it said.
+    fn last_sms(&self) -> (String, String) {
+        self.moto
+            .sms_sent()
+            .last()
+            .expect("an SMS was sent")
+            .clone()
     }
 }
 
@@ -146,21 +135,7 @@ async fn an_unacknowledged_alert_climbs_the_tiers_once_each() {
 #[tokio::test]
 async fn an_ack_stops_the_climb() {
     let stack = start().await;
-    stack
-        .deliver_with(&stack.deps, "x-urgent-complaint.json")
-        .await;
-    let sms = stack.moto.sms_sent();
-    let code = sms[0].1.rsplit(' ').next().unwrap().to_owned();
-
-    let replies = stack
-        .deps
-        .sms_replies(Clock::Fixed(t0() + Duration::minutes(2)))
-        .unwrap();
-    let sam = PhoneNumber::parse(SAM).unwrap();
-    let summary = replies
-        .handle(&inbound_event(&sam, &format!("ACK {code}"), "in-1"))
-        .await
-        .unwrap();
+    let (_, summary) = stack.sam_acks_the_urgent_alert().await;
     assert!(
         summary.answers[0].contains("is yours"),
         "{:?}",
@@ -203,30 +178,11 @@ async fn paging_stops_after_the_give_up_time() {
 #[tokio::test]
 async fn an_owner_is_reminded_until_done() {
     let stack = start().await;
-    stack
-        .deliver_with(&stack.deps, "x-urgent-complaint.json")
-        .await;
-    let code = stack.moto.sms_sent()[0]
-        .1
-        .rsplit(' ')
-        .next()
-        .unwrap()
-        .to_owned();
-    let sam = PhoneNumber::parse(SAM).unwrap();
-    let at = |minutes: i64| {
-        stack
-            .deps
-            .sms_replies(Clock::Fixed(t0() + Duration::minutes(minutes)))
-            .unwrap()
-    };
-    at(2)
-        .handle(&inbound_event(&sam, &format!("ACK {code}"), "in-1"))
-        .await
-        .unwrap();
+    let (code, _) = stack.sam_acks_the_urgent_alert().await;
 
     assert_eq!(stack.escalate_at(3 * 60).await.reminders, 0, "not yet");
     assert_eq!(stack.escalate_at(4 * 60 + 2).await.reminders, 1);
-    let reminder = stack.moto.sms_sent().last().unwrap().clone();
+    let reminder = stack.last_sms();
     assert_eq!(reminder.0, SAM);
     assert!(
         reminder
@@ -241,10 +197,7 @@ async fn an_owner_is_reminded_until_done() {
         "once per interval"
     );
 
-    at(5 * 60)
-        .handle(&inbound_event(&sam, &format!("DONE {code}"), "in-2"))
-        .await
-        .unwrap();
+    three_tiers::text_at(&stack.deps, 5 * 60, SAM, &format!("DONE {code}"), "in-2").await;
     assert_eq!(
         stack.escalate_at(9 * 60).await.reminders,
         0,
@@ -255,24 +208,7 @@ async fn an_owner_is_reminded_until_done() {
 #[tokio::test]
 async fn a_promise_of_contact_brings_the_owners_reminder_forward() {
     let stack = start().await;
-    stack
-        .deliver_with(&stack.deps, "x-urgent-complaint.json")
-        .await;
-    let code = stack.moto.sms_sent()[0]
-        .1
-        .rsplit(' ')
-        .next()
-        .unwrap()
-        .to_owned();
-    let sam = PhoneNumber::parse(SAM).unwrap();
-    let replies = stack
-        .deps
-        .sms_replies(Clock::Fixed(t0() + Duration::minutes(2)))
-        .unwrap();
-    replies
-        .handle(&inbound_event(&sam, &format!("ACK {code}"), "in-1"))
-        .await
-        .unwrap();
+    let (code, _) = stack.sam_acks_the_urgent_alert().await;
 
     // The brand answers at 09:49:12: "...we'll be in touch."
     assert_eq!(
@@ -289,7 +225,7 @@ async fn a_promise_of_contact_brings_the_owners_reminder_forward() {
         1,
         "11:50: two hours after the promise"
     );
-    let reminder = stack.moto.sms_sent().last().unwrap().clone();
+    let reminder = stack.last_sms();
     assert_eq!(reminder.0, SAM);
     assert!(reminder.1.contains(&code), "{}", reminder.1);
 }
@@ -329,14 +265,12 @@ async fn someone_in_quiet_hours_who_holds_urgent_alerts_is_skipped_for_the_next_
     let run = stack.escalate_at(120).await;
     assert_eq!(run.summaries, 1);
     assert_eq!(stack.escalate_at(121).await.summaries, 0);
-    let summaries = stack.summaries_to(SAM);
-    assert_eq!(summaries.len(), 1);
+    let summary = stack.only_summary_to(SAM);
     assert!(
-        summaries[0].starts_with("Held for you (quiet hours): 1 alert. P1 "),
-        "{}",
-        summaries[0]
+        summary.starts_with("Held for you (quiet hours): 1 alert. P1 "),
+        "{summary}"
     );
-    assert!(summaries[0].contains("@dana_rivers"), "{}", summaries[0]);
+    assert!(summary.contains("@dana_rivers"), "{summary}");
     assert_eq!(
         stack.pages(),
         [0, 1, 0],
@@ -371,12 +305,10 @@ async fn a_phone_over_its_hourly_cap_gets_a_summary_next_hour_and_nothing_twice(
     // 11:00 UTC: a new hour, one summary each for Sam and Kim.
     let run = escalator(60).run().await.unwrap();
     assert_eq!(run.summaries, 2);
-    let summaries = stack.summaries_to(SAM);
-    assert_eq!(summaries.len(), 1);
+    let summary = stack.only_summary_to(SAM);
     assert!(
-        summaries[0].starts_with("Held for you (hourly SMS cap): 1 alert."),
-        "{}",
-        summaries[0]
+        summary.starts_with("Held for you (hourly SMS cap): 1 alert."),
+        "{summary}"
     );
     escalator(61).run().await.unwrap();
     assert_eq!(stack.summaries_to(SAM).len(), 1, "summarised once");

@@ -238,10 +238,7 @@ async fn brand_on_bluesky<S: WatchStore + RosterStore>(store: &S) {
     )
     .unwrap();
     store.put_watch(&watch).await.unwrap();
-    store
-        .put_contact(&support::on_call("Sam", "+15555550100", 1))
-        .await
-        .unwrap();
+    support::seat_on_call(store, &[("Sam", support::SAM, 1)]).await;
 }
 
 impl Harness {
@@ -258,9 +255,7 @@ impl Harness {
 
     /// Sets where the next run reads from.
     async fn seed_cursor(&self, cursor: i64) {
-        let mut state = SourceState::new(stream_key());
-        state.cursor = Some(cursor.to_string());
-        self.store.save_source(&state).await.unwrap();
+        seed_cursor(&self.store, cursor).await;
     }
 
     fn firehose(&self, settings: FirehoseSettings) -> Firehose {
@@ -272,13 +267,15 @@ impl Harness {
         sources: S,
         settings: FirehoseSettings,
     ) -> Firehose {
-        Firehose::new(
-            &self.deps,
-            sources,
-            Arc::new(WebSocketConnector),
-            settings,
-            Clock::System,
-        )
+        firehose_on(&self.deps, sources, settings)
+    }
+
+    /// One run with `settings` that must end within `millis`.
+    async fn run(&self, settings: FirehoseSettings, millis: u64) -> FirehoseSummary {
+        self.firehose(settings)
+            .run(deadline_in(millis))
+            .await
+            .unwrap()
     }
 
     async fn cursor(&self) -> Option<i64> {
@@ -290,31 +287,53 @@ impl Harness {
     }
 
     async fn assert_stored_once(&self, expected: &[String]) {
-        let records = self
-            .store
-            .recent_mentions(
-                Utc::now() - Duration::days(1),
-                Utc::now() + Duration::days(1),
-                10_000,
-            )
-            .await
-            .unwrap();
-        let mut stored: BTreeMap<String, usize> = BTreeMap::new();
-        for record in records {
-            *stored.entry(record.mention.id.to_string()).or_default() += 1;
-        }
-        let wanted: BTreeMap<String, usize> = expected.iter().map(|id| (id.clone(), 1)).collect();
-        assert_eq!(stored, wanted, "every matched post stored exactly once");
+        assert_stored_once(&self.store, expected).await;
     }
 
     fn outbox(&self) -> Vec<String> {
-        self.store
-            .outbox()
-            .unwrap()
-            .into_iter()
-            .map(|m| m.body)
-            .collect()
+        support::outbox_bodies(&self.store)
     }
+}
+
+/// Every post in `expected` (mention ids) is stored exactly once, and
+/// nothing else is.
+async fn assert_stored_once<S: MentionStore>(store: &S, expected: &[String]) {
+    let records = store
+        .recent_mentions(
+            Utc::now() - Duration::days(1),
+            Utc::now() + Duration::days(1),
+            10_000,
+        )
+        .await
+        .unwrap();
+    let mut stored: BTreeMap<String, usize> = BTreeMap::new();
+    for record in records {
+        *stored.entry(record.mention.id.to_string()).or_default() += 1;
+    }
+    let wanted: BTreeMap<String, usize> = expected.iter().map(|id| (id.clone(), 1)).collect();
+    assert_eq!(stored, wanted, "every matched post stored exactly once");
+}
+
+/// Sets where the next run on `store` reads from.
+async fn seed_cursor<S: SourceStore>(store: &S, cursor: i64) {
+    let mut state = SourceState::new(stream_key());
+    state.cursor = Some(cursor.to_string());
+    store.save_source(&state).await.unwrap();
+}
+
+/// A firehose on `deps` keeping its cursor in `sources`.
+fn firehose_on<S: SourceStore + 'static>(
+    deps: &Deps,
+    sources: S,
+    settings: FirehoseSettings,
+) -> Firehose {
+    Firehose::new(
+        deps,
+        sources,
+        Arc::new(WebSocketConnector),
+        settings,
+        Clock::System,
+    )
 }
 
 fn settings(endpoints: &[&str]) -> FirehoseSettings {
@@ -381,11 +400,7 @@ async fn creates_edits_deletes_identity_and_account_events_reach_the_store() {
     let server = Jetstream::start(frames, vec![serve_all(Then::Hang)]).await;
     harness.seed_cursor(t - 1).await;
 
-    let summary = harness
-        .firehose(settings(&[&server.url]))
-        .run(deadline_in(2_500))
-        .await
-        .unwrap();
+    let summary = harness.run(settings(&[&server.url]), 2_500).await;
 
     assert_eq!(summary.ended, Ending::Deadline);
     assert_eq!(
@@ -445,10 +460,8 @@ async fn a_dropped_connection_fails_over_and_the_rewind_stores_each_post_once() 
     harness.seed_cursor(t).await;
 
     let summary = harness
-        .firehose(settings(&[&first.url, &second.url]))
-        .run(deadline_in(3_000))
-        .await
-        .unwrap();
+        .run(settings(&[&first.url, &second.url]), 3_000)
+        .await;
 
     harness.assert_stored_once(&wanted).await;
     assert_eq!(first.cursors(), vec![Some(t - 5 * SECOND)]);
@@ -552,17 +565,9 @@ async fn a_run_cut_by_its_deadline_resumes_where_it_stopped() {
     let server = Jetstream::start(frames, vec![paced]).await;
     harness.seed_cursor(t).await;
 
-    let first = harness
-        .firehose(settings(&[&server.url]))
-        .run(deadline_in(1_500))
-        .await
-        .unwrap();
+    let first = harness.run(settings(&[&server.url]), 1_500).await;
     let first_cursor = harness.cursor().await.unwrap();
-    let second = harness
-        .firehose(settings(&[&server.url]))
-        .run(deadline_in(1_500))
-        .await
-        .unwrap();
+    let second = harness.run(settings(&[&server.url]), 1_500).await;
     let second_cursor = harness.cursor().await.unwrap();
 
     assert_eq!(
@@ -601,16 +606,8 @@ async fn a_cursor_lagging_past_the_limit_raises_the_alarm_once_then_clears() {
         ..settings(&[&slow_server.url])
     };
 
-    let first = harness
-        .firehose(lagging())
-        .run(deadline_in(1_000))
-        .await
-        .unwrap();
-    let second = harness
-        .firehose(lagging())
-        .run(deadline_in(1_000))
-        .await
-        .unwrap();
+    let first = harness.run(lagging(), 1_000).await;
+    let second = harness.run(lagging(), 1_000).await;
 
     assert_eq!((first.health_sms, second.health_sms), (1, 0));
     assert_eq!(harness.state().await.alarm, Some(Alarm::Lagging));
@@ -625,13 +622,14 @@ async fn a_cursor_lagging_past_the_limit_raises_the_alarm_once_then_clears() {
     )
     .await;
     let caught_up = harness
-        .firehose(FirehoseSettings {
-            lag_alarm_after: Duration::minutes(10),
-            ..settings(&[&live.url])
-        })
-        .run(deadline_in(1_000))
-        .await
-        .unwrap();
+        .run(
+            FirehoseSettings {
+                lag_alarm_after: Duration::minutes(10),
+                ..settings(&[&live.url])
+            },
+            1_000,
+        )
+        .await;
 
     assert_eq!(caught_up.health_sms, 1);
     assert_eq!(harness.state().await.alarm, None);
@@ -652,13 +650,14 @@ async fn unreachable_endpoints_end_the_run_and_keep_the_cursor() {
     harness.seed_cursor(t).await;
 
     let summary: FirehoseSummary = harness
-        .firehose(FirehoseSettings {
-            max_connections: 3,
-            ..settings(&[&closed, &closed])
-        })
-        .run(deadline_in(20_000))
-        .await
-        .unwrap();
+        .run(
+            FirehoseSettings {
+                max_connections: 3,
+                ..settings(&[&closed, &closed])
+            },
+            20_000,
+        )
+        .await;
 
     assert_eq!(summary.ended, Ending::Unreachable);
     assert_eq!((summary.connections, summary.failed_connections), (0, 3));
@@ -672,13 +671,14 @@ async fn unreachable_endpoints_end_the_run_and_keep_the_cursor() {
 async fn a_switched_off_firehose_reads_nothing_and_search_covers_bluesky() {
     let harness = Harness::new().await;
     let summary = harness
-        .firehose(FirehoseSettings {
-            enabled: false,
-            ..settings(&["ws://127.0.0.1:9/subscribe"])
-        })
-        .run(deadline_in(5_000))
-        .await
-        .unwrap();
+        .run(
+            FirehoseSettings {
+                enabled: false,
+                ..settings(&["ws://127.0.0.1:9/subscribe"])
+            },
+            5_000,
+        )
+        .await;
     assert_eq!(summary.ended, Ending::Disabled);
     assert_eq!(summary.connections + summary.failed_connections, 0);
 
@@ -702,20 +702,10 @@ async fn on_dynamodb_the_cursor_is_kept_in_the_table_and_a_lag_pages_once() {
     let deps = support::deps_for(&moto.sdk_config().await, &table);
     brand_on_bluesky(&store).await;
     let t = minutes_ago(30);
-    let mut seed = SourceState::new(stream_key());
-    seed.cursor = Some(t.to_string());
-    store.save_source(&seed).await.unwrap();
+    seed_cursor(&store, t).await;
     let (frames, wanted) = stream_of(t, 8, 2);
     let server = Jetstream::start(frames, vec![serve_all(Then::Hang)]).await;
-    let run = || {
-        Firehose::new(
-            &deps,
-            store.clone(),
-            Arc::new(WebSocketConnector),
-            settings(&[&server.url]),
-            Clock::System,
-        )
-    };
+    let run = || firehose_on(&deps, store.clone(), settings(&[&server.url]));
 
     let first = run().run(deadline_in(2_500)).await.unwrap();
     let second = run().run(deadline_in(2_500)).await.unwrap();
@@ -728,17 +718,7 @@ async fn on_dynamodb_the_cursor_is_kept_in_the_table_and_a_lag_pages_once() {
     let saved = store.source(&stream_key()).await.unwrap().unwrap();
     assert_eq!(saved.cursor, Some((t + 7 * SECOND).to_string()));
     assert_eq!(saved.alarm, Some(Alarm::Lagging));
-    let stored = store
-        .recent_mentions(
-            Utc::now() - Duration::days(1),
-            Utc::now() + Duration::days(1),
-            100,
-        )
-        .await
-        .unwrap();
-    let mut ids: Vec<String> = stored.iter().map(|r| r.mention.id.to_string()).collect();
-    ids.sort();
-    assert_eq!(ids, wanted);
+    assert_stored_once(&store, &wanted).await;
     let lag_texts = moto
         .sms_sent()
         .into_iter()

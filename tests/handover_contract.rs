@@ -1,17 +1,15 @@
 //! PASS offers, owner transfers and chain notices: the embedded SQLite
 //! store and DynamoDB (on a real moto server) keep them the same way.
 
+#[path = "support/builders.rs"]
+mod builders;
 mod support;
 
+use support::at;
 use support::contract;
 
-use chrono::{DateTime, Utc};
 use earshot::domain::{MentionId, PhoneNumber, Platform};
 use earshot::ports::{Acknowledged, ChainNews, FollowUpStore, HandOverStore, Offer, Ownership};
-
-fn at(rfc3339: &str) -> DateTime<Utc> {
-    rfc3339.parse().expect("RFC 3339 time")
-}
 
 fn person(name: &str, phone: &str, when: &str) -> Ownership {
     Ownership {
@@ -81,48 +79,28 @@ async fn an_alert_moves_only_from_its_current_owner<S: HandOverStore + FollowUpS
 }
 
 async fn the_chain_hears_each_news_once<S: HandOverStore>(store: &S) {
-    let mention = MentionId::new(Platform::X, "1");
-    assert!(
-        store
-            .claim_chain_news(&mention, ChainNews::Taken)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
-            .claim_chain_news(&mention, ChainNews::Taken)
-            .await
-            .unwrap()
-    );
-    assert!(
-        store
-            .claim_chain_news(&mention, ChainNews::Closed)
-            .await
-            .unwrap()
-    );
-    let other = MentionId::new(Platform::X, "2");
-    assert!(
-        store
-            .claim_chain_news(&other, ChainNews::Taken)
-            .await
-            .unwrap()
-    );
-}
-
-macro_rules! all_cases {
-    ($backend:ident, $open:expr) => {
-        contract!(
-            $backend,
-            $open,
-            [
-                an_offer_is_kept_per_alert_and_a_newer_one_replaces_it,
-                an_alert_moves_only_from_its_current_owner,
-                the_chain_hears_each_news_once,
-            ]
+    // (alert, news, whether this claim is the one that tells the chain)
+    let claims = [
+        ("1", ChainNews::Taken, true),
+        ("1", ChainNews::Taken, false),
+        ("1", ChainNews::Closed, true),
+        ("2", ChainNews::Taken, true),
+    ];
+    for (alert, news, tells) in claims {
+        let mention = MentionId::new(Platform::X, alert);
+        assert_eq!(
+            store.claim_chain_news(&mention, news).await.unwrap(),
+            tells,
+            "alert {alert}, {news:?}"
         );
-    };
+    }
 }
 
-all_cases!(embedded, support::embedded_store());
-
-all_cases!(dynamodb, support::moto_store("handover").await);
+builders::on_both_stores!(
+    "handover",
+    [
+        an_offer_is_kept_per_alert_and_a_newer_one_replaces_it,
+        an_alert_moves_only_from_its_current_owner,
+        the_chain_hears_each_news_once,
+    ]
+);

@@ -19,7 +19,7 @@ use earshot::domain::{Platform, Voice};
 use earshot::platforms::http::Http;
 use earshot::platforms::{bluesky, mastodon, reddit, x_search};
 use earshot::poll::{PollRequest, PollSummary, Poller, SearchSource, SourceReport, SourceStatus};
-use earshot::ports::{MentionStore, RosterStore, SourceStore, WatchStore};
+use earshot::ports::{MentionStore, SourceStore, WatchStore};
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -54,10 +54,7 @@ impl Harness {
         )
         .unwrap();
         store.put_watch(&watch).await.unwrap();
-        store
-            .put_contact(&support::on_call("Sam", "+15555550100", 1))
-            .await
-            .unwrap();
+        support::seat_on_call(&store, &[("Sam", support::SAM, 1)]).await;
         Self {
             _home: home,
             store,
@@ -135,12 +132,7 @@ impl Harness {
     }
 
     fn outbox(&self) -> Vec<String> {
-        self.store
-            .outbox()
-            .unwrap()
-            .into_iter()
-            .map(|m| m.body)
-            .collect()
+        support::outbox_bodies(&self.store)
     }
 }
 
@@ -164,6 +156,15 @@ fn http() -> Http {
 /// A GET to `route` on the platform's mock server.
 fn get(route: &str) -> wiremock::MockBuilder {
     Mock::given(method("GET")).and(path(route))
+}
+
+/// `request` must come exactly once; `response` answers it.
+async fn answer_once(
+    server: &MockServer,
+    request: wiremock::MockBuilder,
+    response: impl wiremock::Respond + 'static,
+) {
+    request.respond_with(response).expect(1).mount(server).await;
 }
 
 /// An answer carrying `headers`, as a platform reports its rate limit.
@@ -221,33 +222,35 @@ fn x_search_mock() -> wiremock::MockBuilder {
 
 /// Two pages with the same since_id; post 1005 is on both.
 async fn mount_two_x_pages(server: &MockServer, since: &str) {
-    x_search_mock()
-        .and(query_param("since_id", since))
-        .and(query_param_is_missing("next_token"))
-        .respond_with(x_answer(
+    answer_once(
+        server,
+        x_search_mock()
+            .and(query_param("since_id", since))
+            .and(query_param_is_missing("next_token")),
+        x_answer(
             vec![
                 x_post("1007", "42", "@northwind my bag is lost and nobody answers"),
                 x_post("1006", "900", "@dana so sorry, DM us your booking"),
                 x_post("1005", "43", "@northwind boarding is late again"),
             ],
             Some("page-2"),
-        ))
-        .expect(1)
-        .mount(server)
-        .await;
-    x_search_mock()
-        .and(query_param("since_id", since))
-        .and(query_param("next_token", "page-2"))
-        .respond_with(x_answer(
+        ),
+    )
+    .await;
+    answer_once(
+        server,
+        x_search_mock()
+            .and(query_param("since_id", since))
+            .and(query_param("next_token", "page-2")),
+        x_answer(
             vec![
                 x_post("1005", "43", "@northwind boarding is late again"),
                 x_post("1004", "42", "@northwind stuck at the gate"),
             ],
             None,
-        ))
-        .expect(1)
-        .mount(server)
-        .await;
+        ),
+    )
+    .await;
 }
 
 /// A first X page (no `next_token`) holding `post` and pointing at `page-2`.
@@ -283,14 +286,12 @@ async fn x_pages_keep_since_id_and_the_first_newest_id_becomes_the_cursor() {
     let server = MockServer::start().await;
     mount_two_x_pages(&server, "1000").await;
     // Once the cursor moved, the next run asks from 1007 and finds nothing.
-    x_search_mock()
-        .and(query_param("since_id", "1007"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"meta": {"result_count": 0}})),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
+    answer_once(
+        &server,
+        x_search_mock().and(query_param("since_id", "1007")),
+        ResponseTemplate::new(200).set_body_json(json!({"meta": {"result_count": 0}})),
+    )
+    .await;
 
     let summary = harness.poll(vec![x_source(&server)], now()).await;
     let report = &summary.sources[0];
@@ -363,11 +364,7 @@ async fn a_rate_limited_source_waits_for_its_reset_while_others_go_on() {
             ("x-rate-limit-reset", reset_header.as_str()),
         ],
     );
-    x_search_mock()
-        .respond_with(limited.set_body_json(json!({"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429})))
-        .expect(1)
-        .mount(&server)
-        .await;
+    answer_once(&server, x_search_mock(), limited.set_body_json(json!({"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429}))).await;
     mount_one_reddit_post(&server, "t3_r1", 3).await;
     let sources = || vec![x_source(&server), reddit_source(&server)];
 
@@ -548,24 +545,21 @@ async fn bluesky_pages_by_cursor_and_batches_follower_lookups() {
             )
         })
         .collect();
-    get("/xrpc/app.bsky.feed.searchPosts")
-        .and(query_param("sort", "latest"))
-        .and(query_param_is_missing("cursor"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"posts": posts[..16].to_vec(), "cursor": "page-2"})),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
-    get("/xrpc/app.bsky.feed.searchPosts")
-        .and(query_param("cursor", "page-2"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"posts": posts[15..].to_vec()})),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
+    answer_once(
+        &server,
+        get("/xrpc/app.bsky.feed.searchPosts")
+            .and(query_param("sort", "latest"))
+            .and(query_param_is_missing("cursor")),
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"posts": posts[..16].to_vec(), "cursor": "page-2"})),
+    )
+    .await;
+    answer_once(
+        &server,
+        get("/xrpc/app.bsky.feed.searchPosts").and(query_param("cursor", "page-2")),
+        ResponseTemplate::new(200).set_body_json(json!({"posts": posts[15..].to_vec()})),
+    )
+    .await;
     get("/xrpc/app.bsky.actor.getProfiles")
         .respond_with(|request: &wiremock::Request| {
             let profiles: Vec<Value> = request
@@ -601,14 +595,15 @@ async fn bluesky_pages_by_cursor_and_batches_follower_lookups() {
 async fn bluesky_asks_from_the_cursor_less_the_overlap() {
     let harness = Harness::at_cursor(Platform::Bluesky, "2026-11-24T09:30:00.000Z").await;
     let server = MockServer::start().await;
-    get("/xrpc/app.bsky.feed.searchPosts")
-        .and(query_param("since", "2026-11-24T09:25:00.000Z"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"posts": [
+    answer_once(
+        &server,
+        get("/xrpc/app.bsky.feed.searchPosts")
+            .and(query_param("since", "2026-11-24T09:25:00.000Z")),
+        ResponseTemplate::new(200).set_body_json(json!({"posts": [
             bsky_post("3lbnew", "did:plc:zoe", "zoe.example", now() - Duration::minutes(1))
-        ]})))
-        .expect(1)
-        .mount(&server)
-        .await;
+        ]})),
+    )
+    .await;
     get("/xrpc/app.bsky.actor.getProfiles")
         .respond_with(ResponseTemplate::new(500))
         .mount(&server)
@@ -666,47 +661,43 @@ async fn mastodon_hashtag_timelines_follow_the_link_header_and_honour_the_reset(
         server.uri()
     );
     let reset = "2026-11-24T10:05:00.000000Z";
-    get("/api/v1/timelines/tag/northwind")
-        .and(query_param_is_missing("max_id"))
-        .respond_with(
-            answer(
-                200,
-                &[
-                    ("link", next_link.as_str()),
-                    ("x-ratelimit-limit", "300"),
-                    ("x-ratelimit-remaining", "299"),
-                ],
-            )
-            .set_body_json(Value::Array(first)),
+    answer_once(
+        &server,
+        get("/api/v1/timelines/tag/northwind").and(query_param_is_missing("max_id")),
+        answer(
+            200,
+            &[
+                ("link", next_link.as_str()),
+                ("x-ratelimit-limit", "300"),
+                ("x-ratelimit-remaining", "299"),
+            ],
         )
-        .expect(1)
-        .mount(&server)
-        .await;
-    get("/api/v1/timelines/tag/northwind")
-        .and(query_param("max_id", "113500000000000160"))
-        .respond_with(
-            answer(
-                200,
-                &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", reset)],
-            )
-            .set_body_json(json!([
-                status(
-                    "113500000000000160",
-                    "traveller",
-                    "<p>dup</p>",
-                    now() - Duration::minutes(39)
-                ),
-                status(
-                    "113500000000000150",
-                    "northwind",
-                    "<p>We are sorry</p>",
-                    now() - Duration::minutes(41)
-                )
-            ])),
+        .set_body_json(Value::Array(first)),
+    )
+    .await;
+    answer_once(
+        &server,
+        get("/api/v1/timelines/tag/northwind").and(query_param("max_id", "113500000000000160")),
+        answer(
+            200,
+            &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", reset)],
         )
-        .expect(1)
-        .mount(&server)
-        .await;
+        .set_body_json(json!([
+            status(
+                "113500000000000160",
+                "traveller",
+                "<p>dup</p>",
+                now() - Duration::minutes(39)
+            ),
+            status(
+                "113500000000000150",
+                "northwind",
+                "<p>We are sorry</p>",
+                now() - Duration::minutes(41)
+            )
+        ])),
+    )
+    .await;
     let source: Arc<dyn SearchSource> =
         Arc::new(mastodon::MastodonSearch::new(http(), server.uri(), None));
 
@@ -745,17 +736,18 @@ async fn mastodon_hashtag_timelines_follow_the_link_header_and_honour_the_reset(
 async fn mastodon_search_sends_the_token_and_the_cursor_as_min_id() {
     let harness = Harness::at_cursor(Platform::Mastodon, "113500000000000100").await;
     let server = MockServer::start().await;
-    get("/api/v2/search")
-        .and(query_param("type", "statuses"))
-        .and(query_param("min_id", "113500000000000100"))
-        .and(header("authorization", "Bearer test-mastodon-token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+    answer_once(
+        &server,
+        get("/api/v2/search")
+            .and(query_param("type", "statuses"))
+            .and(query_param("min_id", "113500000000000100"))
+            .and(header("authorization", "Bearer test-mastodon-token")),
+        ResponseTemplate::new(200).set_body_json(json!({
             "accounts": [], "hashtags": [],
             "statuses": [status("113500000000000101", "jo", "<p>northwind lost my bag</p>", now())]
-        })))
-        .expect(1)
-        .mount(&server)
-        .await;
+        })),
+    )
+    .await;
     let source: Arc<dyn SearchSource> = Arc::new(mastodon::MastodonSearch::new(
         http(),
         server.uri(),

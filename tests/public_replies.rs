@@ -81,12 +81,21 @@ async fn reply_to(server: &MockServer, to: &Mention) -> Result<Published, Publis
     replies(server).reply(to, "We're on it", "k1").await
 }
 
-/// A reply the platform took, with its id and its public link.
-fn posted_as(platform_id: &str, url: &str) -> Published {
-    Published::Posted(PostedReply {
+/// `client` replies "We're on it" to `to` with idempotency key `key`; the
+/// platform must take it as `platform_id`, public at `url`.
+async fn assert_posted_as(
+    client: &PlatformReplies,
+    to: &Mention,
+    key: &str,
+    platform_id: &str,
+    url: &str,
+) {
+    let published = client.reply(to, "We're on it", key).await.unwrap();
+    let expected = Published::Posted(PostedReply {
         platform_id: Some(platform_id.into()),
         url: Some(url.into()),
-    })
+    });
+    assert_eq!(published, expected);
 }
 
 fn assert_rate_limited(err: &PublishError, on: Platform) {
@@ -129,21 +138,14 @@ async fn x_reply_names_the_post_it_answers_and_returns_its_link() {
         .expect(1)
         .mount(&server)
         .await;
-    let published = replies(&server)
-        .reply(
-            &post(Platform::X, "1864770000000000001", "dana_k"),
-            "We're on it",
-            "k1",
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        published,
-        posted_as(
-            "1864771234567890123",
-            "https://x.com/i/web/status/1864771234567890123"
-        )
-    );
+    assert_posted_as(
+        &replies(&server),
+        &post(Platform::X, "1864770000000000001", "dana_k"),
+        "k1",
+        "1864771234567890123",
+        "https://x.com/i/web/status/1864771234567890123",
+    )
+    .await;
     let sent: Value = requests_to(&server, X_ROUTE).await[0].body_json().unwrap();
     assert_eq!(
         sent,
@@ -237,17 +239,14 @@ async fn bluesky_reply_keeps_the_threads_root_and_the_session() {
         .await;
     then_answers(&server, "POST", BSKY_CREATE, 200, bsky_created()).await;
     let client = replies(&server);
-    let published = client
-        .reply(&bsky_post(), "We're on it", "k1")
-        .await
-        .unwrap();
-    assert_eq!(
-        published,
-        posted_as(
-            "at://did:plc:northwind7q2/app.bsky.feed.post/3lreply",
-            "https://bsky.app/profile/did:plc:northwind7q2/post/3lreply"
-        )
-    );
+    assert_posted_as(
+        &client,
+        &bsky_post(),
+        "k1",
+        "at://did:plc:northwind7q2/app.bsky.feed.post/3lreply",
+        "https://bsky.app/profile/did:plc:northwind7q2/post/3lreply",
+    )
+    .await;
     let created = &requests_to(&server, BSKY_CREATE).await[0];
     assert_eq!(
         created.headers.get("authorization").unwrap(),
@@ -406,17 +405,14 @@ async fn mastodon_reply_resolves_a_remote_post_mentions_its_author_and_sends_a_k
         .expect(1)
         .mount(&server)
         .await;
-    let published = replies(&server)
-        .reply(&masto_remote_post(), "We're on it", "reply-abc-1")
-        .await
-        .unwrap();
-    assert_eq!(
-        published,
-        posted_as(
-            "https://social.example/users/northwind/statuses/113000000000000777",
-            "https://social.example/@northwind/113000000000000777"
-        )
-    );
+    assert_posted_as(
+        &replies(&server),
+        &masto_remote_post(),
+        "reply-abc-1",
+        "https://social.example/users/northwind/statuses/113000000000000777",
+        "https://social.example/@northwind/113000000000000777",
+    )
+    .await;
     let sent: Value = requests_to(&server, MASTO_ROUTE).await[0]
         .body_json()
         .unwrap();
@@ -518,13 +514,14 @@ async fn facebook_and_instagram_comments_are_answered_on_their_own_edges() {
         .mount(&server)
         .await;
     let client = replies(&server);
-    assert_eq!(
-        client
-            .reply(&facebook_comment(), "We're on it", "k")
-            .await
-            .unwrap(),
-        posted_as("987654321_111", "https://www.facebook.com/987654321_111")
-    );
+    assert_posted_as(
+        &client,
+        &facebook_comment(),
+        "k",
+        "987654321_111",
+        "https://www.facebook.com/987654321_111",
+    )
+    .await;
     let Published::Posted(on_instagram) = client
         .reply(&instagram_comment(), "We're on it", "k")
         .await

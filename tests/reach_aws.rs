@@ -4,36 +4,26 @@
 //! tier, the chain is told once, and PASS, SNOOZE and TAKE by SMS.
 
 mod support;
+#[path = "support/three_tiers.rs"]
+mod three_tiers;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use earshot::adapters::Deps;
 use earshot::adapters::voice::EndUserMessagingVoice;
-use earshot::config::{FunctionBudget, Secret};
 use earshot::delivery::{DATA_MESSAGE, LogLine, LogsBatch, LogsEvent, delivery_log_line};
+use earshot::domain::MentionId;
 use earshot::domain::roster::QuietHours;
 use earshot::domain::rota::{Handover, Rotation};
-use earshot::domain::{Clock, MentionId, PhoneNumber};
-use earshot::escalate::{EscalationSummary, Escalator};
-use earshot::sms_reply::inbound_event;
-use earshot::webhook::{Webhook, WebhookSecrets};
+use earshot::escalate::EscalationSummary;
 use support::Moto;
+use support::phone;
+use three_tiers::{KIM, LEE, SAM, minutes_after_t0, t0};
 use wiremock::matchers::header;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const SECRET: &str = "reach-secret";
-const SAM: &str = "+15555550100"; // tier 1
-const KIM: &str = "+15555550101"; // tier 2
-const LEE: &str = "+15555550102"; // tier 3
-
-fn t0() -> DateTime<Utc> {
-    "2026-11-24T10:00:00Z".parse().unwrap()
-}
-
-fn phone(raw: &str) -> PhoneNumber {
-    PhoneNumber::parse(raw).unwrap()
-}
 
 struct Stack {
     moto: Moto,
@@ -44,14 +34,7 @@ struct Stack {
 }
 
 async fn start(with_voice: bool) -> Stack {
-    let moto = Moto::start();
-    let mut deps = moto.deps("reach").await;
-    for (name, number, tier) in [("Sam", SAM, 1), ("Kim", KIM, 2), ("Lee", LEE, 3)] {
-        deps.roster
-            .put_contact(&support::on_call(name, number, tier))
-            .await
-            .unwrap();
-    }
+    let (moto, mut deps) = three_tiers::start("reach").await;
     let voice = if with_voice {
         let server = MockServer::start().await;
         Mock::given(header(
@@ -83,44 +66,29 @@ async fn start(with_voice: bool) -> Stack {
 
 impl Stack {
     async fn deliver(&self) {
-        let request =
-            support::signed_x_delivery(SECRET, support::payload("x-urgent-complaint.json"));
-        let webhook = Webhook::new(
-            WebhookSecrets::x_only(Secret::new(SECRET)),
-            &self.deps,
-            Clock::Fixed(t0()),
-        )
-        .unwrap();
-        assert_eq!(webhook.handle(&request).await.status_code, 200);
+        let body = support::payload("x-urgent-complaint.json");
+        let response = support::deliver_x(&self.deps, SECRET, minutes_after_t0(0), body).await;
+        assert_eq!(response.status_code, 200, "{}", response.body);
     }
 
     async fn escalate_at(&self, minutes: i64) -> EscalationSummary {
-        Escalator {
-            pager: self.deps.pager(
-                Clock::Fixed(t0() + Duration::minutes(minutes)),
-                FunctionBudget::Escalate,
-            ),
-            reach: self.deps.reach(),
-            step: Duration::minutes(5),
-            give_up_after: Duration::minutes(60),
-            remind_after: Duration::hours(4),
-        }
-        .run()
-        .await
-        .unwrap()
+        three_tiers::escalate_at(&self.deps, minutes).await
     }
 
     /// `from` texts `body` at `minutes`; returns the answer.
     async fn text(&self, from: &str, body: &str, minutes: i64) -> String {
         let id = format!("in-{from}-{minutes}-{body}");
-        let summary = self
-            .deps
-            .sms_replies(Clock::Fixed(t0() + Duration::minutes(minutes)))
-            .unwrap()
-            .handle(&inbound_event(&phone(from), body, &id))
-            .await
-            .unwrap();
+        let summary = three_tiers::text_at(&self.deps, minutes, from, body, &id).await;
         summary.answers.join(" | ")
+    }
+
+    /// `from` texts `body` at `minutes`; the answer must contain `expected`.
+    async fn assert_answer(&self, from: &str, body: &str, minutes: i64, expected: &str) {
+        let answer = self.text(from, body, minutes).await;
+        assert!(
+            answer.contains(expected),
+            "{from} texted {body:?}, expected {expected:?} in {answer:?}"
+        );
     }
 
     async fn mention(&self) -> MentionId {
@@ -140,14 +108,11 @@ impl Stack {
 
     fn code(&self) -> String {
         let sms = self.moto.sms_sent();
-        sms.iter()
+        let (_, alert) = sms
+            .iter()
             .find(|(_, body)| body.contains("Reply ACK"))
-            .expect("an alert SMS")
-            .1
-            .rsplit(' ')
-            .next()
-            .unwrap()
-            .to_owned()
+            .expect("an alert SMS");
+        support::reply_code_of(alert)
     }
 
     /// The carrier's failure receipt for `message_id` to `to`, through the
@@ -204,15 +169,14 @@ impl Stack {
 
     fn texts_to(&self, to: &str, containing: &str) -> Vec<String> {
         self.moto
-            .sms_sent()
+            .sms_to(to)
             .into_iter()
-            .filter(|(phone, body)| phone == to && body.contains(containing))
-            .map(|(_, body)| body)
+            .filter(|body| body.contains(containing))
             .collect()
     }
 
     fn pages(&self) -> [usize; 3] {
-        [SAM, KIM, LEE].map(|p| self.texts_to(p, "Reply ACK").len())
+        three_tiers::pages(&self.moto)
     }
 
     async fn calls_to(&self) -> Vec<String> {
@@ -301,12 +265,9 @@ async fn nobody_is_called_once_someone_acks() {
     stack.deliver().await;
     stack.escalate_at(10).await;
     let code = stack.code();
-    assert!(
-        stack
-            .text(KIM, &format!("ACK {code}"), 11)
-            .await
-            .contains("is yours")
-    );
+    stack
+        .assert_answer(KIM, &format!("ACK {code}"), 11, "is yours")
+        .await;
     let run = stack.escalate_at(15).await;
     assert_eq!((run.open_alerts, run.voice_calls), (0, 0));
     assert!(stack.calls_to().await.is_empty());
@@ -321,12 +282,9 @@ async fn the_chain_is_told_once_on_ack_and_once_on_done() {
     let code = stack.code();
     stack.text(SAM, &format!("ACK {code}"), 6).await;
     // A second ACK from Kim finds it taken and tells nobody.
-    assert!(
-        stack
-            .text(KIM, &format!("ACK {code}"), 7)
-            .await
-            .contains("already Sam's")
-    );
+    stack
+        .assert_answer(KIM, &format!("ACK {code}"), 7, "already Sam's")
+        .await;
     assert_eq!(
         stack.texts_to(KIM, "taken by Sam"),
         vec![format!("{code} taken by Sam. No need to act on it.")]
@@ -351,19 +309,18 @@ async fn pass_hands_an_alert_over_only_when_the_other_person_acks() {
     stack.deliver().await;
     let code = stack.code();
     // Only the owner may pass it.
-    assert!(
-        stack
-            .text(SAM, &format!("PASS {code} Kim"), 1)
-            .await
-            .contains("Nobody has")
-    );
+    stack
+        .assert_answer(SAM, &format!("PASS {code} Kim"), 1, "Nobody has")
+        .await;
     stack.text(SAM, &format!("ACK {code}"), 1).await;
-    assert!(
-        stack
-            .text(SAM, &format!("PASS {code} Nobody"), 2)
-            .await
-            .contains("Nobody called Nobody")
-    );
+    stack
+        .assert_answer(
+            SAM,
+            &format!("PASS {code} Nobody"),
+            2,
+            "Nobody called Nobody",
+        )
+        .await;
     assert_eq!(
         stack
             .deps
@@ -380,32 +337,20 @@ async fn pass_hands_an_alert_over_only_when_the_other_person_acks() {
     );
     assert_eq!(stack.texts_to(KIM, "Sam passes you").len(), 1);
     // Until Kim ACKs it stays Sam's.
-    assert!(
-        stack
-            .text(LEE, &format!("WHO {code}"), 4)
-            .await
-            .contains("Sam has it")
-    );
-    assert!(
-        stack
-            .text(KIM, &format!("ACK {code}"), 5)
-            .await
-            .contains("is yours")
-    );
-    assert!(
-        stack
-            .text(LEE, &format!("WHO {code}"), 6)
-            .await
-            .contains("Kim has it")
-    );
+    stack
+        .assert_answer(LEE, &format!("WHO {code}"), 4, "Sam has it")
+        .await;
+    stack
+        .assert_answer(KIM, &format!("ACK {code}"), 5, "is yours")
+        .await;
+    stack
+        .assert_answer(LEE, &format!("WHO {code}"), 6, "Kim has it")
+        .await;
     assert_eq!(stack.texts_to(SAM, "Kim took").len(), 1);
     // Sam no longer holds it to pass again.
-    assert!(
-        stack
-            .text(SAM, &format!("PASS {code} Lee"), 7)
-            .await
-            .contains("is Kim's")
-    );
+    stack
+        .assert_answer(SAM, &format!("PASS {code} Lee"), 7, "is Kim's")
+        .await;
 }
 
 #[tokio::test]
@@ -419,12 +364,9 @@ async fn snooze_pauses_reminders_for_its_owner_within_four_hours() {
         refused.contains("at most") || refused.contains("up to 4h"),
         "{refused}"
     );
-    assert!(
-        stack
-            .text(KIM, &format!("SNOOZE {code} 30m"), 2)
-            .await
-            .contains("is Sam's")
-    );
+    stack
+        .assert_answer(KIM, &format!("SNOOZE {code} 30m"), 2, "is Sam's")
+        .await;
     let snoozed = stack.text(SAM, &format!("SNOOZE {code} 30m"), 2).await;
     assert!(snoozed.contains("no reminder until 10:32 UTC"), "{snoozed}");
     // The reminder comes when the snooze ends, not before.
@@ -440,18 +382,12 @@ async fn take_moves_the_shift_and_the_next_alert_pages_the_taker() {
         .rotate_sam_and_lee("Mon 09:00", "Europe/London", (2026, 11, 23))
         .await;
     // Kim has no rota for tier 2: nothing to take.
-    assert!(
-        stack
-            .text(KIM, "TAKE", -10)
-            .await
-            .contains("no shift to take")
-    );
-    assert!(
-        stack
-            .text(SAM, "TAKE", -10)
-            .await
-            .contains("already have tier 1")
-    );
+    stack
+        .assert_answer(KIM, "TAKE", -10, "no shift to take")
+        .await;
+    stack
+        .assert_answer(SAM, "TAKE", -10, "already have tier 1")
+        .await;
     let taken = stack.text(LEE, "TAKE", -10).await;
     assert_eq!(
         taken,

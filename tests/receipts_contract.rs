@@ -1,26 +1,16 @@
 //! Delivery receipts and phone health: the embedded SQLite store and
 //! DynamoDB (on a real moto server) record them the same way.
 
+#[path = "support/builders.rs"]
+mod builders;
 mod support;
 
-use support::contract;
+use support::{KIM, SAM, at, contract, phone};
 
-use chrono::{DateTime, Duration, Utc};
-use earshot::domain::{AlertCode, MentionId, PhoneNumber, Platform};
+use earshot::domain::{MentionId, Platform};
 use earshot::ports::{
-    Claim, Claimant, Delivery, Marked, MentionStore, Receipt, ReceiptStatus, ReceiptStore, SentSms,
+    Delivery, Marked, MentionStore, Receipt, ReceiptStatus, ReceiptStore, SentSms,
 };
-
-fn at(rfc3339: &str) -> DateTime<Utc> {
-    rfc3339.parse().expect("RFC 3339 time")
-}
-
-fn phone(raw: &str) -> PhoneNumber {
-    PhoneNumber::parse(raw).unwrap()
-}
-
-const SAM: &str = "+15555550100";
-const KIM: &str = "+15555550101";
 
 fn receipt(message_id: &str, to: &str, status: ReceiptStatus, when: &str) -> Receipt {
     Receipt {
@@ -35,36 +25,19 @@ fn receipt(message_id: &str, to: &str, status: ReceiptStatus, when: &str) -> Rec
     }
 }
 
-fn code(mention: &MentionId) -> AlertCode {
-    AlertCode::candidate(mention.as_str(), 0)
-}
-
-/// Claims and records one alert SMS as sent, as the pager does.
+/// Records one alert SMS as sent, as the pager does.
 async fn send<S: MentionStore>(store: &S, mention: &MentionId, to: &str, message_id: &str) {
-    let sent_at = at("2026-11-24T10:00:00Z");
-    let claim = store
-        .claim_delivery(
-            mention,
-            &phone(to),
-            &Claimant::fresh(),
-            sent_at,
-            sent_at + Duration::minutes(15),
-        )
-        .await
-        .unwrap();
-    assert_eq!(claim, Claim::Granted);
-    store
-        .record_delivery(
-            mention,
-            &code(mention),
-            &phone(to),
-            &Delivery::Sent {
-                message_id: message_id.into(),
-            },
-            sent_at,
-        )
-        .await
-        .unwrap();
+    let sent = Delivery::Sent {
+        message_id: message_id.into(),
+    };
+    support::record_alert_sms(
+        store,
+        mention,
+        &phone(to),
+        &sent,
+        at("2026-11-24T10:00:00Z"),
+    )
+    .await;
 }
 
 async fn a_receipt_finds_its_alert_sms_and_counts_once<S: MentionStore + ReceiptStore>(store: &S) {
@@ -153,20 +126,7 @@ async fn only_sms_that_went_out_are_listed<S: MentionStore + ReceiptStore>(store
             },
         ),
     ] {
-        store
-            .claim_delivery(
-                &mention,
-                &phone(to),
-                &Claimant::fresh(),
-                now,
-                now + Duration::minutes(15),
-            )
-            .await
-            .unwrap();
-        store
-            .record_delivery(&mention, &code(&mention), &phone(to), &outcome, now)
-            .await
-            .unwrap();
+        support::record_alert_sms(store, &mention, &phone(to), &outcome, now).await;
     }
     assert_eq!(store.alert_sms(&mention).await.unwrap(), vec![]);
 }
@@ -228,23 +188,14 @@ async fn each_phone_is_called_once_per_alert<S: ReceiptStore>(store: &S) {
     assert!(store.claim_call(&second, &phone(SAM)).await.unwrap());
 }
 
-macro_rules! all_cases {
-    ($backend:ident, $open:expr) => {
-        contract!(
-            $backend,
-            $open,
-            [
-                a_receipt_finds_its_alert_sms_and_counts_once,
-                a_receipt_for_another_sms_counts_once_without_an_alert,
-                only_sms_that_went_out_are_listed,
-                a_phone_failing_three_times_is_warned_about_once,
-                concurrent_copies_of_a_receipt_count_once,
-                each_phone_is_called_once_per_alert,
-            ]
-        );
-    };
-}
-
-all_cases!(embedded, support::embedded_store());
-
-all_cases!(dynamodb, support::moto_store("receipts").await);
+builders::on_both_stores!(
+    "receipts",
+    [
+        a_receipt_finds_its_alert_sms_and_counts_once,
+        a_receipt_for_another_sms_counts_once_without_an_alert,
+        only_sms_that_went_out_are_listed,
+        a_phone_failing_three_times_is_warned_about_once,
+        concurrent_copies_of_a_receipt_count_once,
+        each_phone_is_called_once_per_alert,
+    ]
+);

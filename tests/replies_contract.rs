@@ -6,6 +6,7 @@
 mod builders;
 mod support;
 
+use support::at;
 use support::contract;
 
 use chrono::{DateTime, Duration, Utc};
@@ -13,10 +14,6 @@ use earshot::domain::Watch;
 use earshot::domain::reply_template::ReplyTemplate;
 use earshot::domain::{MentionId, Platform};
 use earshot::ports::{PostedReply, ReplyClaim, ReplyLedger, ReplyOutcome, RosterStore, WatchStore};
-
-fn at(rfc3339: &str) -> DateTime<Utc> {
-    rfc3339.parse().expect("RFC 3339 time")
-}
 
 fn alert(native: &str) -> MentionId {
     MentionId::new(Platform::X, native)

@@ -11,24 +11,16 @@ use earshot::config::Secret;
 use earshot::domain::Clock;
 use earshot::domain::reply_template::ReplyTemplate;
 use earshot::domain::{Account, Watch};
-use earshot::domain::{MentionId, PhoneNumber, Platform, Voice};
+use earshot::domain::{MentionId, Platform, Voice};
 use earshot::platforms::reply::{PlatformReplies, ReplyCredentials, ReplyEndpoints, ReplyHttp};
-use earshot::sms_reply::{ReplySummary, SmsReplies, inbound_event};
-use earshot::webhook::{Webhook, WebhookSecrets};
+use earshot::sms_reply::{ReplySummary, SmsReplies};
 use serde_json::{Value, json};
-use support::Moto;
+use support::{KIM, Moto, SAM};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const SECRET: &str = "reply-secret";
-/// May post public replies.
-const SAM: &str = "+15555550100";
-/// On call, but not allowed to post.
-const KIM: &str = "+15555550101";
 const BRAND_ACCOUNT: &str = "1597000000000000001";
-/// The urgent sample's post.
-const POST_ID: &str = "1862511734012345678";
-const X_ROUTE: &str = "/2/tweets";
 const REPLY_ID: &str = "1864771234567890123";
 
 struct Stack {
@@ -38,6 +30,7 @@ struct Stack {
     replies: SmsReplies,
 }
 
+/// Sam may post public replies; Kim is on call but not allowed to post.
 async fn start() -> Stack {
     let moto = Moto::start();
     let mut deps = moto.deps("reply").await;
@@ -81,14 +74,8 @@ async fn start() -> Stack {
             ..ReplyCredentials::default()
         },
     ));
-    let webhook = Webhook::new(
-        WebhookSecrets::x_only(Secret::new(SECRET)),
-        &deps,
-        Clock::System,
-    )
-    .unwrap();
-    let request = support::signed_x_delivery(SECRET, support::payload("x-urgent-complaint.json"));
-    let response = webhook.handle(&request).await;
+    let urgent = support::payload("x-urgent-complaint.json");
+    let response = support::deliver_x(&deps, SECRET, Clock::System, urgent).await;
     assert_eq!(response.status_code, 200, "{}", response.body);
     let replies = deps.sms_replies(Clock::System).unwrap();
     Stack {
@@ -101,7 +88,7 @@ async fn start() -> Stack {
 
 async fn x_answers(server: &MockServer, status: u16, body: Value, times: Option<u64>) {
     let mock = Mock::given(method("POST"))
-        .and(path(X_ROUTE))
+        .and(path(support::X_POSTS_ROUTE))
         .respond_with(ResponseTemplate::new(status).set_body_json(body));
     match times {
         Some(times) => mock.up_to_n_times(times).with_priority(1),
@@ -121,20 +108,18 @@ fn unavailable() -> Value {
 
 impl Stack {
     async fn text(&self, from: &str, body: &str, inbound_id: &str) -> ReplySummary {
-        let from = PhoneNumber::parse(from).unwrap();
-        self.replies
-            .handle(&inbound_event(&from, body, inbound_id))
-            .await
-            .unwrap()
+        support::text(&self.replies, from, body, inbound_id).await
     }
 
     fn code(&self) -> String {
-        let sms = self.moto.sms_sent();
-        let (_, body) = sms
-            .iter()
-            .find(|(to, body)| to == SAM && body.contains("Reply ACK "))
-            .expect("the alert reached Sam");
-        body.rsplit(' ').next().unwrap().to_owned()
+        self.moto.alert_code_sent_to(SAM)
+    }
+
+    /// `from` texts `REPLY <code> 1` for the urgent sample's alert, as
+    /// inbound message `inbound_id`.
+    async fn reply_with_template_one(&self, from: &str, inbound_id: &str) -> ReplySummary {
+        let reply = format!("REPLY {} 1", self.code());
+        self.text(from, &reply, inbound_id).await
     }
 
     async fn posts_to_x(&self) -> Vec<Value> {
@@ -143,26 +128,46 @@ impl Stack {
             .await
             .unwrap()
             .into_iter()
-            .filter(|r| r.url.path() == X_ROUTE)
+            .filter(|r| r.url.path() == support::X_POSTS_ROUTE)
             .map(|r| r.body_json().unwrap())
             .collect()
     }
 
+    /// Sam texts `REPLY <code> 1`; X must then have been asked `posts`
+    /// times since it was last reset. Sam's answer.
+    async fn sam_replies(&self, inbound_id: &str, posts: usize) -> String {
+        self.reply_with_template_one(SAM, inbound_id).await;
+        assert_eq!(self.posts_to_x().await.len(), posts, "posts to X");
+        self.last_sms_to(SAM)
+    }
+
+    /// Sam's `REPLY <code> 1` is posted, after `posts` requests to X in
+    /// all, and Sam is told so.
+    async fn assert_sam_posts(&self, inbound_id: &str, posts: usize) {
+        let answer = self.sam_replies(inbound_id, posts).await;
+        assert!(answer.contains("Posted reply 1"), "{answer}");
+    }
+
+    /// X takes every reply from now on.
+    async fn x_accepts(&self) {
+        x_answers(&self.x, 201, created(), None).await;
+    }
+
     fn last_sms_to(&self, phone: &str) -> String {
-        self.moto
-            .sms_sent()
-            .into_iter()
-            .rev()
-            .find(|(to, _)| to == phone)
-            .map(|(_, body)| body)
-            .unwrap_or_default()
+        self.moto.sms_to(phone).pop().unwrap_or_default()
+    }
+
+    /// The last SMS to `phone` says `expected`.
+    fn assert_last_sms_to(&self, phone: &str, expected: &str) {
+        let last = self.last_sms_to(phone);
+        assert!(last.contains(expected), "expected {expected:?} in {last:?}");
     }
 }
 
 #[tokio::test]
 async fn reply_posts_the_template_under_the_post_and_texts_its_link() {
     let stack = start().await;
-    x_answers(&stack.x, 201, created(), None).await;
+    stack.x_accepts().await;
     let code = stack.code();
     stack.text(SAM, &format!("reply {code} 1"), "in-1").await;
 
@@ -171,7 +176,7 @@ async fn reply_posts_the_template_under_the_post_and_texts_its_link() {
         posts,
         vec![json!({
             "text": "We're so sorry, Dana. Someone from our team is on it now and will DM you within 15 minutes.",
-            "reply": {"in_reply_to_tweet_id": POST_ID}
+            "reply": {"in_reply_to_tweet_id": support::URGENT_X_POST}
         })]
     );
     let answer = stack.last_sms_to(SAM);
@@ -192,11 +197,11 @@ async fn reply_posts_the_template_under_the_post_and_texts_its_link() {
     assert_eq!(reply.mention.voice, Voice::Brand);
     assert_eq!(
         reply.mention.in_reply_to,
-        Some(MentionId::new(Platform::X, POST_ID))
+        Some(MentionId::new(Platform::X, support::URGENT_X_POST))
     );
     // ...and the promise timer runs: Sam holds the alert, reminded in 15
     // minutes rather than hours.
-    let post = MentionId::new(Platform::X, POST_ID);
+    let post = MentionId::new(Platform::X, support::URGENT_X_POST);
     let owner = stack.deps.follow_up.owner(&post).await.unwrap().unwrap();
     assert_eq!(owner.name, "Sam");
     let soon = chrono::Utc::now() + chrono::Duration::minutes(16);
@@ -210,13 +215,12 @@ async fn reply_posts_the_template_under_the_post_and_texts_its_link() {
 #[tokio::test]
 async fn the_same_reply_sent_twice_posts_once() {
     let stack = start().await;
-    x_answers(&stack.x, 201, created(), None).await;
-    let code = stack.code();
-    stack.text(SAM, &format!("REPLY {code} 1"), "in-1").await;
+    stack.x_accepts().await;
+    stack.reply_with_template_one(SAM, "in-1").await;
     // The same SMS redelivered, then typed again.
-    let redelivered = stack.text(SAM, &format!("REPLY {code} 1"), "in-1").await;
+    let redelivered = stack.reply_with_template_one(SAM, "in-1").await;
     assert_eq!(redelivered.duplicates, 1);
-    stack.text(SAM, &format!("REPLY {code} 1"), "in-2").await;
+    stack.reply_with_template_one(SAM, "in-2").await;
 
     assert_eq!(stack.posts_to_x().await.len(), 1);
     let answer = stack.last_sms_to(SAM);
@@ -227,41 +231,28 @@ async fn the_same_reply_sent_twice_posts_once() {
 #[tokio::test]
 async fn only_people_allowed_to_reply_can_post() {
     let stack = start().await;
-    x_answers(&stack.x, 201, created(), None).await;
-    let code = stack.code();
-    stack.text(KIM, &format!("REPLY {code} 1"), "in-1").await;
+    stack.x_accepts().await;
+    stack.reply_with_template_one(KIM, "in-1").await;
     assert!(stack.posts_to_x().await.is_empty());
-    assert!(
-        stack.last_sms_to(KIM).contains("--can-reply"),
-        "{}",
-        stack.last_sms_to(KIM)
-    );
+    stack.assert_last_sms_to(KIM, "--can-reply");
 }
 
 #[tokio::test]
 async fn bad_codes_unknown_templates_and_free_text_post_nothing() {
     let stack = start().await;
-    x_answers(&stack.x, 201, created(), None).await;
+    stack.x_accepts().await;
     let code = stack.code();
 
     stack.text(SAM, "REPLY 0000 1", "in-1").await;
-    assert!(stack.last_sms_to(SAM).contains("not an alert code"));
+    stack.assert_last_sms_to(SAM, "not an alert code");
     stack.text(SAM, "REPLY AAAA 1", "in-2").await;
-    assert!(stack.last_sms_to(SAM).contains("No alert AAAA"));
+    stack.assert_last_sms_to(SAM, "No alert AAAA");
     stack.text(SAM, &format!("REPLY {code} 7"), "in-3").await;
-    assert!(
-        stack.last_sms_to(SAM).contains("no reply 7"),
-        "{}",
-        stack.last_sms_to(SAM)
-    );
+    stack.assert_last_sms_to(SAM, "no reply 7");
     stack
         .text(SAM, &format!("REPLY {code} so sorry about that!"), "in-4")
         .await;
-    assert!(
-        stack.last_sms_to(SAM).contains("never posted"),
-        "{}",
-        stack.last_sms_to(SAM)
-    );
+    stack.assert_last_sms_to(SAM, "never posted");
     assert!(stack.posts_to_x().await.is_empty());
 }
 
@@ -270,9 +261,8 @@ async fn a_platform_failure_is_retried_once_and_explained_by_sms() {
     let stack = start().await;
     x_answers(&stack.x, 503, unavailable(), None).await;
     let code = stack.code();
-    stack.text(SAM, &format!("REPLY {code} 1"), "in-1").await;
-    assert_eq!(stack.posts_to_x().await.len(), 2, "one retry");
-    let answer = stack.last_sms_to(SAM);
+    // Two posts: the first try and one retry.
+    let answer = stack.sam_replies("in-1", 2).await;
     assert!(answer.contains("NOT posted"), "{answer}");
     assert!(
         answer.contains(&format!("REPLY {code} 1 again")),
@@ -281,21 +271,16 @@ async fn a_platform_failure_is_retried_once_and_explained_by_sms() {
 
     // The failure freed the reply: sent again once X is back, it posts.
     stack.x.reset().await;
-    x_answers(&stack.x, 201, created(), None).await;
-    stack.text(SAM, &format!("REPLY {code} 1"), "in-2").await;
-    assert_eq!(stack.posts_to_x().await.len(), 1);
-    assert!(stack.last_sms_to(SAM).contains("Posted reply 1"));
+    stack.x_accepts().await;
+    stack.assert_sam_posts("in-2", 1).await;
 }
 
 #[tokio::test]
 async fn a_server_error_then_success_posts_once_and_confirms() {
     let stack = start().await;
     x_answers(&stack.x, 503, unavailable(), Some(1)).await;
-    x_answers(&stack.x, 201, created(), None).await;
-    let code = stack.code();
-    stack.text(SAM, &format!("REPLY {code} 1"), "in-1").await;
-    assert_eq!(stack.posts_to_x().await.len(), 2);
-    assert!(stack.last_sms_to(SAM).contains("Posted reply 1"));
+    stack.x_accepts().await;
+    stack.assert_sam_posts("in-1", 2).await;
 }
 
 #[tokio::test]
@@ -308,12 +293,6 @@ async fn a_refused_token_is_not_retried_and_the_sender_is_told_to_renew_it() {
         None,
     )
     .await;
-    let code = stack.code();
-    stack.text(SAM, &format!("REPLY {code} 1"), "in-1").await;
-    assert_eq!(stack.posts_to_x().await.len(), 1);
-    assert!(
-        stack.last_sms_to(SAM).contains("token needs renewing"),
-        "{}",
-        stack.last_sms_to(SAM)
-    );
+    let answer = stack.sam_replies("in-1", 1).await;
+    assert!(answer.contains("token needs renewing"), "{answer}");
 }

@@ -1,26 +1,15 @@
 //! The rota: the embedded SQLite store and DynamoDB (on a real moto
 //! server) keep rotations, overrides and shift notices the same way.
 
+#[path = "support/builders.rs"]
+mod builders;
 mod support;
 
-use support::contract;
+use support::{KIM, LEE, SAM, at, contract, phone};
 
-use chrono::{DateTime, NaiveDate, Utc};
-use earshot::domain::PhoneNumber;
+use chrono::NaiveDate;
 use earshot::domain::rota::{Handover, RotaOverride, Rotation};
 use earshot::ports::RotaStore;
-
-fn at(rfc3339: &str) -> DateTime<Utc> {
-    rfc3339.parse().expect("RFC 3339 time")
-}
-
-fn phone(raw: &str) -> PhoneNumber {
-    PhoneNumber::parse(raw).unwrap()
-}
-
-const SAM: &str = "+15555550100";
-const KIM: &str = "+15555550101";
-const LEE: &str = "+15555550102";
 
 fn weekly(tier: u8, people: &[&str], handover: &str, zone: &str, from: &str) -> Rotation {
     Rotation::new(
@@ -124,21 +113,12 @@ async fn one_of_many_concurrent_claims_announces_a_shift<S: RotaStore + Clone + 
     assert_eq!(won, 1);
 }
 
-macro_rules! all_cases {
-    ($backend:ident, $open:expr) => {
-        contract!(
-            $backend,
-            $open,
-            [
-                rotations_are_kept_per_tier_and_replaced,
-                overrides_are_kept_once_by_start_until_they_end,
-                the_stored_rota_hands_over_at_local_time_across_a_dst_change,
-                one_of_many_concurrent_claims_announces_a_shift,
-            ]
-        );
-    };
-}
-
-all_cases!(embedded, support::embedded_store());
-
-all_cases!(dynamodb, support::moto_store("rota").await);
+builders::on_both_stores!(
+    "rota",
+    [
+        rotations_are_kept_per_tier_and_replaced,
+        overrides_are_kept_once_by_start_until_they_end,
+        the_stored_rota_hands_over_at_local_time_across_a_dst_change,
+        one_of_many_concurrent_claims_announces_a_shift,
+    ]
+);

@@ -4,52 +4,28 @@
 mod support;
 
 use earshot::adapters::Deps;
-use earshot::config::Secret;
 use earshot::domain::Clock;
-use earshot::domain::PhoneNumber;
-use earshot::sms_reply::{
-    ReplySummary, SmsReplies, SnsEvent, SnsMessage, SnsRecord, inbound_event,
-};
-use earshot::webhook::{Webhook, WebhookSecrets};
-use support::Moto;
+use earshot::sms_reply::{ReplySummary, SmsReplies, SnsEvent, SnsMessage, SnsRecord};
+use support::{KIM, Moto, SAM};
 
 const SECRET: &str = "loop-secret";
-const SAM: &str = "+15555550100";
-const KIM: &str = "+15555550101";
 
 struct Loop {
     moto: Moto,
     deps: Deps,
-    webhook: Webhook,
     replies: SmsReplies,
 }
 
 async fn start() -> Loop {
     let moto = Moto::start();
     let deps = moto.deps("loop").await;
-    for (name, phone) in [("Sam", SAM), ("Kim", KIM)] {
-        deps.roster
-            .put_contact(&support::on_call(name, phone, 1))
-            .await
-            .unwrap();
-    }
+    support::seat_on_call(deps.roster.as_ref(), &[("Sam", SAM, 1), ("Kim", KIM, 1)]).await;
     let replies = deps.sms_replies(Clock::System).unwrap();
     Loop {
         moto,
-        webhook: webhook_instance(&deps),
         deps,
         replies,
     }
-}
-
-/// A webhook as one Lambda instance runs it.
-fn webhook_instance(deps: &Deps) -> Webhook {
-    Webhook::new(
-        WebhookSecrets::x_only(Secret::new(SECRET)),
-        deps,
-        Clock::System,
-    )
-    .unwrap()
 }
 
 /// Another post by the author of the urgent sample, some minutes later.
@@ -70,46 +46,36 @@ impl Loop {
     }
 
     async fn deliver_body(&self, body: String) {
-        let request = support::signed_x_delivery(SECRET, body);
-        let response = self.webhook.handle(&request).await;
+        let response = support::deliver_x(&self.deps, SECRET, Clock::System, body).await;
         assert_eq!(response.status_code, 200, "{}", response.body);
     }
 
     async fn text(&self, from: &str, body: &str, inbound_id: &str) -> ReplySummary {
-        let from = PhoneNumber::parse(from).unwrap();
-        self.replies
-            .handle(&inbound_event(&from, body, inbound_id))
-            .await
-            .unwrap()
+        support::text(&self.replies, from, body, inbound_id).await
     }
 
     /// The reply code of the alert the phone last received.
     fn code_sent_to(&self, phone: &str) -> String {
-        let sms = self.moto.sms_sent();
-        let (_, body) = sms
-            .iter()
-            .rev()
-            .find(|(to, body)| to == phone && body.contains("Reply ACK "))
-            .unwrap();
-        body.rsplit(' ').next().unwrap().to_owned()
+        self.moto.alert_code_sent_to(phone)
+    }
+
+    /// The urgent sample pages Sam and Kim with the same alert; its code.
+    async fn page_sam_and_kim(&self) -> String {
+        self.deliver("x-urgent-complaint.json").await;
+        let code = self.code_sent_to(SAM);
+        assert_eq!(self.code_sent_to(KIM), code, "one alert, one code");
+        code
     }
 
     fn sms_to(&self, phone: &str) -> Vec<String> {
-        self.moto
-            .sms_sent()
-            .into_iter()
-            .filter(|(to, _)| to == phone)
-            .map(|(_, body)| body)
-            .collect()
+        self.moto.sms_to(phone)
     }
 }
 
 #[tokio::test]
 async fn the_first_ack_wins_and_the_second_is_told_who_has_it() {
     let stack = start().await;
-    stack.deliver("x-urgent-complaint.json").await;
-    let code = stack.code_sent_to(SAM);
-    assert_eq!(stack.code_sent_to(KIM), code);
+    let code = stack.page_sam_and_kim().await;
 
     let sam = stack.text(SAM, &format!("ack {code}"), "in-1").await;
     assert_eq!(sam.handled, 1);
@@ -142,9 +108,7 @@ async fn the_first_ack_wins_and_the_second_is_told_who_has_it() {
 #[tokio::test]
 async fn someone_who_texted_stop_after_the_page_is_not_told_who_took_it() {
     let stack = start().await;
-    stack.deliver("x-urgent-complaint.json").await;
-    let code = stack.code_sent_to(SAM);
-    assert_eq!(stack.code_sent_to(KIM), code);
+    let code = stack.page_sam_and_kim().await;
     stack.text(KIM, "STOP", "in-1").await;
     let kim_before = stack.sms_to(KIM).len();
 
@@ -242,7 +206,7 @@ async fn strangers_get_no_answer_and_malformed_messages_are_skipped() {
 
 #[tokio::test]
 async fn stop_silences_a_phone_until_start() {
-    let mut stack = start().await;
+    let stack = start().await;
     let stop = stack.text(KIM, "STOP", "in-1").await;
     assert!(stop.answers.is_empty(), "nothing is sent after STOP");
     stack.deliver("x-urgent-complaint.json").await;
@@ -251,9 +215,6 @@ async fn stop_silences_a_phone_until_start() {
 
     let start = stack.text(KIM, "START", "in-2").await;
     assert_eq!(start.answers.len(), 1);
-    // A warm instance pages from the roster it read in the last few
-    // seconds; the next instance, or the next read, sees the START.
-    stack.webhook = webhook_instance(&stack.deps);
     stack.deliver("x-activity-mention.json").await;
     assert_eq!(
         stack.sms_to(KIM).len(),

@@ -1,18 +1,17 @@
 //! Watches, source state and mention revisions: the embedded SQLite store
 //! and DynamoDB (on a real moto server) keep the same promises.
 
+#[path = "support/builders.rs"]
+mod builders;
 mod support;
 
+use support::at;
 use support::contract;
 
 use chrono::{DateTime, Duration, Utc};
 use earshot::domain::{Account, Alarm, Resume, SourceKey, SourceState, Watch};
 use earshot::domain::{AlertState, Author, Mention, MentionId, MentionRecord, Platform, Voice};
 use earshot::ports::{MentionRevisions, MentionStore, Revision, SourceStore, WatchStore};
-
-fn at(rfc3339: &str) -> DateTime<Utc> {
-    rfc3339.parse().expect("RFC 3339 time")
-}
 
 fn watch(brand: &str, query: &str) -> Watch {
     Watch::new(
@@ -30,6 +29,28 @@ fn key(brand: &str, platform: Platform) -> SourceKey {
         brand: brand.into(),
         platform,
     }
+}
+
+/// Raises `alarm` on `source` at `when`, as a run that sees it fails;
+/// returns whether this run is the one that raised it.
+async fn raise<S: SourceStore>(
+    store: &S,
+    source: &SourceKey,
+    alarm: Alarm,
+    when: DateTime<Utc>,
+) -> bool {
+    store.raise_alarm(source, alarm, when).await.unwrap()
+}
+
+/// The raised alarm on `source` clears once: a second clear finds none,
+/// and the stored state carries no alarm.
+async fn assert_alarm_clears_once<S: SourceStore>(store: &S, source: &SourceKey) {
+    assert!(store.clear_alarm(source).await.unwrap(), "the first clear");
+    assert!(
+        !store.clear_alarm(source).await.unwrap(),
+        "nothing left to clear"
+    );
+    assert_eq!(store.source(source).await.unwrap().unwrap().alarm, None);
 }
 
 async fn watches_are_added_replaced_listed_and_removed<S: WatchStore>(store: &S) {
@@ -79,12 +100,7 @@ async fn source_state_round_trips_and_saving_keeps_the_alarm<S: SourceStore>(sto
     store.save_source(&state).await.unwrap();
     assert_eq!(store.source(&x).await.unwrap(), Some(state.clone()));
 
-    assert!(
-        store
-            .raise_alarm(&x, Alarm::Failing, at("2026-11-24T10:01:00Z"))
-            .await
-            .unwrap()
-    );
+    assert!(raise(store, &x, Alarm::Failing, at("2026-11-24T10:01:00Z")).await);
     // A save made from a copy read before the alarm leaves the alarm up.
     state.succeeded(at("2026-11-24T10:02:00Z"));
     store.save_source(&state).await.unwrap();
@@ -108,25 +124,13 @@ async fn an_alarm_is_raised_once_and_cleared_once<S: SourceStore>(store: &S) {
     let reddit = key("Northwind", Platform::Reddit);
     let now = at("2026-11-24T10:00:00Z");
     // Two runs see the same trouble; only one raises the alarm.
-    assert!(
-        store
-            .raise_alarm(&reddit, Alarm::Silent, now)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
-            .raise_alarm(&reddit, Alarm::Failing, now + Duration::minutes(1))
-            .await
-            .unwrap()
-    );
+    assert!(raise(store, &reddit, Alarm::Silent, now).await);
+    assert!(!raise(store, &reddit, Alarm::Failing, now + Duration::minutes(1)).await);
     assert_eq!(
         store.source(&reddit).await.unwrap().unwrap().alarm,
         Some(Alarm::Silent)
     );
-    assert!(store.clear_alarm(&reddit).await.unwrap());
-    assert!(!store.clear_alarm(&reddit).await.unwrap());
-    assert_eq!(store.source(&reddit).await.unwrap().unwrap().alarm, None);
+    assert_alarm_clears_once(store, &reddit).await;
     assert!(
         !store
             .clear_alarm(&key("Nobody", Platform::X))
@@ -224,17 +228,9 @@ async fn the_stream_cursor_and_its_lag_alarm_are_kept<S: SourceStore + WatchStor
     assert_eq!(store.source(&stream).await.unwrap(), Some(state.clone()));
 
     let raised_at = at("2026-12-05T10:20:00Z");
+    assert!(raise(store, &stream, Alarm::Lagging, raised_at).await);
     assert!(
-        store
-            .raise_alarm(&stream, Alarm::Lagging, raised_at)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
-            .raise_alarm(&stream, Alarm::Lagging, raised_at)
-            .await
-            .unwrap(),
+        !raise(store, &stream, Alarm::Lagging, raised_at).await,
         "one alarm, one SMS"
     );
     state.cursor = Some("1764930000000000".into());
@@ -246,27 +242,16 @@ async fn the_stream_cursor_and_its_lag_alarm_are_kept<S: SourceStore + WatchStor
         "saving the cursor keeps the alarm"
     );
     assert_eq!(saved.cursor.as_deref(), Some("1764930000000000"));
-    assert!(store.clear_alarm(&stream).await.unwrap());
-    assert!(!store.clear_alarm(&stream).await.unwrap());
-    assert_eq!(store.source(&stream).await.unwrap().unwrap().alarm, None);
+    assert_alarm_clears_once(store, &stream).await;
 }
 
-macro_rules! all_cases {
-    ($backend:ident, $open:expr) => {
-        contract!(
-            $backend,
-            $open,
-            [
-                watches_are_added_replaced_listed_and_removed,
-                source_state_round_trips_and_saving_keeps_the_alarm,
-                an_alarm_is_raised_once_and_cleared_once,
-                edits_and_removals_revise_the_stored_mention,
-                the_stream_cursor_and_its_lag_alarm_are_kept,
-            ]
-        );
-    };
-}
-
-all_cases!(embedded, support::embedded_store());
-
-all_cases!(dynamodb, support::moto_store("sources").await);
+builders::on_both_stores!(
+    "sources",
+    [
+        watches_are_added_replaced_listed_and_removed,
+        source_state_round_trips_and_saving_keeps_the_alarm,
+        an_alarm_is_raised_once_and_cleared_once,
+        edits_and_removals_revise_the_stored_mention,
+        the_stream_cursor_and_its_lag_alarm_are_kept,
+    ]
+);

@@ -6,6 +6,7 @@ mod builders;
 mod support;
 
 use support::contract;
+use support::{at, phone};
 
 use chrono::{DateTime, Duration, Utc};
 use earshot::domain::incident::{Burst, topic_words};
@@ -17,10 +18,6 @@ use earshot::ports::{
     Acknowledged, AuthorKey, BurstLogStore, Claim, Claimant, Delivery, FollowUpStore, HoldReason,
     Inserted, MentionStore, Ownership, RosterStore, Saved, VersionedLog,
 };
-
-fn at(rfc3339: &str) -> DateTime<Utc> {
-    rfc3339.parse().expect("RFC 3339 time")
-}
 
 fn record(native_id: &str, author_id: &str, received: &str) -> MentionRecord {
     let received_at = at(received);
@@ -55,10 +52,6 @@ fn record(native_id: &str, author_id: &str, received: &str) -> MentionRecord {
         alert_code: Some(AlertCode::candidate(native_id, 0)),
         incident: None,
     }
-}
-
-fn phone(raw: &str) -> PhoneNumber {
-    PhoneNumber::parse(raw).expect("valid phone")
 }
 
 /// Stores one default record per (post, author, received at).

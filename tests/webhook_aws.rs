@@ -14,13 +14,12 @@ use earshot::domain::Clock;
 use earshot::domain::{AlertState, MentionId, Platform};
 use earshot::http::{HttpRequest, HttpResponse};
 use earshot::ports::{MentionStore, RosterStore, SmsSender};
-use earshot::signature::x_signature;
-use earshot::webhook::{Webhook, WebhookSecrets, X_PATH, X_SIGNATURE_HEADER};
+
+use earshot::webhook::{Webhook, WebhookSecrets};
 use support::Moto;
 
 const SECRET: &str = "moto-test-consumer-secret";
 const ON_CALL: [&str; 2] = ["+15555550100", "+15555550101"];
-const URGENT_ID: &str = "x:1862511734012345678";
 
 struct Stack {
     moto: Moto,
@@ -60,10 +59,22 @@ impl Stack {
         self.webhook_with(Arc::new(self.moto.sns().await))
     }
 
+    /// The answer of the webhook (SMS through moto) to `payload` signed
+    /// with `secret`.
+    async fn deliver(&self, payload: &str, secret: &str) -> HttpResponse {
+        self.webhook().await.handle(&signed(payload, secret)).await
+    }
+
+    /// The urgent sample's stored record.
+    async fn urgent_record(&self) -> earshot::domain::MentionRecord {
+        let stored = self.store.get_mention(&urgent_id()).await.unwrap();
+        stored.expect("the urgent mention is stored")
+    }
+
     /// The stored mention's item, read straight through the SDK.
     async fn raw_item(
         &self,
-        id: &str,
+        id: &MentionId,
     ) -> Option<std::collections::HashMap<String, AttributeValue>> {
         let client = aws_sdk_dynamodb::Client::new(&self.moto.sdk_config().await);
         client
@@ -78,15 +89,14 @@ impl Stack {
     }
 }
 
-fn signed(body: &str, secret: &str) -> HttpRequest {
-    let signature = x_signature(secret.as_bytes(), body.as_bytes());
-    HttpRequest::new(
-        "POST",
-        X_PATH,
-        "",
-        &[(X_SIGNATURE_HEADER, &signature)],
-        Some(body.to_owned()),
-    )
+/// The urgent sample's mention.
+fn urgent_id() -> MentionId {
+    MentionId::new(Platform::X, support::URGENT_X_POST)
+}
+
+/// `payload`, signed with `secret` as X signs deliveries.
+fn signed(payload: &str, secret: &str) -> HttpRequest {
+    support::signed_x_delivery(secret, support::payload(payload))
 }
 
 fn body_json(response: &HttpResponse) -> serde_json::Value {
@@ -97,7 +107,7 @@ fn body_json(response: &HttpResponse) -> serde_json::Value {
 async fn duplicate_delivery_stores_one_mention_and_sends_one_sms_per_phone() {
     let stack = Stack::start().await;
     let webhook = stack.webhook().await;
-    let delivery = signed(&support::payload("x-urgent-complaint.json"), SECRET);
+    let delivery = signed("x-urgent-complaint.json", SECRET);
 
     let first = webhook.handle(&delivery).await;
     assert_eq!(first.status_code, 200, "{}", first.body);
@@ -116,12 +126,7 @@ async fn duplicate_delivery_stores_one_mention_and_sends_one_sms_per_phone() {
         sms[0].1
     );
 
-    let record = stack
-        .store
-        .get_mention(&MentionId::parse(URGENT_ID).unwrap())
-        .await
-        .unwrap()
-        .expect("mention stored");
+    let record = stack.urgent_record().await;
     assert!(
         matches!(record.alert, AlertState::Sent { recipients: 2, .. }),
         "{:?}",
@@ -136,14 +141,10 @@ async fn duplicate_delivery_stores_one_mention_and_sends_one_sms_per_phone() {
 #[tokio::test]
 async fn a_stored_mention_carries_its_retention_ttl() {
     let stack = Stack::start().await;
-    let response = stack
-        .webhook()
-        .await
-        .handle(&signed(&support::payload("x-mild-complaint.json"), SECRET))
-        .await;
+    let response = stack.deliver("x-mild-complaint.json", SECRET).await;
     assert_eq!(response.status_code, 200, "{}", response.body);
     let item = stack
-        .raw_item("x:1862512678012345601")
+        .raw_item(&MentionId::new(Platform::X, "1862512678012345601"))
         .await
         .expect("item stored");
     let expires_at: i64 = item["expires_at"].as_n().unwrap().parse().unwrap();
@@ -162,22 +163,17 @@ async fn a_stored_mention_carries_its_retention_ttl() {
 async fn a_bad_signature_is_refused_and_nothing_is_stored() {
     let stack = Stack::start().await;
     let response = stack
-        .webhook()
-        .await
-        .handle(&signed(
-            &support::payload("x-urgent-complaint.json"),
-            "someone-elses-secret",
-        ))
+        .deliver("x-urgent-complaint.json", "someone-elses-secret")
         .await;
     assert_eq!(response.status_code, 401);
-    assert!(stack.raw_item(URGENT_ID).await.is_none());
+    assert!(stack.raw_item(&urgent_id()).await.is_none());
     assert!(stack.moto.sms_sent().is_empty());
 }
 
 #[tokio::test]
 async fn sns_failure_answers_5xx_and_the_retried_delivery_sends_once() {
     let stack = Stack::start().await;
-    let delivery = signed(&support::payload("x-urgent-complaint.json"), SECRET);
+    let delivery = signed("x-urgent-complaint.json", SECRET);
 
     // SNS unreachable: the mention is stored, the alert is not lost.
     let broken_sns = SnsSms::new(
@@ -190,12 +186,7 @@ async fn sns_failure_answers_5xx_and_the_retried_delivery_sends_once() {
         .handle(&delivery)
         .await;
     assert_eq!(failed.status_code, 502, "{}", failed.body);
-    let record = stack
-        .store
-        .get_mention(&MentionId::parse(URGENT_ID).unwrap())
-        .await
-        .unwrap()
-        .expect("stored before sending");
+    let record = stack.urgent_record().await;
     assert!(
         matches!(record.alert, AlertState::Failed { .. }),
         "{:?}",
@@ -217,7 +208,7 @@ async fn sns_failure_answers_5xx_and_the_retried_delivery_sends_once() {
 async fn concurrent_duplicate_deliveries_send_one_sms_per_phone() {
     let stack = Stack::start().await;
     let webhook = stack.webhook().await;
-    let delivery = signed(&support::payload("x-activity-mention.json"), SECRET);
+    let delivery = signed("x-activity-mention.json", SECRET);
     let (a, b, c) = tokio::join!(
         webhook.handle(&delivery),
         webhook.handle(&delivery),
@@ -244,13 +235,18 @@ async fn a_delivery_with_one_malformed_post_stores_the_good_ones() {
     let response = stack
         .webhook()
         .await
-        .handle(&signed(&payload.to_string(), SECRET))
+        .handle(&support::signed_x_delivery(SECRET, payload.to_string()))
         .await;
     assert_eq!(response.status_code, 200, "{}", response.body);
     let body = body_json(&response);
     assert_eq!(body["stored"], 1);
     assert_eq!(body["rejected"][0]["index"], 0);
-    assert!(stack.raw_item("x:1862512678012345601").await.is_some());
+    assert!(
+        stack
+            .raw_item(&MentionId::new(Platform::X, "1862512678012345601"))
+            .await
+            .is_some()
+    );
     let brand_only = MentionId::new(Platform::X, "1");
     assert!(
         stack

@@ -13,6 +13,17 @@ use earshot::adapters::dynamo::DynamoStore;
 use earshot::adapters::sns::SnsSms;
 use serde_json::Value;
 
+/// The phones of the people the tests put on call.
+pub const SAM: &str = "+15555550100";
+pub const KIM: &str = "+15555550101";
+pub const LEE: &str = "+15555550102";
+
+/// The post in the urgent sample, events/payloads/x-urgent-complaint.json.
+pub const URGENT_X_POST: &str = "1862511734012345678";
+
+/// Where X takes new posts, replies included.
+pub const X_POSTS_ROUTE: &str = "/2/tweets";
+
 /// Runs each contract case (an `async fn(&Store)` in the calling file)
 /// as a test against one store. `$open` yields `(guard, store)`; the guard
 /// (a temp dir or a moto server) lives as long as the test.
@@ -143,6 +154,26 @@ impl Moto {
             .collect()
     }
 
+    /// The bodies of the SMS moto accepted for `phone`, oldest first.
+    pub fn sms_to(&self, phone: &str) -> Vec<String> {
+        self.sms_sent()
+            .into_iter()
+            .filter(|(to, _)| to == phone)
+            .map(|(_, body)| body)
+            .collect()
+    }
+
+    /// The reply code of the last alert SMS `phone` received.
+    pub fn alert_code_sent_to(&self, phone: &str) -> String {
+        let alerts = self.sms_to(phone);
+        let alert = alerts
+            .iter()
+            .rev()
+            .find(|body| body.contains("Reply ACK "))
+            .unwrap_or_else(|| panic!("an alert SMS reached {phone}: {alerts:?}"));
+        reply_code_of(alert)
+    }
+
     /// Environment for running the `earshot` binary against this server.
     pub fn cli_env(&self, table: &str) -> Vec<(&'static str, String)> {
         vec![
@@ -181,6 +212,15 @@ pub async fn sdk_config_with(
     retry: aws_config::retry::RetryConfig,
     timeouts: aws_config::timeout::TimeoutConfig,
 ) -> aws_config::SdkConfig {
+    loader_for(endpoint)
+        .retry_config(retry)
+        .timeout_config(timeouts)
+        .load()
+        .await
+}
+
+/// The SDK's loader for `endpoint` in us-east-1 with dummy credentials.
+fn loader_for(endpoint: &str) -> aws_config::ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
@@ -191,10 +231,6 @@ pub async fn sdk_config_with(
             None,
             "earshot-tests",
         ))
-        .retry_config(retry)
-        .timeout_config(timeouts)
-        .load()
-        .await
 }
 
 /// Every port on `table` (which must exist) and SNS, through `sdk`.
@@ -218,16 +254,7 @@ pub fn deps_for(sdk: &aws_config::SdkConfig, table: &str) -> earshot::adapters::
 /// closed loopback port and retries are off.
 pub async fn unreachable_sdk_config() -> aws_config::SdkConfig {
     let port = free_port(); // Bound then released: nobody listens there.
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(format!("http://127.0.0.1:{port}"))
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "earshot-tests",
-        ))
+    loader_for(&format!("http://127.0.0.1:{port}"))
         .retry_config(aws_config::retry::RetryConfig::disabled())
         .load()
         .await
@@ -268,6 +295,12 @@ pub fn embedded_store() -> (
     let home = tempfile::tempdir().expect("temp dir");
     let store = earshot::adapters::embedded::EmbeddedStore::open(home.path()).expect("store");
     (home, store)
+}
+
+/// The bodies of the SMS in an embedded store's local outbox, oldest first.
+pub fn outbox_bodies(store: &earshot::adapters::embedded::EmbeddedStore) -> Vec<String> {
+    let outbox = store.outbox().expect("outbox read");
+    outbox.into_iter().map(|sms| sms.body).collect()
 }
 
 /// A fresh table on a new moto server (kept while the server is).
@@ -339,4 +372,75 @@ where
         }
     }
     won
+}
+
+/// Claims the alert SMS of `mention` to `phone` for a fresh claimant at
+/// `at`, as the pager does (the claim must be granted), and records how
+/// the sending went.
+pub async fn record_alert_sms<S: earshot::ports::MentionStore + ?Sized>(
+    store: &S,
+    mention: &earshot::domain::MentionId,
+    phone: &earshot::domain::PhoneNumber,
+    outcome: &earshot::ports::Delivery,
+    at: chrono::DateTime<chrono::Utc>,
+) {
+    let claimant = earshot::ports::Claimant::fresh();
+    let lease = at + chrono::Duration::minutes(15);
+    let claim = store
+        .claim_delivery(mention, phone, &claimant, at, lease)
+        .await
+        .expect("delivery claimed");
+    assert_eq!(claim, earshot::ports::Claim::Granted, "a fresh alert SMS");
+    store
+        .record_delivery(
+            mention,
+            &earshot::domain::AlertCode::candidate(mention.as_str(), 0),
+            phone,
+            outcome,
+            at,
+        )
+        .await
+        .expect("delivery recorded");
+}
+
+/// The reply code an alert SMS ends with.
+pub fn reply_code_of(alert: &str) -> String {
+    alert.rsplit(' ').next().unwrap_or_default().to_owned()
+}
+
+/// Hands `body`, signed with `secret` as X signs deliveries, to an X-only
+/// webhook on `deps` whose clock is `clock`; the handler's answer.
+pub async fn deliver_x(
+    deps: &earshot::adapters::Deps,
+    secret: &str,
+    clock: earshot::domain::Clock,
+    body: String,
+) -> earshot::http::HttpResponse {
+    let secrets = earshot::webhook::WebhookSecrets::x_only(earshot::config::Secret::new(secret));
+    let webhook = earshot::webhook::Webhook::new(secrets, deps, clock).expect("webhook");
+    webhook.handle(&signed_x_delivery(secret, body)).await
+}
+
+/// `from` texts `body` as inbound message `inbound_id`; what `replies` did.
+pub async fn text(
+    replies: &earshot::sms_reply::SmsReplies,
+    from: &str,
+    body: &str,
+    inbound_id: &str,
+) -> earshot::sms_reply::ReplySummary {
+    let from = earshot::domain::PhoneNumber::parse(from).expect("valid phone");
+    replies
+        .handle(&earshot::sms_reply::inbound_event(&from, body, inbound_id))
+        .await
+        .expect("the replies handled")
+}
+
+/// A time written in RFC 3339.
+pub fn at(rfc3339: &str) -> chrono::DateTime<chrono::Utc> {
+    rfc3339.parse().expect("RFC 3339 time")
+}
+
+/// A phone number written in E.164.
+pub fn phone(raw: &str) -> earshot::domain::PhoneNumber {
+    earshot::domain::PhoneNumber::parse(raw).expect("valid phone")
 }
