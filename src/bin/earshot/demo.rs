@@ -54,17 +54,12 @@ pub async fn run(global: &GlobalArgs, events_dir: &Path) -> Result<()> {
     backend
         .deps
         .roster
-        .put_contact(&OnCallContact {
-            name: "Sam (on call)".into(),
-            phone: PhoneNumber::parse(DEMO_PHONE)?,
-            added_at: Utc::now(),
-            opted_out: false,
-            tier: 1,
-            time_zone: None,
-            quiet_hours: None,
-            p1_in_quiet_hours: true,
-            can_reply: false,
-        })
+        .put_contact(&OnCallContact::new(
+            "Sam (on call)",
+            PhoneNumber::parse(DEMO_PHONE)?,
+            1,
+            Utc::now(),
+        ))
         .await?;
     println!(
         "On call: Sam {DEMO_PHONE}. Replaying {}:\n",
