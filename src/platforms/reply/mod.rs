@@ -164,6 +164,56 @@ pub(crate) fn classify(platform: Platform, answer: &Answer, detail: String) -> P
     }
 }
 
+/// One platform's API called with a bearer token (X, Mastodon, Meta's
+/// Graph): each request goes to a path under `base_url`, authorized.
+pub(crate) struct BearerApi {
+    http: ReplyHttp,
+    base_url: String,
+    token: Secret,
+}
+
+impl BearerApi {
+    pub(crate) fn new(http: ReplyHttp, base_url: String, token: Secret) -> Self {
+        Self {
+            http,
+            base_url,
+            token,
+        }
+    }
+
+    pub(crate) fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub(crate) fn post_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::RequestBuilder {
+        self.authorized(self.http.post_json(&join(&self.base_url, path), body))
+    }
+
+    pub(crate) fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::RequestBuilder {
+        self.authorized(self.http.post_form(&join(&self.base_url, path), fields))
+    }
+
+    pub(crate) fn get(&self, path: &str, query: &[(&str, &str)]) -> reqwest::RequestBuilder {
+        self.authorized(self.http.get(&join(&self.base_url, path), query))
+    }
+
+    pub(crate) async fn send(
+        &self,
+        platform: Platform,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Answer, PublishError> {
+        self.http.send(platform, request).await
+    }
+
+    fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        request.bearer_auth(expose(&self.token))
+    }
+}
+
 fn encode(fields: &[(&str, &str)]) -> String {
     form_urlencoded::Serializer::new(String::new())
         .extend_pairs(fields)
