@@ -288,6 +288,11 @@ pub fn parse_statuses(
 }
 
 /// `X-RateLimit-Reset` is an ISO 8601 time.
+const QUOTA: http::Quota = http::Quota {
+    remaining_header: "x-ratelimit-remaining",
+    reset: |response, _| reset_at(response),
+};
+
 fn reset_at(response: &Response) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(response.header("x-ratelimit-reset")?.trim())
         .ok()
@@ -302,10 +307,7 @@ impl SearchSource for MastodonSearch {
 
     async fn fetch(&self, request: &PageRequest<'_>) -> Result<Page, FetchError> {
         let limit = PAGE_SIZE.to_string();
-        let token = self
-            .token
-            .as_ref()
-            .map(|t| std::str::from_utf8(t.expose()).unwrap_or_default());
+        let token = self.token.as_ref().map(Secret::expose_str);
         let query = request.watch.query.as_str();
         let url = match hashtag(query) {
             Some(tag) => {
@@ -335,23 +337,11 @@ impl SearchSource for MastodonSearch {
                 http::url(&self.base_url, "/api/v2/search", &params)
             }
         };
-        let response = self.http.get(&url, token, request.timeout).await?;
-        let reset = reset_at(&response);
-        http::read_page(
-            &response,
-            reset,
-            request.now,
-            "x-ratelimit-remaining",
-            |r| {
-                let payload = |err: serde_json::Error| FetchError::Payload(err.to_string());
+        self.http
+            .search_page(&url, token, request, &QUOTA, |r| {
                 let statuses = match hashtag(query) {
-                    Some(_) => serde_json::from_slice::<Vec<serde_json::Value>>(&r.body)
-                        .map_err(payload)?,
-                    None => {
-                        serde_json::from_slice::<SearchResults>(&r.body)
-                            .map_err(payload)?
-                            .statuses
-                    }
+                    Some(_) => http::json::<Vec<serde_json::Value>>(&r.body)?,
+                    None => http::json::<SearchResults>(&r.body)?.statuses,
                 };
                 let mut page = parse_statuses(statuses, request.watch, request);
                 // Timelines say where the next page is; trust the link over counting.
@@ -359,8 +349,8 @@ impl SearchSource for MastodonSearch {
                     page.next = r.header("link").and_then(next_max_id);
                 }
                 Ok(page)
-            },
-        )
+            })
+            .await
     }
 }
 

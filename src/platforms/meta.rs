@@ -414,7 +414,7 @@ impl GraphClient {
             &format!("/{}", mentioned.account),
             &[("fields", &fields)],
         );
-        let token = std::str::from_utf8(self.token.expose()).unwrap_or_default();
+        let token = self.token.expose_str();
         let response = self
             .http
             .get(&url, Some(token), http::REQUEST_TIMEOUT)
@@ -422,8 +422,7 @@ impl GraphClient {
         if !(200..300).contains(&response.status) {
             return Err(http::status_error(&response));
         }
-        let lookup: MentionLookup = serde_json::from_slice(&response.body)
-            .map_err(|err| FetchError::Payload(err.to_string()))?;
+        let lookup: MentionLookup = http::json(&response.body)?;
         let item = lookup
             .mentioned_comment
             .or(lookup.mentioned_media)

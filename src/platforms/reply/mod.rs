@@ -210,7 +210,7 @@ impl BearerApi {
     }
 
     fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        request.bearer_auth(expose(&self.token))
+        request.bearer_auth(self.token.expose_str())
     }
 }
 
@@ -226,11 +226,6 @@ pub(crate) fn join(base: &str, path: &str) -> String {
         base.trim_end_matches('/'),
         path.trim_start_matches('/')
     )
-}
-
-pub(crate) fn expose(secret: &Secret) -> &str {
-    // Secrets are built from strings, so this never fails in practice.
-    std::str::from_utf8(secret.expose()).unwrap_or_default()
 }
 
 /// Where each platform's API lives, from configuration (the public
