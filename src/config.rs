@@ -38,6 +38,24 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// Where a platform's API lives: the public service, unless the variable
+/// names another base URL (a fake server in tests, an own instance).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiBase {
+    pub var: &'static str,
+    pub default: &'static str,
+}
+
+impl ApiBase {
+    const fn new(var: &'static str, default: &'static str) -> Self {
+        Self { var, default }
+    }
+
+    pub fn url(self) -> String {
+        optional(self.var).unwrap_or_else(|| self.default.to_owned())
+    }
+}
+
 pub fn required(name: &'static str) -> Result<String, ConfigError> {
     match std::env::var(name) {
         Ok(value) if !value.trim().is_empty() => Ok(value),
@@ -91,6 +109,17 @@ pub const BLUESKY_FIREHOSE_VAR: &str = "EARSHOT_BLUESKY_FIREHOSE";
 /// Comma-separated Jetstream `/subscribe` URLs, in the order to try them.
 pub const JETSTREAM_ENDPOINTS_VAR: &str = "EARSHOT_JETSTREAM_ENDPOINTS";
 pub const FIREHOSE_LAG_ALARM_VAR: &str = "EARSHOT_FIREHOSE_LAG_ALARM_MINUTES";
+
+// Where each platform's API lives unless the environment says otherwise.
+pub const X_API: ApiBase = ApiBase::new(X_API_BASE_URL_VAR, "https://api.x.com");
+/// Bluesky's public AppView, which searches; posting goes to the PDS.
+pub const BLUESKY_APP_VIEW: ApiBase =
+    ApiBase::new(BLUESKY_API_BASE_URL_VAR, "https://public.api.bsky.app");
+pub const BLUESKY_PDS: ApiBase = ApiBase::new(BLUESKY_PDS_URL_VAR, "https://bsky.social");
+pub const MASTODON_API: ApiBase = ApiBase::new(MASTODON_BASE_URL_VAR, "https://mastodon.social");
+pub const REDDIT_API: ApiBase = ApiBase::new(REDDIT_API_BASE_URL_VAR, "https://www.reddit.com");
+pub const META_GRAPH_API: ApiBase =
+    ApiBase::new(META_GRAPH_BASE_URL_VAR, "https://graph.facebook.com/v21.0");
 
 /// Secrets may be given directly (local use) or, on Lambda, as the name of
 /// an SSM SecureString parameter in `<NAME>_PARAM`, read once at cold start.

@@ -21,13 +21,10 @@ use crate::domain::Watch;
 use crate::domain::{Author, Mention, MentionId, Platform, Voice};
 use crate::ports::{Page, PageRequest, SearchSource};
 
-pub const DEFAULT_BASE_URL: &str = "https://public.api.bsky.app";
-
 /// Bluesky post search; public, no token.
 pub const SEARCH: PolledPlatform = PolledPlatform {
     platform: Platform::Bluesky,
-    base_url_var: config::BLUESKY_API_BASE_URL_VAR,
-    default_base_url: DEFAULT_BASE_URL,
+    api: config::BLUESKY_APP_VIEW,
     token_var: None,
     build: |http, base_url, _| Arc::new(BlueskySearch::new(http, base_url)),
 };

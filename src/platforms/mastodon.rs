@@ -19,13 +19,10 @@ use crate::domain::Watch;
 use crate::domain::{Author, Mention, MentionId, Platform, Voice};
 use crate::ports::{Page, PageRequest, SearchSource};
 
-pub const DEFAULT_BASE_URL: &str = "https://mastodon.social";
-
 /// Mastodon search, with an optional access token.
 pub const SEARCH: PolledPlatform = PolledPlatform {
     platform: Platform::Mastodon,
-    base_url_var: config::MASTODON_BASE_URL_VAR,
-    default_base_url: DEFAULT_BASE_URL,
+    api: config::MASTODON_API,
     token_var: Some(config::MASTODON_ACCESS_TOKEN_VAR),
     build: |http, base_url, token| Arc::new(MastodonSearch::new(http, base_url, token)),
 };

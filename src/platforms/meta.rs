@@ -376,8 +376,6 @@ pub struct GraphClient {
     token: Secret,
 }
 
-pub const DEFAULT_GRAPH_BASE_URL: &str = "https://graph.facebook.com/v21.0";
-
 #[derive(Deserialize)]
 struct MentionLookup {
     mentioned_comment: Option<MentionedItem>,

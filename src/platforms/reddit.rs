@@ -16,13 +16,10 @@ use crate::domain::Watch;
 use crate::domain::{Author, Mention, MentionId, Platform, Voice};
 use crate::ports::{Page, PageRequest, SearchSource};
 
-pub const DEFAULT_BASE_URL: &str = "https://www.reddit.com";
-
 /// Reddit search; public, no token.
 pub const SEARCH: PolledPlatform = PolledPlatform {
     platform: Platform::Reddit,
-    base_url_var: config::REDDIT_API_BASE_URL_VAR,
-    default_base_url: DEFAULT_BASE_URL,
+    api: config::REDDIT_API,
     token_var: None,
     build: |http, base_url, _| Arc::new(RedditSearch::new(http, base_url)),
 };

@@ -16,13 +16,10 @@ use crate::domain::Platform;
 use crate::domain::Watch;
 use crate::ports::{Page, PageRequest, SearchSource};
 
-pub const DEFAULT_BASE_URL: &str = "https://api.x.com";
-
 /// X recent search, with its bearer token.
 pub const SEARCH: PolledPlatform = PolledPlatform {
     platform: Platform::X,
-    base_url_var: config::X_API_BASE_URL_VAR,
-    default_base_url: DEFAULT_BASE_URL,
+    api: config::X_API,
     token_var: Some(config::X_BEARER_TOKEN_VAR),
     build: |http, base_url, token| Arc::new(XSearch::new(http, base_url, token)),
 };

@@ -20,7 +20,7 @@ use crate::http::{HttpRequest, HttpResponse};
 use crate::ingest::{IngestError, Ingestor, Outcome};
 use crate::pager::PagerError;
 use crate::platforms::http::{FetchError, Http};
-use crate::platforms::meta::{DEFAULT_GRAPH_BASE_URL, GraphClient};
+use crate::platforms::meta::GraphClient;
 use crate::platforms::{PayloadError, RejectedPost};
 use crate::ports::{MentionRevisions, Revision, StoreError};
 use crate::signature;
@@ -122,8 +122,7 @@ impl Webhook {
         let graph = match &secrets.meta_access_token {
             Some(token) => Some(GraphClient::new(
                 Http::new()?,
-                config::optional(config::META_GRAPH_BASE_URL_VAR)
-                    .unwrap_or_else(|| DEFAULT_GRAPH_BASE_URL.to_owned()),
+                config::META_GRAPH_API.url(),
                 token.clone(),
             )),
             None => None,

@@ -16,7 +16,6 @@ use crate::config::Secret;
 use crate::domain::{Mention, Platform};
 use crate::ports::{PostedReply, PublishError, Published};
 
-pub const DEFAULT_PDS_URL: &str = "https://bsky.social";
 const POST_COLLECTION: &str = "app.bsky.feed.post";
 
 #[derive(Debug, Clone, Deserialize)]

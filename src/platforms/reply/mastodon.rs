@@ -10,8 +10,6 @@ use crate::config::Secret;
 use crate::domain::{Mention, Platform};
 use crate::ports::{PostedReply, PublishError, Published};
 
-pub const DEFAULT_BASE_URL: &str = "https://mastodon.social";
-
 pub struct MastodonReplies {
     api: BearerApi,
 }

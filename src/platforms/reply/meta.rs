@@ -10,8 +10,6 @@ use crate::config::Secret;
 use crate::domain::{Mention, Platform};
 use crate::ports::{PostedReply, PublishError, Published};
 
-pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com/v21.0";
-
 /// Graph error codes: the token is invalid or expired.
 const TOKEN_CODES: &[u64] = &[102, 190];
 /// A permission is missing (10, 200-299): a person must grant it.

@@ -240,13 +240,11 @@ pub struct ReplyEndpoints {
 
 impl ReplyEndpoints {
     pub fn from_env() -> Self {
-        let url =
-            |name, default: &str| config::optional(name).unwrap_or_else(|| default.to_owned());
         Self {
-            x: url(config::X_API_BASE_URL_VAR, x::DEFAULT_BASE_URL),
-            bluesky_pds: url(config::BLUESKY_PDS_URL_VAR, bluesky::DEFAULT_PDS_URL),
-            mastodon: url(config::MASTODON_BASE_URL_VAR, mastodon::DEFAULT_BASE_URL),
-            meta_graph: url(config::META_GRAPH_BASE_URL_VAR, meta::DEFAULT_GRAPH_URL),
+            x: config::X_API.url(),
+            bluesky_pds: config::BLUESKY_PDS.url(),
+            mastodon: config::MASTODON_API.url(),
+            meta_graph: config::META_GRAPH_API.url(),
         }
     }
 }

@@ -9,8 +9,6 @@ use crate::config::Secret;
 use crate::domain::{Mention, Platform};
 use crate::ports::{PostedReply, PublishError, Published};
 
-pub const DEFAULT_BASE_URL: &str = "https://api.x.com";
-
 /// X refuses a post identical to a recent one with this detail (403).
 const DUPLICATE_DETAIL: &str = "duplicate content";
 
