@@ -168,7 +168,6 @@ fn fixture(runtime: &tokio::runtime::Runtime) -> Fixture {
             .put_contact(&OnCallContact::new(
                 "Sam",
                 PhoneNumber::parse("+15555550100").unwrap(),
-                1,
                 Utc::now(),
             ))
             .await

@@ -9,10 +9,10 @@ use thiserror::Error;
 use tracing::info;
 
 use crate::domain::{
-    AlertState, Clock, Mention, MentionRecord, Priority, Triage, TriageContext, Voice,
+    AlertCode, AlertState, Clock, Mention, MentionRecord, Priority, Triage, TriageContext, Voice,
 };
-use crate::pager::{Burst, Pager, PagerError};
-use crate::ports::{AuthorKey, Inserted, MentionStore, StoreError};
+use crate::pager::{Burst, Pager, PagerError, Stored};
+use crate::ports::{AuthorKey, MentionStore, StoreError};
 use crate::triage::TriageSettings;
 use crate::watch::WatchCache;
 
@@ -88,8 +88,8 @@ impl Ingestor {
         // them, once, and is not paged to the roster as well.
         let owned = self.pager.owned_alert_of(&history).await;
         let record = self.assess(mention, &history, owned.is_some()).await?;
-        let record = match self.store.insert_mention(&record).await? {
-            Inserted::New => {
+        let record = match self.pager.insert(record).await? {
+            Stored::New(record) => {
                 info!(priority = ?record.assessment.as_ref().map(|a| a.priority), "mention stored");
                 match record.mention.voice {
                     Voice::Customer => {
@@ -107,9 +107,9 @@ impl Ingestor {
                 }
                 record
             }
-            Inserted::Existing(stored) => {
+            Stored::Existing(stored) => {
                 info!(alert = stored.alert.label(), "duplicate delivery");
-                return self.finish_outstanding(*stored, true).await;
+                return self.finish_outstanding(stored, true).await;
             }
         };
         self.finish_outstanding(record, false).await
@@ -154,17 +154,14 @@ impl Ingestor {
         } else {
             Burst::Alone
         };
+        // An alert's reply code is the first candidate; the pager moves on
+        // to the next when it stores the record if another mention has it.
+        let first_code = || Some(AlertCode::candidate(mention.id.as_str(), 0));
         let (alert, alert_code, incident) = match (assessment.priority, burst) {
-            (Priority::P1, Burst::Alone) => (
-                AlertState::Pending,
-                Some(self.pager.reserve_code(&mention).await?),
-                None,
-            ),
-            (Priority::P1, Burst::Page(incident)) => (
-                AlertState::Pending,
-                Some(self.pager.reserve_code(&mention).await?),
-                Some(incident),
-            ),
+            (Priority::P1, Burst::Alone) => (AlertState::Pending, first_code(), None),
+            (Priority::P1, Burst::Page(incident)) => {
+                (AlertState::Pending, first_code(), Some(incident))
+            }
             (_, Burst::Fold(incident)) => {
                 info!(lead = %incident.lead, posts = incident.posts, "folded into an incident");
                 (AlertState::None, None, Some(incident))

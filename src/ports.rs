@@ -63,6 +63,9 @@ pub enum Inserted {
     /// The id was already stored (a duplicate delivery or a retry); this is
     /// the stored record, which wins over the incoming one.
     Existing(Box<MentionRecord>),
+    /// The record's reply code belongs to another mention; nothing was
+    /// stored, and the record may be tried again with another code.
+    CodeTaken,
 }
 
 /// Who is sending: one token per delivery attempt. A store that meets its
@@ -121,7 +124,10 @@ pub enum Delivery {
 
 #[async_trait]
 pub trait MentionStore: Send + Sync {
-    /// Writes the record unless its id is already stored, atomically.
+    /// Writes the record unless its id is already stored, atomically. A
+    /// record with a reply code reserves the code for the mention in the
+    /// same write (one round trip for an urgent post), or stores nothing if
+    /// another mention holds it.
     async fn insert_mention(&self, record: &MentionRecord) -> Result<Inserted, StoreError>;
 
     async fn get_mention(&self, id: &MentionId) -> Result<Option<MentionRecord>, StoreError>;
@@ -173,14 +179,6 @@ pub trait MentionStore: Send + Sync {
     /// Takes a mention off both lists: closed, or nobody is paged any more.
     async fn settle_alert(&self, id: &MentionId) -> Result<(), StoreError>;
 
-    /// Reserves `code` for `mention`; true if it is now (or already was)
-    /// this mention's, false if another mention holds it.
-    async fn reserve_alert_code(
-        &self,
-        code: &AlertCode,
-        mention: &MentionId,
-    ) -> Result<bool, StoreError>;
-
     /// Claims the sending of `mention`'s SMS to `phone` for `claimant`. A
     /// claim that is neither sent nor failed lapses at `lease_until`, so a
     /// sender that died mid-way does not block the phone for long; a claim
@@ -206,9 +204,14 @@ pub trait MentionStore: Send + Sync {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 
+    /// Stores what became of the alert's SMS to `phone`, ending its claim.
+    /// A sent SMS, in the same write, becomes the phone's latest alert (a
+    /// bare ACK from the phone means `code`) and is linked to its message
+    /// id for its delivery receipt.
     async fn record_delivery(
         &self,
         mention: &MentionId,
+        code: &AlertCode,
         phone: &PhoneNumber,
         outcome: &Delivery,
         at: DateTime<Utc>,

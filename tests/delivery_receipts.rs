@@ -12,7 +12,7 @@ use earshot::delivery::{
     DATA_MESSAGE, DeliveryReceipts, DeliverySummary, LogLine, LogsBatch, LogsEvent,
     delivery_log_line,
 };
-use earshot::domain::{MentionId, PhoneNumber, Platform};
+use earshot::domain::{AlertCode, MentionId, PhoneNumber, Platform};
 use earshot::ports::{Claimant, Delivery, MentionStore, ReceiptStatus, ReceiptStore};
 
 fn at(rfc3339: &str) -> DateTime<Utc> {
@@ -58,6 +58,7 @@ where
     store
         .record_delivery(
             &mention,
+            &AlertCode::candidate(mention.as_str(), 0),
             &sam(),
             &Delivery::Sent {
                 message_id: "alert-msg".into(),

@@ -6,7 +6,7 @@ mod support;
 use support::contract;
 
 use chrono::{DateTime, Duration, Utc};
-use earshot::domain::{MentionId, PhoneNumber, Platform};
+use earshot::domain::{AlertCode, MentionId, PhoneNumber, Platform};
 use earshot::ports::{
     Claim, Claimant, Delivery, Marked, MentionStore, Receipt, ReceiptStatus, ReceiptStore, SentSms,
 };
@@ -35,6 +35,10 @@ fn receipt(message_id: &str, to: &str, status: ReceiptStatus, when: &str) -> Rec
     }
 }
 
+fn code(mention: &MentionId) -> AlertCode {
+    AlertCode::candidate(mention.as_str(), 0)
+}
+
 /// Claims and records one alert SMS as sent, as the pager does.
 async fn send<S: MentionStore>(store: &S, mention: &MentionId, to: &str, message_id: &str) {
     let sent_at = at("2026-11-24T10:00:00Z");
@@ -52,6 +56,7 @@ async fn send<S: MentionStore>(store: &S, mention: &MentionId, to: &str, message
     store
         .record_delivery(
             mention,
+            &code(mention),
             &phone(to),
             &Delivery::Sent {
                 message_id: message_id.into(),
@@ -159,7 +164,7 @@ async fn only_sms_that_went_out_are_listed<S: MentionStore + ReceiptStore>(store
             .await
             .unwrap();
         store
-            .record_delivery(&mention, &phone(to), &outcome, now)
+            .record_delivery(&mention, &code(&mention), &phone(to), &outcome, now)
             .await
             .unwrap();
     }

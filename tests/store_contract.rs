@@ -14,8 +14,8 @@ use earshot::domain::{
     OnCallContact, PhoneNumber, Platform, Priority, Voice,
 };
 use earshot::ports::{
-    Acknowledged, AuthorKey, BurstLogStore, Claim, Claimant, Delivery, FollowUpStore, Inserted,
-    MentionStore, Ownership, RosterStore, VersionedLog,
+    Acknowledged, AuthorKey, BurstLogStore, Claim, Claimant, Delivery, FollowUpStore, HoldReason,
+    Inserted, MentionStore, Ownership, RosterStore, VersionedLog,
 };
 
 fn at(rfc3339: &str) -> DateTime<Utc> {
@@ -101,10 +101,11 @@ async fn a_mention_is_written_once_and_the_first_copy_wins<S: MentionStore>(stor
     let mut retry = first.clone();
     retry.mention.text = "a later copy with other text".into();
     retry.alert = AlertState::None;
-    match store.insert_mention(&retry).await.unwrap() {
-        Inserted::Existing(stored) => assert_eq!(*stored, first),
-        Inserted::New => panic!("a duplicate id was written twice"),
-    }
+    assert_eq!(
+        store.insert_mention(&retry).await.unwrap(),
+        Inserted::Existing(Box::new(first.clone())),
+        "a duplicate id is not written twice"
+    );
     assert_eq!(
         store.get_mention(&first.mention.id).await.unwrap(),
         Some(first)
@@ -157,19 +158,31 @@ async fn alert_state_changes_are_kept<S: MentionStore>(store: &S) {
 }
 
 async fn an_alert_code_belongs_to_one_mention<S: MentionStore>(store: &S) {
-    let code = AlertCode::candidate("x:200", 0);
-    let owner = MentionId::new(Platform::X, "200");
-    let other = MentionId::new(Platform::X, "201");
-    assert!(store.reserve_alert_code(&code, &owner).await.unwrap());
-    assert!(
-        store.reserve_alert_code(&code, &owner).await.unwrap(),
-        "a retry keeps its code"
+    let owner = record("200", "a", "2026-11-24T10:00:00Z");
+    assert_eq!(store.insert_mention(&owner).await.unwrap(), Inserted::New);
+    assert_eq!(
+        store.insert_mention(&owner).await.unwrap(),
+        Inserted::Existing(Box::new(owner.clone())),
+        "a retry keeps its record and code"
     );
-    assert!(!store.reserve_alert_code(&code, &other).await.unwrap());
+    let mut other = record("201", "b", "2026-11-24T10:00:00Z");
+    other.alert_code = owner.alert_code.clone();
+    assert_eq!(
+        store.insert_mention(&other).await.unwrap(),
+        Inserted::CodeTaken
+    );
+    assert_eq!(
+        store.get_mention(&other.mention.id).await.unwrap(),
+        None,
+        "nothing stored when the code is taken"
+    );
+    other.alert_code = Some(AlertCode::candidate("x:201", 1));
+    assert_eq!(store.insert_mention(&other).await.unwrap(), Inserted::New);
 }
 
 async fn each_phone_gets_each_alert_once<S: MentionStore>(store: &S) {
     let id = MentionId::new(Platform::X, "300");
+    let code = AlertCode::candidate("x:300", 0);
     let sam = phone("+15555550100");
     let kim = phone("+15555550101");
     let now = at("2026-11-24T10:00:00Z");
@@ -191,7 +204,10 @@ async fn each_phone_gets_each_alert_once<S: MentionStore>(store: &S) {
     let sent = Delivery::Sent {
         message_id: "m-1".into(),
     };
-    store.record_delivery(&id, &sam, &sent, now).await.unwrap();
+    store
+        .record_delivery(&id, &code, &sam, &sent, now)
+        .await
+        .unwrap();
     let later = now + Duration::hours(2);
     assert_eq!(
         claim(
@@ -211,7 +227,7 @@ async fn each_phone_gets_each_alert_once<S: MentionStore>(store: &S) {
         reason: "throttled".into(),
     };
     store
-        .record_delivery(&id, &kim, &failed, now)
+        .record_delivery(&id, &code, &kim, &failed, now)
         .await
         .unwrap();
     assert_eq!(
@@ -296,6 +312,7 @@ async fn a_claim_is_its_claimants_again<S: MentionStore>(store: &S) {
 
 async fn a_released_claim_is_free_at_once<S: MentionStore>(store: &S) {
     let id = MentionId::new(Platform::X, "303");
+    let code = AlertCode::candidate("x:303", 0);
     let sam = phone("+15555550100");
     let now = at("2026-11-24T10:00:00Z");
     let (first, second, third) = (Claimant::fresh(), Claimant::fresh(), Claimant::fresh());
@@ -312,7 +329,10 @@ async fn a_released_claim_is_free_at_once<S: MentionStore>(store: &S) {
     let sent = Delivery::Sent {
         message_id: "m-2".into(),
     };
-    store.record_delivery(&id, &sam, &sent, now).await.unwrap();
+    store
+        .record_delivery(&id, &code, &sam, &sent, now)
+        .await
+        .unwrap();
     // A late release by the earlier claimant cannot undo the SMS.
     release(store, "303", &first, "late").await;
     assert_eq!(
@@ -441,15 +461,46 @@ async fn an_inbound_sms_is_seen_once<S: FollowUpStore>(store: &S) {
 }
 
 async fn codes_and_latest_alerts_lead_back_to_mentions<S: FollowUpStore + MentionStore>(store: &S) {
-    let id = MentionId::new(Platform::X, "601");
-    let code = AlertCode::candidate("x:601", 0);
+    let stored = record("601", "a", "2026-11-24T10:00:00Z");
+    let (id, code) = (&stored.mention.id, stored.alert_code.clone().unwrap());
     let sam = phone("+15555550100");
     assert_eq!(store.mention_for_code(&code).await.unwrap(), None);
-    assert!(store.reserve_alert_code(&code, &id).await.unwrap());
-    assert_eq!(store.mention_for_code(&code).await.unwrap(), Some(id));
+    store.insert_mention(&stored).await.unwrap();
+    assert_eq!(
+        store.mention_for_code(&code).await.unwrap(),
+        Some(id.clone())
+    );
 
     assert_eq!(store.latest_alert(&sam).await.unwrap(), None);
-    store.set_latest_alert(&sam, &code).await.unwrap();
+    let now = at("2026-11-24T10:00:00Z");
+    claim(
+        store,
+        id,
+        &sam,
+        &Claimant::fresh(),
+        now,
+        now + Duration::minutes(15),
+    )
+    .await;
+    let held = Delivery::Held {
+        reason: HoldReason::QuietHours,
+    };
+    let sent = Delivery::Sent {
+        message_id: "m-601".into(),
+    };
+    // A held alert is not the phone's latest; recording the SMS as sent
+    // makes it so.
+    for (outcome, latest) in [(held, None), (sent, Some(code.clone()))] {
+        store
+            .record_delivery(id, &code, &sam, &outcome, now)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.latest_alert(&sam).await.unwrap(),
+            latest,
+            "{outcome:?}"
+        );
+    }
     let newer = AlertCode::candidate("x:602", 0);
     store.set_latest_alert(&sam, &newer).await.unwrap();
     assert_eq!(store.latest_alert(&sam).await.unwrap(), Some(newer));

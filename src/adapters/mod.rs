@@ -192,6 +192,7 @@ impl Deps {
             store: self.store.clone(),
             roster: self.roster.clone(),
             rota: self.rota.clone(),
+            on_call: Default::default(),
             follow_up: self.follow_up.clone(),
             sms: self.sms.clone(),
             budget: self.budget.clone(),

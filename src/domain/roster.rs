@@ -93,20 +93,15 @@ fn pages_in_quiet_hours() -> bool {
 }
 
 impl OnCallContact {
-    /// Someone on call at `tier` as a plain `roster add` leaves them: any
-    /// hour UTC, P1 alerts always, texts not stopped, no public replies.
-    pub fn new(
-        name: impl Into<String>,
-        phone: PhoneNumber,
-        tier: u8,
-        added_at: DateTime<Utc>,
-    ) -> Self {
+    /// A first responder (tier 1) with no quiet hours, paged for urgent
+    /// alerts at any hour, who has not texted STOP.
+    pub fn new(name: impl Into<String>, phone: PhoneNumber, added_at: DateTime<Utc>) -> Self {
         Self {
             name: name.into(),
             phone,
             added_at,
             opted_out: false,
-            tier,
+            tier: FIRST_TIER,
             time_zone: None,
             quiet_hours: None,
             p1_in_quiet_hours: true,
@@ -237,7 +232,7 @@ mod tests {
             time_zone: Some("America/New_York".into()),
             quiet_hours: Some(night),
             p1_in_quiet_hours: false,
-            ..OnCallContact::new("Sam", phone, 1, Utc::now())
+            ..OnCallContact::new("Sam", phone, Utc::now())
         };
         // 03:00 UTC is 22:00 in New York in November: quiet there.
         let utc = |t: &str| t.parse::<DateTime<Utc>>().unwrap();

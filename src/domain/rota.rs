@@ -362,7 +362,10 @@ mod tests {
     }
 
     fn contact(name: &str, raw: &str, tier: u8) -> OnCallContact {
-        OnCallContact::new(name, phone(raw), tier, utc("2026-03-01T00:00:00Z"))
+        OnCallContact {
+            tier,
+            ..OnCallContact::new(name, phone(raw), utc("2026-03-01T00:00:00Z"))
+        }
     }
 
     #[test]

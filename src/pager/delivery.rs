@@ -74,7 +74,10 @@ impl Pager {
         };
         let now = self.clock.now();
         let claimant = Claimant::fresh();
-        let roster = super::on_call_at(self.roster.as_ref(), self.rota.as_ref(), now).await?;
+        let roster = self
+            .on_call
+            .on_call_at(self.roster.as_ref(), self.rota.as_ref(), now)
+            .await?;
         // Opted out, or in quiet hours and holding urgent alerts: the next
         // tier answers in their place.
         let mut contacts: Vec<_> = roster.iter().filter(|c| c.takes_p1_at(now)).collect();
@@ -155,7 +158,7 @@ impl Pager {
             tally.held += 1;
             return Ok(());
         }
-        let outcome = self.send(code, contact, body).await;
+        let outcome = self.send(contact, body).await;
         match &outcome {
             Delivery::Sent { .. } => tally.sent_now += 1,
             Delivery::Failed { reason } => tally
@@ -163,7 +166,7 @@ impl Pager {
                 .push(format!("{}: {reason}", contact.phone.masked())),
             Delivery::Held { .. } => tally.held += 1,
         }
-        self.record_outcome(record, contact, &outcome).await?;
+        self.record_outcome(record, code, contact, &outcome).await?;
         Ok(())
     }
 
@@ -221,14 +224,10 @@ impl Pager {
     }
 
     /// Hands the SMS to the carrier; what became of it.
-    async fn send(&self, code: &AlertCode, contact: &OnCallContact, body: &SmsText) -> Delivery {
+    async fn send(&self, contact: &OnCallContact, body: &SmsText) -> Delivery {
         match self.sms.send(&contact.phone, body).await {
             Ok(message_id) => {
                 info!(phone = %contact.phone.masked(), %message_id, "alert SMS sent");
-                // A bare "ACK" from this phone now means this alert.
-                if let Err(err) = self.follow_up.set_latest_alert(&contact.phone, code).await {
-                    warn!(error = %err, "could not remember the latest alert for the phone");
-                }
                 Delivery::Sent { message_id }
             }
             Err(err) if err.outcome_unknown => {
@@ -250,6 +249,7 @@ impl Pager {
     async fn record_outcome(
         &self,
         record: &MentionRecord,
+        code: &AlertCode,
         contact: &OnCallContact,
         outcome: &Delivery,
     ) -> Result<(), StoreError> {
@@ -259,7 +259,7 @@ impl Pager {
         };
         let mut last = Ok(());
         for _ in 0..tries {
-            last = self.record(record, contact, outcome).await;
+            last = self.record(record, code, contact, outcome).await;
             if last.is_ok() {
                 break;
             }
@@ -274,12 +274,14 @@ impl Pager {
     async fn record(
         &self,
         record: &MentionRecord,
+        code: &AlertCode,
         contact: &OnCallContact,
         outcome: &Delivery,
     ) -> Result<(), StoreError> {
         self.store
             .record_delivery(
                 &record.mention.id,
+                code,
                 &contact.phone,
                 outcome,
                 self.clock.now(),
@@ -314,7 +316,7 @@ impl Pager {
                 at: now,
             })
             .await?;
-        self.record(record, contact, &Delivery::Held { reason })
+        self.record(record, code, contact, &Delivery::Held { reason })
             .await
     }
 

@@ -133,6 +133,7 @@ mod tests {
             store: Arc::new(store.clone()),
             roster: Arc::new(store.clone()),
             rota: Arc::new(store.clone()),
+            on_call: Default::default(),
             follow_up: Arc::new(store.clone()),
             sms: Arc::new(OutboxSms::new(store.clone(), false, clock)),
             budget: Arc::new(store.clone()),

@@ -11,12 +11,14 @@
 //! - [`incidents`]: where an urgent post stands among similar ones.
 //! - [`follow_up`]: the owner hears of new posts, promises and open alerts.
 //! - [`summaries`]: held alerts summarised, and roster-wide notices.
+//! - [`on_call`]: who is on call now, read at most every few seconds.
 //! - [`reach`]: beyond the SMS itself: receipts, voice calls, the chain
 //!   told, failing numbers and shift notices.
 
 mod delivery;
 mod follow_up;
 mod incidents;
+mod on_call;
 mod reach;
 mod summaries;
 
@@ -25,13 +27,14 @@ use std::sync::Arc;
 use chrono::Duration;
 use thiserror::Error;
 
-use crate::domain::{AlertCode, Clock, Mention, MentionId, OnCallContact, PhoneNumber};
+use crate::domain::{AlertCode, Clock, MentionId, MentionRecord, OnCallContact, PhoneNumber};
 use crate::ports::{
-    BurstLogStore, FollowUpStore, HoldReason, MentionStore, RosterStore, RotaStore, SmsBudget,
-    SmsLimits, SmsSender, Spend, StoreError,
+    BurstLogStore, FollowUpStore, HoldReason, Inserted, MentionStore, RosterStore, RotaStore,
+    SmsBudget, SmsLimits, SmsSender, Spend, StoreError,
 };
 
 pub use incidents::{Burst, LastWritten};
+pub use on_call::OnCallCache;
 pub use reach::{Reach, local_time};
 pub use summaries::AlarmChange;
 
@@ -65,11 +68,22 @@ impl PagerError {
     }
 }
 
+/// A mention handed to [`Pager::insert`], as it now stands.
+pub enum Stored {
+    /// Stored now, with the reply code it got.
+    New(MentionRecord),
+    /// Already stored (a duplicate delivery or a retry): the stored record
+    /// wins over the incoming one.
+    Existing(MentionRecord),
+}
+
 pub struct Pager {
     pub store: Arc<dyn MentionStore>,
     pub roster: Arc<dyn RosterStore>,
     /// Decides who holds a tier when it rotates.
     pub rota: Arc<dyn RotaStore>,
+    /// The roster and rota as this instance last read them.
+    pub on_call: Arc<OnCallCache>,
     pub follow_up: Arc<dyn FollowUpStore>,
     pub sms: Arc<dyn SmsSender>,
     /// Counts SMS against the caps and keeps what they hold back.
@@ -98,15 +112,20 @@ async fn on_call_at(
 }
 
 impl Pager {
-    /// Reserves the reply code staff will answer the mention's alert with.
-    pub async fn reserve_code(&self, mention: &Mention) -> Result<AlertCode, PagerError> {
-        for attempt in 0..CODE_ATTEMPTS {
-            let code = AlertCode::candidate(mention.id.as_str(), attempt);
-            if self.store.reserve_alert_code(&code, &mention.id).await? {
-                return Ok(code);
+    /// Stores a new record. An alert's reply code is reserved in the same
+    /// write; while another mention holds it, the next candidate is tried.
+    pub async fn insert(&self, mut record: MentionRecord) -> Result<Stored, PagerError> {
+        for attempt in 1..=CODE_ATTEMPTS {
+            match self.store.insert_mention(&record).await? {
+                Inserted::New => return Ok(Stored::New(record)),
+                Inserted::Existing(stored) => return Ok(Stored::Existing(*stored)),
+                Inserted::CodeTaken => {
+                    record.alert_code =
+                        Some(AlertCode::candidate(record.mention.id.as_str(), attempt));
+                }
             }
         }
-        Err(PagerError::NoFreeCode(mention.id.to_string()))
+        Err(PagerError::NoFreeCode(record.mention.id.to_string()))
     }
 
     /// Counts one SMS to `phone` against the caps; the reason it may not

@@ -12,12 +12,11 @@
 //! their window.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{DynamoStore, s, unavailable};
+use super::{DynamoStore, condition_failed_at, s, unavailable};
 use crate::domain::PhoneNumber;
 use crate::ports::{HeldAlert, SmsBudget, SmsLimits, Spend, StoreError, day_window, hour_window};
 
@@ -91,27 +90,11 @@ impl SmsBudget for DynamoStore {
             .transact_items(day_share)
             .send()
             .await;
-        let err = match spent {
-            Ok(_) => return Ok(Spend::Granted),
-            Err(err) => err,
-        };
-        let refused = |index: usize| {
-            err.as_service_error()
-                .and_then(|e| match e {
-                    TransactWriteItemsError::TransactionCanceledException(cancelled) => {
-                        cancelled.cancellation_reasons().get(index)
-                    }
-                    _ => None,
-                })
-                .and_then(|reason| reason.code())
-                .is_some_and(|code| code == "ConditionalCheckFailed")
-        };
-        if refused(0) {
-            Ok(Spend::PhoneCap)
-        } else if refused(1) {
-            Ok(Spend::DailyCap)
-        } else {
-            Err(unavailable(err))
+        match spent {
+            Ok(_) => Ok(Spend::Granted),
+            Err(err) if condition_failed_at(&err, 0) => Ok(Spend::PhoneCap),
+            Err(err) if condition_failed_at(&err, 1) => Ok(Spend::DailyCap),
+            Err(err) => Err(unavailable(err)),
         }
     }
 

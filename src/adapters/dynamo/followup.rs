@@ -8,6 +8,8 @@
 //! | last alert to a phone | `PHONE#<phone>`  | `LATEST`        |
 //! | an inbound SMS seen   | `INBOUND#<id>`   | `INBOUND`       |
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
@@ -21,6 +23,18 @@ use crate::ports::{Acknowledged, FollowUpStore, Ownership, StoreError};
 
 /// SNS redelivers within minutes; a week is ample to recognise a repeat.
 const INBOUND_MEMORY: Duration = Duration::days(7);
+
+/// The phone's latest alert: a bare ACK from it means this code.
+pub(super) fn latest_alert_item(
+    phone: &PhoneNumber,
+    code: &AlertCode,
+) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        ("pk".to_owned(), s(format!("PHONE#{phone}"))),
+        ("sk".to_owned(), s("LATEST")),
+        ("code".to_owned(), s(code.as_str())),
+    ])
+}
 
 impl DynamoStore {
     fn expiry(&self, at: DateTime<Utc>) -> AttributeValue {
@@ -93,9 +107,7 @@ impl FollowUpStore for DynamoStore {
         self.client
             .put_item()
             .table_name(&self.table)
-            .item("pk", s(format!("PHONE#{phone}")))
-            .item("sk", s("LATEST"))
-            .item("code", s(code.as_str()))
+            .set_item(Some(latest_alert_item(phone, code)))
             .send()
             .await
             .map_err(unavailable)?;

@@ -23,9 +23,11 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, ReturnValue, ScalarAttributeType, TimeToLiveSpecification,
+    KeyType, Projection, ProjectionType, Put, ReturnValue, ScalarAttributeType,
+    TimeToLiveSpecification, TransactWriteItem, Update,
 };
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -396,26 +398,95 @@ where
         .is_some_and(|code| code == "ConditionalCheckFailedException")
 }
 
+/// Whether a transaction was cancelled because the condition of its
+/// `index`th write did not hold.
+fn condition_failed_at<R>(err: &SdkError<TransactWriteItemsError, R>, index: usize) -> bool {
+    let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+        err.as_service_error()
+    else {
+        return false;
+    };
+    cancelled
+        .cancellation_reasons()
+        .get(index)
+        .and_then(|reason| reason.code())
+        .is_some_and(|code| code == "ConditionalCheckFailed")
+}
+
+impl DynamoStore {
+    /// The record already stored under the id of one that was not written.
+    async fn stored_instead(&self, record: &MentionRecord) -> Result<Inserted, StoreError> {
+        let existing = self
+            .get_mention(&record.mention.id)
+            .await?
+            .ok_or_else(|| corrupt("mention vanished after a conditional write failed"))?;
+        Ok(Inserted::Existing(Box::new(existing)))
+    }
+
+    /// Reserves `code` for `mention`, as part of its insert: granted if the
+    /// code is free or already this mention's (a retried delivery).
+    fn code_reservation(
+        &self,
+        code: &AlertCode,
+        mention: &MentionId,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .item("pk", s(format!("CODE#{code}")))
+            .item("sk", s("CODE"))
+            .item("mention_id", s(mention.as_str()))
+            // Codes are few (24^4); expiring them with their mention keeps
+            // the space from filling up.
+            .item(
+                TTL_ATTRIBUTE,
+                AttributeValue::N((Utc::now() + self.retention).timestamp().to_string()),
+            )
+            .condition_expression("attribute_not_exists(pk) OR mention_id = :mention")
+            .expression_attribute_values(":mention", s(mention.as_str()))
+            .build()
+            .map_err(corrupt)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+}
+
 #[async_trait]
 impl MentionStore for DynamoStore {
     async fn insert_mention(&self, record: &MentionRecord) -> Result<Inserted, StoreError> {
-        let put = self
-            .client
-            .put_item()
+        let item = self.mention_item(record)?;
+        let Some(code) = &record.alert_code else {
+            let put = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .send()
+                .await;
+            return match written(put)? {
+                true => Ok(Inserted::New),
+                false => self.stored_instead(record).await,
+            };
+        };
+        // The mention and its reply code in one transaction: an urgent post
+        // costs one write, and a code is never left reserved for a mention
+        // that was not stored.
+        let mention = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(self.mention_item(record)?))
+            .set_item(Some(item))
             .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(corrupt)?;
+        let inserted = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(mention).build())
+            .transact_items(self.code_reservation(code, &record.mention.id)?)
             .send()
             .await;
-        match put {
+        match inserted {
             Ok(_) => Ok(Inserted::New),
-            Err(err) if is_condition_failure(&err) => {
-                let existing = self
-                    .get_mention(&record.mention.id)
-                    .await?
-                    .ok_or_else(|| corrupt("mention vanished after a conditional write failed"))?;
-                Ok(Inserted::Existing(Box::new(existing)))
-            }
+            Err(err) if condition_failed_at(&err, 0) => self.stored_instead(record).await,
+            Err(err) if condition_failed_at(&err, 1) => Ok(Inserted::CodeTaken),
             Err(err) => Err(unavailable(err)),
         }
     }
@@ -561,31 +632,6 @@ impl MentionStore for DynamoStore {
         Ok(())
     }
 
-    async fn reserve_alert_code(
-        &self,
-        code: &AlertCode,
-        mention: &MentionId,
-    ) -> Result<bool, StoreError> {
-        written(
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .item("pk", s(format!("CODE#{code}")))
-                .item("sk", s("CODE"))
-                .item("mention_id", s(mention.as_str()))
-                // Codes are few (24^4); expiring them with their mention keeps
-                // the space from filling up.
-                .item(
-                    TTL_ATTRIBUTE,
-                    AttributeValue::N((Utc::now() + self.retention).timestamp().to_string()),
-                )
-                .condition_expression("attribute_not_exists(pk) OR mention_id = :mention")
-                .expression_attribute_values(":mention", s(mention.as_str()))
-                .send()
-                .await,
-        )
-    }
-
     async fn claim_delivery(
         &self,
         mention: &MentionId,
@@ -672,6 +718,7 @@ impl MentionStore for DynamoStore {
     async fn record_delivery(
         &self,
         mention: &MentionId,
+        code: &AlertCode,
         phone: &PhoneNumber,
         outcome: &Delivery,
         at: DateTime<Utc>,
@@ -681,8 +728,7 @@ impl MentionStore for DynamoStore {
             Delivery::Failed { reason } => ("failed", "error", reason.as_str()),
             Delivery::Held { reason } => ("held", "held_for", reason.label()),
         };
-        self.client
-            .update_item()
+        let sms = Update::builder()
             .table_name(&self.table)
             .key("pk", s(mention_pk(mention)))
             .key("sk", s(format!("SMS#{phone}")))
@@ -692,14 +738,28 @@ impl MentionStore for DynamoStore {
             .expression_attribute_values(":status", s(status))
             .expression_attribute_values(":detail", s(detail))
             .expression_attribute_values(":at", s(at.to_rfc3339()))
+            .build()
+            .map_err(corrupt)?;
+        // One transaction: a sent SMS is never recorded without the pointer
+        // that lets its ACK find it, nor without its receipt link.
+        let mut writes = vec![TransactWriteItem::builder().update(sms).build()];
+        if let Delivery::Sent { message_id } = outcome {
+            let latest = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(followup::latest_alert_item(phone, code)))
+                .build()
+                .map_err(corrupt)?;
+            writes.push(TransactWriteItem::builder().put(latest).build());
+            if !message_id.is_empty() {
+                writes.push(self.message_link(message_id, mention, phone, at)?);
+            }
+        }
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
             .send()
             .await
             .map_err(unavailable)?;
-        if let Delivery::Sent { message_id } = outcome
-            && !message_id.is_empty()
-        {
-            self.link_message(message_id, mention, phone, at).await?;
-        }
         Ok(())
     }
 }

@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -90,30 +90,31 @@ fn read<T: serde::de::DeserializeOwned>(
 }
 
 impl DynamoStore {
-    /// Called once an alert SMS is recorded as sent: its message id now
-    /// leads back to the alert and phone. An id already linked stays as is.
-    pub(super) async fn link_message(
+    /// Part of recording an alert SMS as sent: its message id now leads
+    /// back to the alert and phone. A link (or a receipt that came first)
+    /// keeps what it has; only the missing fields are filled in.
+    pub(super) fn message_link(
         &self,
         message_id: &str,
         mention: &MentionId,
         phone: &PhoneNumber,
         sent_at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        written(
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .item("pk", s(receipt_pk(message_id)))
-                .item("sk", s("RECEIPT"))
-                .item("mention_id", s(mention.as_str()))
-                .item("phone", s(phone.as_str()))
-                .item("sent_at", s(sent_at.to_rfc3339()))
-                .item(super::TTL_ATTRIBUTE, self.expiry_after(sent_at))
-                .condition_expression("attribute_not_exists(pk)")
-                .send()
-                .await,
-        )?;
-        Ok(())
+    ) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(receipt_pk(message_id)))
+            .key("sk", s("RECEIPT"))
+            .update_expression(
+                "SET mention_id = if_not_exists(mention_id, :mention), phone = if_not_exists(phone, :phone), \
+                 sent_at = if_not_exists(sent_at, :sent_at), expires_at = if_not_exists(expires_at, :expires)",
+            )
+            .expression_attribute_values(":mention", s(mention.as_str()))
+            .expression_attribute_values(":phone", s(phone.as_str()))
+            .expression_attribute_values(":sent_at", s(sent_at.to_rfc3339()))
+            .expression_attribute_values(":expires", self.expiry_after(sent_at))
+            .build()
+            .map_err(corrupt)?;
+        Ok(TransactWriteItem::builder().update(update).build())
     }
 
     fn expiry_after(&self, at: DateTime<Utc>) -> AttributeValue {

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{EmbeddedStore, corrupt, unavailable};
 use crate::domain::{AlertCode, MentionId, PhoneNumber};
@@ -57,6 +57,20 @@ impl EmbeddedStore {
     }
 }
 
+/// The phone's latest alert: a bare ACK from it means `code`.
+pub(super) fn remember_latest_alert(
+    conn: &Connection,
+    phone: &PhoneNumber,
+    code: &AlertCode,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO latest_alerts (phone, code) VALUES (?1, ?2) ON CONFLICT (phone) DO UPDATE SET code = ?2",
+        params![phone.as_str(), code.as_str()],
+    )
+    .map_err(unavailable)?;
+    Ok(())
+}
+
 #[async_trait]
 impl FollowUpStore for EmbeddedStore {
     async fn mention_for_code(&self, code: &AlertCode) -> Result<Option<MentionId>, StoreError> {
@@ -78,13 +92,7 @@ impl FollowUpStore for EmbeddedStore {
         phone: &PhoneNumber,
         code: &AlertCode,
     ) -> Result<(), StoreError> {
-        self.conn()
-            .execute(
-                "INSERT INTO latest_alerts (phone, code) VALUES (?1, ?2) ON CONFLICT (phone) DO UPDATE SET code = ?2",
-                params![phone.as_str(), code.as_str()],
-            )
-            .map_err(unavailable)?;
-        Ok(())
+        remember_latest_alert(&self.conn(), phone, code)
     }
 
     async fn latest_alert(&self, phone: &PhoneNumber) -> Result<Option<AlertCode>, StoreError> {

@@ -236,26 +236,54 @@ pub struct OutboxMessage {
 impl MentionStore for EmbeddedStore {
     async fn insert_mention(&self, record: &MentionRecord) -> Result<Inserted, StoreError> {
         let json = serde_json::to_string(record).map_err(corrupt)?;
-        let inserted = self
-            .conn()
-            .execute(
-                "INSERT INTO mentions (id, received_at, author_key, created_at, open_since, open_state, record)
-                 VALUES (?1, ?2, ?3, ?4, ?6, CASE WHEN ?6 IS NULL THEN NULL ELSE 'OPEN' END, ?5)
-                 ON CONFLICT (id) DO NOTHING",
-                params![
-                    record.mention.id.as_str(),
-                    sort_key(record.mention.received_at),
-                    AuthorKey::of(&record.mention).to_string(),
-                    sort_key(record.mention.created_at),
-                    json,
-                    record
-                        .alert
-                        .is_outstanding()
-                        .then(|| sort_key(record.mention.received_at))
-                ],
-            )
-            .map_err(unavailable)?;
-        if inserted == 1 {
+        let id = record.mention.id.as_str();
+        let inserted = {
+            let mut conn = self.conn();
+            // The mention and its reply code together, or neither.
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let inserted = tx
+                .execute(
+                    "INSERT INTO mentions (id, received_at, author_key, created_at, open_since, open_state, record)
+                     VALUES (?1, ?2, ?3, ?4, ?6, CASE WHEN ?6 IS NULL THEN NULL ELSE 'OPEN' END, ?5)
+                     ON CONFLICT (id) DO NOTHING",
+                    params![
+                        id,
+                        sort_key(record.mention.received_at),
+                        AuthorKey::of(&record.mention).to_string(),
+                        sort_key(record.mention.created_at),
+                        json,
+                        record
+                            .alert
+                            .is_outstanding()
+                            .then(|| sort_key(record.mention.received_at))
+                    ],
+                )
+                .map_err(unavailable)?
+                == 1;
+            if inserted && let Some(code) = &record.alert_code {
+                tx.execute(
+                    "INSERT INTO alert_codes (code, mention_id) VALUES (?1, ?2) ON CONFLICT (code) DO NOTHING",
+                    params![code.as_str(), id],
+                )
+                .map_err(unavailable)?;
+                let holder: String = tx
+                    .query_row(
+                        "SELECT mention_id FROM alert_codes WHERE code = ?1",
+                        [code.as_str()],
+                        |row| row.get(0),
+                    )
+                    .map_err(unavailable)?;
+                if holder != id {
+                    // Dropping the transaction rolls the mention back.
+                    return Ok(Inserted::CodeTaken);
+                }
+            }
+            tx.commit().map_err(unavailable)?;
+            inserted
+        };
+        if inserted {
             return Ok(Inserted::New);
         }
         let existing = self
@@ -372,27 +400,6 @@ impl MentionStore for EmbeddedStore {
         Ok(())
     }
 
-    async fn reserve_alert_code(
-        &self,
-        code: &AlertCode,
-        mention: &MentionId,
-    ) -> Result<bool, StoreError> {
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO alert_codes (code, mention_id) VALUES (?1, ?2) ON CONFLICT (code) DO NOTHING",
-            params![code.as_str(), mention.as_str()],
-        )
-        .map_err(unavailable)?;
-        let holder: String = conn
-            .query_row(
-                "SELECT mention_id FROM alert_codes WHERE code = ?1",
-                [code.as_str()],
-                |row| row.get(0),
-            )
-            .map_err(unavailable)?;
-        Ok(holder == mention.as_str())
-    }
-
     async fn claim_delivery(
         &self,
         mention: &MentionId,
@@ -466,6 +473,7 @@ impl MentionStore for EmbeddedStore {
     async fn record_delivery(
         &self,
         mention: &MentionId,
+        code: &AlertCode,
         phone: &PhoneNumber,
         outcome: &Delivery,
         at: DateTime<Utc>,
@@ -475,18 +483,22 @@ impl MentionStore for EmbeddedStore {
             Delivery::Failed { reason } => ("failed", reason.as_str()),
             Delivery::Held { reason } => ("held", reason.label()),
         };
-        self.conn()
-            .execute(
-                "UPDATE deliveries SET status = ?3, detail = ?4, updated_at = ?5 WHERE mention_id = ?1 AND phone = ?2",
-                params![mention.as_str(), phone.as_str(), status, detail, at.to_rfc3339()],
-            )
-            .map_err(unavailable)?;
-        if let Delivery::Sent { message_id } = outcome
-            && !message_id.is_empty()
-        {
-            self.link_message(message_id, mention, phone, at)?;
+        let mut conn = self.conn();
+        // A sent SMS is never recorded without the pointer that lets its
+        // ACK find it, nor without its receipt link.
+        let tx = conn.transaction().map_err(unavailable)?;
+        tx.execute(
+            "UPDATE deliveries SET status = ?3, detail = ?4, updated_at = ?5 WHERE mention_id = ?1 AND phone = ?2",
+            params![mention.as_str(), phone.as_str(), status, detail, at.to_rfc3339()],
+        )
+        .map_err(unavailable)?;
+        if let Delivery::Sent { message_id } = outcome {
+            followup::remember_latest_alert(&tx, phone, code)?;
+            if !message_id.is_empty() {
+                receipts::link_message(&tx, message_id, mention, phone, at)?;
+            }
         }
-        Ok(())
+        tx.commit().map_err(unavailable)
     }
 }
 

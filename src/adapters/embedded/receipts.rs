@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{EmbeddedStore, unavailable};
 use crate::domain::{MentionId, PhoneNumber};
@@ -45,30 +45,31 @@ const SENT_SMS_JSON: &str = "json_object('mention', mention_id, 'phone', phone, 
 const HEALTH_JSON: &str = "json_object('phone', phone, 'failures', failures, \
      'last_reason', last_reason, 'last_at', last_at, 'warned', json(CASE warned WHEN 1 THEN 'true' ELSE 'false' END))";
 
-impl EmbeddedStore {
-    /// Called once an alert SMS is recorded as sent: its message id now
-    /// leads back to the alert and phone. An id already linked stays as is.
-    pub(super) fn link_message(
-        &self,
-        message_id: &str,
-        mention: &MentionId,
-        phone: &PhoneNumber,
-        sent_at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        self.conn()
-            .execute(
-                "INSERT INTO sms_receipts (message_id, mention_id, phone, sent_at)
-                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-                params![
-                    message_id,
-                    mention.as_str(),
-                    phone.as_str(),
-                    sent_at.to_rfc3339()
-                ],
-            )
-            .map_err(unavailable)?;
-        Ok(())
-    }
+/// Part of recording an alert SMS as sent: its message id now leads back
+/// to the alert and phone. A link (or a receipt that came first) keeps
+/// what it has; only the missing fields are filled in.
+pub(super) fn link_message(
+    conn: &Connection,
+    message_id: &str,
+    mention: &MentionId,
+    phone: &PhoneNumber,
+    sent_at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO sms_receipts (message_id, mention_id, phone, sent_at)
+         VALUES (?1, ?2, ?3, ?4) ON CONFLICT (message_id) DO UPDATE SET
+         mention_id = COALESCE(mention_id, excluded.mention_id),
+         phone = COALESCE(phone, excluded.phone),
+         sent_at = COALESCE(sent_at, excluded.sent_at)",
+        params![
+            message_id,
+            mention.as_str(),
+            phone.as_str(),
+            sent_at.to_rfc3339()
+        ],
+    )
+    .map_err(unavailable)?;
+    Ok(())
 }
 
 #[async_trait]

@@ -57,7 +57,6 @@ pub async fn run(global: &GlobalArgs, events_dir: &Path) -> Result<()> {
         .put_contact(&OnCallContact::new(
             "Sam (on call)",
             PhoneNumber::parse(DEMO_PHONE)?,
-            1,
             Utc::now(),
         ))
         .await?;
