@@ -275,7 +275,7 @@ pub const DEFAULT_SMS_DAILY_CAP: u32 = 200;
 /// The SMS caps, from `EARSHOT_SMS_PER_PHONE_HOURLY` and
 /// `EARSHOT_SMS_DAILY_CAP`.
 pub fn sms_limits() -> Result<crate::ports::SmsLimits, ConfigError> {
-    // Either cap may be raised far past any real day, never to zero.
+    // Either cap may be set far above any real volume, never to zero.
     let cap = |name, default| bounded(name, optional(name), default, 1..=100_000, "SMS");
     Ok(crate::ports::SmsLimits {
         per_phone_hourly: cap(SMS_PER_PHONE_HOURLY_VAR, DEFAULT_SMS_PER_PHONE_HOURLY)?,
