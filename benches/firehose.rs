@@ -165,17 +165,11 @@ fn fixture(runtime: &tokio::runtime::Runtime) -> Fixture {
         .unwrap();
         store.put_watch(&watch).await.unwrap();
         store
-            .put_contact(&OnCallContact {
-                name: "Sam".into(),
-                phone: PhoneNumber::parse("+15555550100").unwrap(),
-                added_at: Utc::now(),
-                opted_out: false,
-                tier: 1,
-                time_zone: None,
-                quiet_hours: None,
-                p1_in_quiet_hours: true,
-                can_reply: false,
-            })
+            .put_contact(&OnCallContact::new(
+                "Sam",
+                PhoneNumber::parse("+15555550100").unwrap(),
+                Utc::now(),
+            ))
             .await
             .unwrap();
     });

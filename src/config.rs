@@ -25,11 +25,34 @@ impl Secret {
     pub fn expose(&self) -> &[u8] {
         self.0.as_bytes()
     }
+
+    /// The secret as text, for a header or a form field.
+    pub fn expose_str(&self) -> &str {
+        &self.0
+    }
 }
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(***)")
+    }
+}
+
+/// Where a platform's API lives: the public service, unless the variable
+/// names another base URL (a fake server in tests, an own instance).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiBase {
+    pub var: &'static str,
+    pub default: &'static str,
+}
+
+impl ApiBase {
+    const fn new(var: &'static str, default: &'static str) -> Self {
+        Self { var, default }
+    }
+
+    pub fn url(self) -> String {
+        optional(self.var).unwrap_or_else(|| self.default.to_owned())
     }
 }
 
@@ -86,6 +109,17 @@ pub const BLUESKY_FIREHOSE_VAR: &str = "EARSHOT_BLUESKY_FIREHOSE";
 /// Comma-separated Jetstream `/subscribe` URLs, in the order to try them.
 pub const JETSTREAM_ENDPOINTS_VAR: &str = "EARSHOT_JETSTREAM_ENDPOINTS";
 pub const FIREHOSE_LAG_ALARM_VAR: &str = "EARSHOT_FIREHOSE_LAG_ALARM_MINUTES";
+
+// Where each platform's API lives unless the environment says otherwise.
+pub const X_API: ApiBase = ApiBase::new(X_API_BASE_URL_VAR, "https://api.x.com");
+/// Bluesky's public AppView, which searches; posting goes to the PDS.
+pub const BLUESKY_APP_VIEW: ApiBase =
+    ApiBase::new(BLUESKY_API_BASE_URL_VAR, "https://public.api.bsky.app");
+pub const BLUESKY_PDS: ApiBase = ApiBase::new(BLUESKY_PDS_URL_VAR, "https://bsky.social");
+pub const MASTODON_API: ApiBase = ApiBase::new(MASTODON_BASE_URL_VAR, "https://mastodon.social");
+pub const REDDIT_API: ApiBase = ApiBase::new(REDDIT_API_BASE_URL_VAR, "https://www.reddit.com");
+pub const META_GRAPH_API: ApiBase =
+    ApiBase::new(META_GRAPH_BASE_URL_VAR, "https://graph.facebook.com/v21.0");
 
 /// Secrets may be given directly (local use) or, on Lambda, as the name of
 /// an SSM SecureString parameter in `<NAME>_PARAM`, read once at cold start.
@@ -205,33 +239,31 @@ impl FunctionEnvironment {
 pub const DEFAULT_RETENTION_DAYS: i64 = 400;
 
 pub fn retention() -> Result<Duration, ConfigError> {
-    bounded(RETENTION_VAR, DEFAULT_RETENTION_DAYS, 1..=3650, "days").map(Duration::days)
+    duration(RETENTION_VAR, DEFAULT_RETENTION_DAYS, 3650, TimeUnit::Days)
 }
 
 /// Minutes an urgent alert may wait for an ACK before the next tier is paged.
 pub const DEFAULT_ESCALATE_AFTER_MINUTES: i64 = 5;
 
 pub fn escalate_after() -> Result<Duration, ConfigError> {
-    bounded(
+    duration(
         ESCALATE_AFTER_VAR,
         DEFAULT_ESCALATE_AFTER_MINUTES,
-        1..=1440,
-        "minutes",
+        1440,
+        TimeUnit::Minutes,
     )
-    .map(Duration::minutes)
 }
 
 /// Hours an acknowledged alert may stay open before its owner is reminded.
 pub const DEFAULT_REMIND_AFTER_HOURS: i64 = 4;
 
 pub fn remind_after() -> Result<Duration, ConfigError> {
-    bounded(
+    duration(
         REMIND_AFTER_VAR,
         DEFAULT_REMIND_AFTER_HOURS,
-        1..=72,
-        "hours",
+        72,
+        TimeUnit::Hours,
     )
-    .map(Duration::hours)
 }
 
 /// SMS to one phone in one clock hour, by default: enough for a busy hour,
@@ -243,14 +275,11 @@ pub const DEFAULT_SMS_DAILY_CAP: u32 = 200;
 /// The SMS caps, from `EARSHOT_SMS_PER_PHONE_HOURLY` and
 /// `EARSHOT_SMS_DAILY_CAP`.
 pub fn sms_limits() -> Result<crate::ports::SmsLimits, ConfigError> {
+    // Either cap may be set far above any real volume, never to zero.
+    let cap = |name, default| bounded(name, optional(name), default, 1..=100_000, "SMS");
     Ok(crate::ports::SmsLimits {
-        per_phone_hourly: bounded(
-            SMS_PER_PHONE_HOURLY_VAR,
-            DEFAULT_SMS_PER_PHONE_HOURLY,
-            1..=100_000,
-            "SMS",
-        )?,
-        daily: bounded(SMS_DAILY_CAP_VAR, DEFAULT_SMS_DAILY_CAP, 1..=100_000, "SMS")?,
+        per_phone_hourly: cap(SMS_PER_PHONE_HOURLY_VAR, DEFAULT_SMS_PER_PHONE_HOURLY)?,
+        daily: cap(SMS_DAILY_CAP_VAR, DEFAULT_SMS_DAILY_CAP)?,
     })
 }
 
@@ -259,13 +288,12 @@ pub fn sms_limits() -> Result<crate::ports::SmsLimits, ConfigError> {
 pub const DEFAULT_FIREHOSE_LAG_ALARM_MINUTES: i64 = 10;
 
 pub fn firehose_lag_alarm() -> Result<Duration, ConfigError> {
-    bounded(
+    duration(
         FIREHOSE_LAG_ALARM_VAR,
         DEFAULT_FIREHOSE_LAG_ALARM_MINUTES,
-        1..=1440,
-        "minutes",
+        1440,
+        TimeUnit::Minutes,
     )
-    .map(Duration::minutes)
 }
 
 /// Whether Bluesky is read from the firehose (`on`) or searched (`off`,
@@ -320,21 +348,46 @@ fn parse_endpoints(
     Ok((!endpoints.is_empty()).then_some(endpoints))
 }
 
-/// A number from the environment within `range`, or `default` when unset;
-/// anything else names the variable and the range.
-fn bounded<T>(
-    name: &'static str,
-    default: T,
-    range: std::ops::RangeInclusive<T>,
-    unit: &str,
-) -> Result<T, ConfigError>
-where
-    T: std::str::FromStr + PartialOrd + fmt::Display,
-{
-    parse_bounded(name, optional(name), default, range, unit)
+/// The unit a length of time is given in, named in the error that refuses it.
+#[derive(Debug, Clone, Copy)]
+enum TimeUnit {
+    Minutes,
+    Hours,
+    Days,
 }
 
-fn parse_bounded<T>(
+impl TimeUnit {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Minutes => "minutes",
+            Self::Hours => "hours",
+            Self::Days => "days",
+        }
+    }
+
+    fn of(self, count: i64) -> Duration {
+        match self {
+            Self::Minutes => Duration::minutes(count),
+            Self::Hours => Duration::hours(count),
+            Self::Days => Duration::days(count),
+        }
+    }
+}
+
+/// A length of time from the environment: a whole number of `unit`s from
+/// 1 to `most`, or `default` when unset.
+fn duration(
+    name: &'static str,
+    default: i64,
+    most: i64,
+    unit: TimeUnit,
+) -> Result<Duration, ConfigError> {
+    bounded(name, optional(name), default, 1..=most, unit.name()).map(|count| unit.of(count))
+}
+
+/// A number from the environment (`raw`, read from `name`) within `range`,
+/// or `default` when unset; anything else names the variable and the range.
+fn bounded<T>(
     name: &'static str,
     raw: Option<String>,
     default: T,
@@ -386,7 +439,7 @@ mod tests {
     #[test]
     fn numbers_are_read_within_their_range_or_refused_by_name() {
         let read = |raw: Option<&str>| {
-            parse_bounded(REMIND_AFTER_VAR, raw.map(str::to_owned), 4, 1..=72, "hours")
+            bounded(REMIND_AFTER_VAR, raw.map(str::to_owned), 4, 1..=72, "hours")
         };
         assert_eq!(read(None).unwrap(), 4);
         assert_eq!(read(Some(" 12 ")).unwrap(), 12);

@@ -11,7 +11,8 @@
 //! - [`pager`]: delivery, holds, SMS caps, incidents, follow-ups, and what
 //!   makes a page reach someone (receipts, voice calls, the chain, the rota).
 //! - [`webhook`], [`poll`], [`firehose`], [`sms_reply`], [`escalate`],
-//!   [`delivery`]: the functions' handlers; `functions/` only wires them.
+//!   [`delivery`]: the functions' handlers; `functions/` only wires them,
+//!   after the [`lambda`] cold start.
 
 pub mod adapters;
 pub mod config;
@@ -21,6 +22,7 @@ pub mod escalate;
 pub mod firehose;
 pub mod http;
 pub mod ingest;
+pub mod lambda;
 pub mod pager;
 pub mod platforms;
 pub mod poll;

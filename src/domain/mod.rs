@@ -16,6 +16,27 @@ pub mod watch;
 
 use serde::{Deserialize, Serialize};
 
+/// Serde reads and writes a value type as the text its `parse` accepts and
+/// its `Display` writes (`#[serde(try_from = "String", into = "String")]`),
+/// so a stored value is checked as strictly as one typed in.
+macro_rules! string_form {
+    ($ty:ty, $error:ty) => {
+        impl TryFrom<String> for $ty {
+            type Error = $error;
+            fn try_from(raw: String) -> Result<Self, Self::Error> {
+                Self::parse(&raw)
+            }
+        }
+
+        impl From<$ty> for String {
+            fn from(value: $ty) -> Self {
+                value.to_string()
+            }
+        }
+    };
+}
+pub(crate) use string_form;
+
 pub use alert::{AlertCode, AlertState};
 pub use clock::Clock;
 pub use mention::{Author, Mention, MentionId, Platform, Voice};

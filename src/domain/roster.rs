@@ -47,18 +47,7 @@ impl PhoneNumber {
     }
 }
 
-impl TryFrom<String> for PhoneNumber {
-    type Error = InvalidPhoneNumber;
-    fn try_from(raw: String) -> Result<Self, Self::Error> {
-        Self::parse(&raw)
-    }
-}
-
-impl From<PhoneNumber> for String {
-    fn from(phone: PhoneNumber) -> Self {
-        phone.0
-    }
-}
+super::string_form!(PhoneNumber, InvalidPhoneNumber);
 
 impl fmt::Display for PhoneNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -172,18 +161,7 @@ impl QuietHours {
     }
 }
 
-impl TryFrom<String> for QuietHours {
-    type Error = InvalidQuietHours;
-    fn try_from(raw: String) -> Result<Self, Self::Error> {
-        Self::parse(&raw)
-    }
-}
-
-impl From<QuietHours> for String {
-    fn from(quiet: QuietHours) -> Self {
-        quiet.to_string()
-    }
-}
+super::string_form!(QuietHours, InvalidQuietHours);
 
 impl fmt::Display for QuietHours {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -249,16 +227,12 @@ mod tests {
         assert!(QuietHours::parse("22:00").is_err() && QuietHours::parse("25:00-07:00").is_err());
         assert_eq!(night.to_string(), "22:00-07:00");
 
+        let phone = PhoneNumber::parse("+15555550100").unwrap();
         let mut sam = OnCallContact {
-            name: "Sam".into(),
-            phone: PhoneNumber::parse("+15555550100").unwrap(),
-            added_at: Utc::now(),
-            opted_out: false,
-            tier: 1,
             time_zone: Some("America/New_York".into()),
             quiet_hours: Some(night),
             p1_in_quiet_hours: false,
-            can_reply: false,
+            ..OnCallContact::new("Sam", phone, Utc::now())
         };
         // 03:00 UTC is 22:00 in New York in November: quiet there.
         let utc = |t: &str| t.parse::<DateTime<Utc>>().unwrap();

@@ -67,18 +67,7 @@ impl fmt::Display for Handover {
     }
 }
 
-impl TryFrom<String> for Handover {
-    type Error = RotaError;
-    fn try_from(raw: String) -> Result<Self, Self::Error> {
-        Self::parse(&raw)
-    }
-}
-
-impl From<Handover> for String {
-    fn from(handover: Handover) -> Self {
-        handover.to_string()
-    }
-}
+super::string_form!(Handover, RotaError);
 
 /// One tier's weekly rotation: `people[0]` takes the shift at the first
 /// hand-over on or after `starts_on`, the next person a week later, and
@@ -352,6 +341,11 @@ mod tests {
         raw.parse().unwrap()
     }
 
+    /// Whose phone the rotation rings at `at`.
+    fn on_shift(rota: &Rotation, at: &str) -> PhoneNumber {
+        rota.shift_at(utc(at)).expect("someone is on shift").phone
+    }
+
     const SAM: &str = "+15555550100";
     const KIM: &str = "+15555550101";
     const LEE: &str = "+15555550102";
@@ -369,15 +363,8 @@ mod tests {
 
     fn contact(name: &str, raw: &str, tier: u8) -> OnCallContact {
         OnCallContact {
-            name: name.into(),
-            phone: phone(raw),
-            added_at: utc("2026-03-01T00:00:00Z"),
-            opted_out: false,
             tier,
-            time_zone: None,
-            quiet_hours: None,
-            p1_in_quiet_hours: true,
-            can_reply: false,
+            ..OnCallContact::new(name, phone(raw), utc("2026-03-01T00:00:00Z"))
         }
     }
 
@@ -389,14 +376,8 @@ mod tests {
         assert_eq!(first.phone, phone(SAM));
         assert_eq!(first.starts, utc("2026-03-16T09:00:00Z"));
         assert_eq!(first.ends, utc("2026-03-23T09:00:00Z"));
-        assert_eq!(
-            rota.shift_at(utc("2026-03-22T23:00:00Z")).unwrap().phone,
-            phone(SAM)
-        );
-        assert_eq!(
-            rota.shift_at(utc("2026-03-23T09:00:00Z")).unwrap().phone,
-            phone(KIM)
-        );
+        assert_eq!(on_shift(&rota, "2026-03-22T23:00:00Z"), phone(SAM));
+        assert_eq!(on_shift(&rota, "2026-03-23T09:00:00Z"), phone(KIM));
     }
 
     #[test]
@@ -408,10 +389,7 @@ mod tests {
         assert_eq!(kims.phone, phone(KIM));
         assert_eq!(kims.ends, utc("2026-03-30T08:00:00Z"));
         assert_eq!(kims.ends - kims.starts, Duration::hours(167));
-        assert_eq!(
-            rota.shift_at(utc("2026-03-30T07:59:00Z")).unwrap().phone,
-            phone(KIM)
-        );
+        assert_eq!(on_shift(&rota, "2026-03-30T07:59:00Z"), phone(KIM));
         let sams = rota.shift_at(utc("2026-03-30T08:30:00Z")).unwrap();
         assert_eq!(sams.phone, phone(SAM));
         assert_eq!(sams.starts, utc("2026-03-30T08:00:00Z"));
@@ -439,14 +417,8 @@ mod tests {
         .unwrap();
         // 01:30 does not exist in London on 29 March; 01:30 UTC (02:30 BST)
         // stands in for it.
-        assert_eq!(
-            rota.shift_at(utc("2026-03-29T01:29:00Z")).unwrap().phone,
-            phone(SAM)
-        );
-        assert_eq!(
-            rota.shift_at(utc("2026-03-29T01:30:00Z")).unwrap().phone,
-            phone(KIM)
-        );
+        assert_eq!(on_shift(&rota, "2026-03-29T01:29:00Z"), phone(SAM));
+        assert_eq!(on_shift(&rota, "2026-03-29T01:30:00Z"), phone(KIM));
     }
 
     #[test]

@@ -61,7 +61,6 @@ pub fn spoken_alert(mention: &Mention, assessment: &Assessment, code: &AlertCode
 mod tests {
     use super::*;
     use crate::domain::mention::{Author, MentionId, Platform, Voice};
-    use crate::domain::triage::Intent;
 
     fn mention(text: &str) -> Mention {
         Mention {
@@ -85,14 +84,7 @@ mod tests {
     }
 
     fn urgent() -> Assessment {
-        Assessment {
-            complaint: true,
-            intent: Intent::Complaint,
-            sentiment: -0.8,
-            urgency: 0.9,
-            priority: Priority::P1,
-            reasons: vec!["kids".into(), "stuck".into()],
-        }
+        Assessment::urgent_complaint(&["kids", "stuck"])
     }
 
     #[test]

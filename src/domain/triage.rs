@@ -64,6 +64,21 @@ pub struct Assessment {
     pub reasons: Vec<String>,
 }
 
+#[cfg(test)]
+impl Assessment {
+    /// An urgent (P1) complaint, as the tests of what alerts say need one.
+    pub(crate) fn urgent_complaint(reasons: &[&str]) -> Self {
+        Self {
+            complaint: true,
+            intent: Intent::Complaint,
+            sentiment: -0.8,
+            urgency: 0.9,
+            priority: Priority::P1,
+            reasons: reasons.iter().map(|r| r.to_string()).collect(),
+        }
+    }
+}
+
 pub const MAX_REASONS: usize = 3;
 
 /// What one brand's watch may tune.

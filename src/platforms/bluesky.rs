@@ -21,18 +21,19 @@ use crate::domain::Watch;
 use crate::domain::{Author, Mention, MentionId, Platform, Voice};
 use crate::ports::{Page, PageRequest, SearchSource};
 
-pub const DEFAULT_BASE_URL: &str = "https://public.api.bsky.app";
-
 /// Bluesky post search; public, no token.
 pub const SEARCH: PolledPlatform = PolledPlatform {
     platform: Platform::Bluesky,
-    base_url_var: config::BLUESKY_API_BASE_URL_VAR,
-    default_base_url: DEFAULT_BASE_URL,
+    api: config::BLUESKY_APP_VIEW,
     token_var: None,
     build: |http, base_url, _| Arc::new(BlueskySearch::new(http, base_url)),
 };
 const SEARCH_PATH: &str = "/xrpc/app.bsky.feed.searchPosts";
 const PROFILES_PATH: &str = "/xrpc/app.bsky.actor.getProfiles";
+const QUOTA: http::Quota = http::Quota {
+    remaining_header: "ratelimit-remaining",
+    reset: |response, _| http::epoch_header(response, "ratelimit-reset"),
+};
 /// Actors per `getProfiles` call, the API's maximum.
 pub const PROFILE_BATCH: usize = 25;
 /// Posts indexed a little after their sort time are still found.
@@ -272,8 +273,7 @@ pub fn parse_page(
     watch: &Watch,
     received_at: DateTime<Utc>,
 ) -> Result<Page, FetchError> {
-    let response: SearchResponse =
-        serde_json::from_slice(body).map_err(|err| FetchError::Payload(err.to_string()))?;
+    let response: SearchResponse = http::json(body)?;
     let mut page = Page::default();
     let mut newest: Option<DateTime<Utc>> = None;
     for raw in &response.posts {
@@ -379,12 +379,12 @@ impl SearchSource for BlueskySearch {
             params.push(("cursor", cursor));
         }
         let url = http::url(&self.base_url, SEARCH_PATH, &params);
-        let response = self.http.get(&url, None, request.timeout).await?;
-        let reset = http::epoch_header(&response, "ratelimit-reset");
-        let mut page =
-            http::read_page(&response, reset, request.now, "ratelimit-remaining", |r| {
+        let mut page = self
+            .http
+            .search_page(&url, None, request, &QUOTA, |r| {
                 parse_page(&r.body, request.watch, request.now)
-            })?;
+            })
+            .await?;
         self.add_followers(&mut page.mentions, request).await;
         Ok(page)
     }

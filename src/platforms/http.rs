@@ -6,8 +6,8 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use reqwest::header::HeaderMap;
 
-use crate::ports::Page;
 pub use crate::ports::search::FetchError;
+use crate::ports::{Page, PageRequest};
 
 /// Sent with every platform request, so operators can see who is calling.
 pub const USER_AGENT: &str = concat!(
@@ -87,6 +87,29 @@ impl Http {
             body,
         })
     }
+
+    /// GETs one page of a search and reads it as [`read_page`] does, with
+    /// the platform's own rate-limit headers.
+    pub async fn search_page(
+        &self,
+        url: &str,
+        bearer: Option<&str>,
+        request: &PageRequest<'_>,
+        quota: &Quota,
+        parse: impl FnOnce(&Response) -> Result<Page, FetchError>,
+    ) -> Result<Page, FetchError> {
+        let response = self.get(url, bearer, request.timeout).await?;
+        let reset = (quota.reset)(&response, request.now);
+        read_page(&response, reset, request.now, quota.remaining_header, parse)
+    }
+}
+
+/// How a platform's answers tell the rate limit.
+pub struct Quota {
+    /// The header counting the requests left in the window.
+    pub remaining_header: &'static str,
+    /// When the window resets, read from an answer received at `now`.
+    pub reset: fn(&Response, DateTime<Utc>) -> Option<DateTime<Utc>>,
 }
 
 fn classify(err: reqwest::Error) -> FetchError {
@@ -138,6 +161,11 @@ pub fn read_page(
         page.exhausted_until = reset;
     }
     Ok(page)
+}
+
+/// A platform's JSON body as `T`; one that does not read is a payload error.
+pub fn json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, FetchError> {
+    serde_json::from_slice(body).map_err(|err| FetchError::Payload(err.to_string()))
 }
 
 /// Whether the remaining-requests header says the quota is spent. Reddit

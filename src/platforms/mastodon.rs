@@ -19,13 +19,10 @@ use crate::domain::Watch;
 use crate::domain::{Author, Mention, MentionId, Platform, Voice};
 use crate::ports::{Page, PageRequest, SearchSource};
 
-pub const DEFAULT_BASE_URL: &str = "https://mastodon.social";
-
 /// Mastodon search, with an optional access token.
 pub const SEARCH: PolledPlatform = PolledPlatform {
     platform: Platform::Mastodon,
-    base_url_var: config::MASTODON_BASE_URL_VAR,
-    default_base_url: DEFAULT_BASE_URL,
+    api: config::MASTODON_API,
     token_var: Some(config::MASTODON_ACCESS_TOKEN_VAR),
     build: |http, base_url, token| Arc::new(MastodonSearch::new(http, base_url, token)),
 };
@@ -288,6 +285,11 @@ pub fn parse_statuses(
 }
 
 /// `X-RateLimit-Reset` is an ISO 8601 time.
+const QUOTA: http::Quota = http::Quota {
+    remaining_header: "x-ratelimit-remaining",
+    reset: |response, _| reset_at(response),
+};
+
 fn reset_at(response: &Response) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(response.header("x-ratelimit-reset")?.trim())
         .ok()
@@ -302,10 +304,7 @@ impl SearchSource for MastodonSearch {
 
     async fn fetch(&self, request: &PageRequest<'_>) -> Result<Page, FetchError> {
         let limit = PAGE_SIZE.to_string();
-        let token = self
-            .token
-            .as_ref()
-            .map(|t| std::str::from_utf8(t.expose()).unwrap_or_default());
+        let token = self.token.as_ref().map(Secret::expose_str);
         let query = request.watch.query.as_str();
         let url = match hashtag(query) {
             Some(tag) => {
@@ -335,23 +334,11 @@ impl SearchSource for MastodonSearch {
                 http::url(&self.base_url, "/api/v2/search", &params)
             }
         };
-        let response = self.http.get(&url, token, request.timeout).await?;
-        let reset = reset_at(&response);
-        http::read_page(
-            &response,
-            reset,
-            request.now,
-            "x-ratelimit-remaining",
-            |r| {
-                let payload = |err: serde_json::Error| FetchError::Payload(err.to_string());
+        self.http
+            .search_page(&url, token, request, &QUOTA, |r| {
                 let statuses = match hashtag(query) {
-                    Some(_) => serde_json::from_slice::<Vec<serde_json::Value>>(&r.body)
-                        .map_err(payload)?,
-                    None => {
-                        serde_json::from_slice::<SearchResults>(&r.body)
-                            .map_err(payload)?
-                            .statuses
-                    }
+                    Some(_) => http::json::<Vec<serde_json::Value>>(&r.body)?,
+                    None => http::json::<SearchResults>(&r.body)?.statuses,
                 };
                 let mut page = parse_statuses(statuses, request.watch, request);
                 // Timelines say where the next page is; trust the link over counting.
@@ -359,8 +346,8 @@ impl SearchSource for MastodonSearch {
                     page.next = r.header("link").and_then(next_max_id);
                 }
                 Ok(page)
-            },
-        )
+            })
+            .await
     }
 }
 

@@ -164,15 +164,22 @@ pub fn parse_delivery(
     let mut index = 0;
     for entry in envelope.entry {
         let brand = brand_of(platform, &entry.id);
+        let context = ChangeContext {
+            account: &entry.id,
+            brand: &brand,
+            received_at,
+        };
         for change in entry.changes {
             let read = match (platform, change.field.as_str()) {
                 (Platform::Facebook, "feed" | "mention") => {
-                    page_change(change.value, &entry.id, &brand, received_at)
+                    value_as(change.value).and_then(|value| page_change(value, &context))
                 }
                 (Platform::Instagram, "comments" | "live_comments") => {
-                    instagram_comment(change.value, &entry.id, &brand, received_at)
+                    value_as(change.value).and_then(|comment| instagram_comment(comment, &context))
                 }
-                (Platform::Instagram, "mentions") => instagram_mention(change.value, &entry.id),
+                (Platform::Instagram, "mentions") => {
+                    value_as(change.value).map(|value| instagram_mention(value, &entry.id))
+                }
                 (_, field) => Ok(Read::Ignored(format!("{} field {field}", platform.key()))),
             };
             match read {
@@ -191,13 +198,21 @@ enum Read {
     Ignored(String),
 }
 
-fn page_change(
-    value: Value,
-    page_id: &str,
-    brand: &str,
+/// Where a change comes from: the Page or Instagram account the entry is
+/// for, that account's brand, and when the delivery arrived.
+struct ChangeContext<'a> {
+    account: &'a str,
+    brand: &'a str,
     received_at: DateTime<Utc>,
-) -> Result<Read, String> {
-    let value = PageValue::deserialize(value).map_err(|err| err.to_string())?;
+}
+
+/// A change's `value` as `T`; one that does not read rejects the change.
+fn value_as<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, String> {
+    T::deserialize(value).map_err(|err| err.to_string())
+}
+
+fn page_change(value: PageValue, context: &ChangeContext<'_>) -> Result<Read, String> {
+    let received_at = context.received_at;
     let item = value.item.as_deref().unwrap_or("post");
     let verb = value.verb.as_deref().unwrap_or("add");
     if !WORDED_ITEMS.contains(&item) {
@@ -250,7 +265,7 @@ fn page_change(
         display_name: name,
         followers: None,
     };
-    let own = author.id == page_id;
+    let own = author.id == context.account;
     let url = match (item, value.comment_id.as_deref(), value.post_id.as_deref()) {
         ("comment", Some(comment), Some(post)) => {
             let comment = comment.rsplit('_').next().unwrap_or(comment);
@@ -275,7 +290,7 @@ fn page_change(
         received_at,
         in_reply_to,
         quotes: None,
-        brand: brand.to_owned(),
+        brand: context.brand.to_owned(),
         voice: if own { Voice::Brand } else { Voice::Customer },
     };
     Ok(Read::Change(Box::new(if verb == "add" {
@@ -286,12 +301,10 @@ fn page_change(
 }
 
 fn instagram_comment(
-    value: Value,
-    account: &str,
-    brand: &str,
-    received_at: DateTime<Utc>,
+    comment: InstagramComment,
+    context: &ChangeContext<'_>,
 ) -> Result<Read, String> {
-    let comment = InstagramComment::deserialize(value).map_err(|err| err.to_string())?;
+    let received_at = context.received_at;
     let text = comment.text.unwrap_or_default();
     if comment.id.trim().is_empty() {
         return Err("a comment without its id".into());
@@ -303,7 +316,7 @@ fn instagram_comment(
         .from
         .ok_or_else(|| "a comment without `from`".to_owned())?;
     let handle = from.username.unwrap_or_else(|| from.id.clone());
-    let own = from.id == account;
+    let own = from.id == context.account;
     let media = comment.media.map(|m| m.id);
     Ok(Read::Change(Box::new(MetaChange::Posted(Mention {
         id: MentionId::new(Platform::Instagram, &comment.id),
@@ -324,20 +337,17 @@ fn instagram_comment(
             .or(media)
             .map(|parent| MentionId::new(Platform::Instagram, &parent)),
         quotes: None,
-        brand: brand.to_owned(),
+        brand: context.brand.to_owned(),
         voice: if own { Voice::Brand } else { Voice::Customer },
     }))))
 }
 
-fn instagram_mention(value: Value, account: &str) -> Result<Read, String> {
-    let value = InstagramMentionValue::deserialize(value).map_err(|err| err.to_string())?;
-    Ok(Read::Change(Box::new(MetaChange::InstagramMention(
-        InstagramMention {
-            account: account.to_owned(),
-            media_id: value.media_id.into_string(),
-            comment_id: value.comment_id.map(IdString::into_string),
-        },
-    ))))
+fn instagram_mention(value: InstagramMentionValue, account: &str) -> Read {
+    Read::Change(Box::new(MetaChange::InstagramMention(InstagramMention {
+        account: account.to_owned(),
+        media_id: value.media_id.into_string(),
+        comment_id: value.comment_id.map(IdString::into_string),
+    })))
 }
 
 /// `created_time` is epoch seconds, or an ISO 8601 time in older payloads
@@ -365,8 +375,6 @@ pub struct GraphClient {
     base_url: String,
     token: Secret,
 }
-
-pub const DEFAULT_GRAPH_BASE_URL: &str = "https://graph.facebook.com/v21.0";
 
 #[derive(Deserialize)]
 struct MentionLookup {
@@ -414,7 +422,7 @@ impl GraphClient {
             &format!("/{}", mentioned.account),
             &[("fields", &fields)],
         );
-        let token = std::str::from_utf8(self.token.expose()).unwrap_or_default();
+        let token = self.token.expose_str();
         let response = self
             .http
             .get(&url, Some(token), http::REQUEST_TIMEOUT)
@@ -422,8 +430,7 @@ impl GraphClient {
         if !(200..300).contains(&response.status) {
             return Err(http::status_error(&response));
         }
-        let lookup: MentionLookup = serde_json::from_slice(&response.body)
-            .map_err(|err| FetchError::Payload(err.to_string()))?;
+        let lookup: MentionLookup = http::json(&response.body)?;
         let item = lookup
             .mentioned_comment
             .or(lookup.mentioned_media)

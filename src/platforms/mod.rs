@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
-use crate::config::Secret;
+use crate::config::{ApiBase, Secret};
 use crate::domain::{Mention, Platform};
 use crate::ports::SearchSource;
 use http::Http;
@@ -25,9 +25,7 @@ use http::Http;
 /// how its search is built.
 pub struct PolledPlatform {
     pub platform: Platform,
-    /// The variable naming its API's base URL (a fake one in tests).
-    pub base_url_var: &'static str,
-    pub default_base_url: &'static str,
+    pub api: ApiBase,
     /// The secret its search needs, if any; without it the source fails
     /// and says why instead of stopping the rest.
     pub token_var: Option<&'static str>,

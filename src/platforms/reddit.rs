@@ -16,13 +16,10 @@ use crate::domain::Watch;
 use crate::domain::{Author, Mention, MentionId, Platform, Voice};
 use crate::ports::{Page, PageRequest, SearchSource};
 
-pub const DEFAULT_BASE_URL: &str = "https://www.reddit.com";
-
 /// Reddit search; public, no token.
 pub const SEARCH: PolledPlatform = PolledPlatform {
     platform: Platform::Reddit,
-    base_url_var: config::REDDIT_API_BASE_URL_VAR,
-    default_base_url: DEFAULT_BASE_URL,
+    api: config::REDDIT_API,
     token_var: None,
     build: |http, base_url, _| Arc::new(RedditSearch::new(http, base_url)),
 };
@@ -99,8 +96,7 @@ fn since(request: &PageRequest<'_>) -> DateTime<Utc> {
 }
 
 pub fn parse_page(body: &[u8], request: &PageRequest<'_>) -> Result<Page, FetchError> {
-    let listing: Listing =
-        serde_json::from_slice(body).map_err(|err| FetchError::Payload(err.to_string()))?;
+    let listing: Listing = http::json(body)?;
     let since = since(request);
     let watch = request.watch;
     let mut page = Page::default();
@@ -184,6 +180,11 @@ fn mention(post: Post, created_at: DateTime<Utc>, watch: &Watch, now: DateTime<U
 }
 
 /// `x-ratelimit-reset` is seconds from now, not a time.
+const QUOTA: http::Quota = http::Quota {
+    remaining_header: "x-ratelimit-remaining",
+    reset: reset_at,
+};
+
 fn reset_at(response: &Response, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let secs: f64 = response.header("x-ratelimit-reset")?.trim().parse().ok()?;
     (secs.is_finite() && secs >= 0.0).then(|| now + Duration::seconds(secs.ceil() as i64))
@@ -206,15 +207,11 @@ impl SearchSource for RedditSearch {
             params.push(("after", after));
         }
         let url = http::url(&self.base_url, "/search.json", &params);
-        let response = self.http.get(&url, None, request.timeout).await?;
-        let reset = reset_at(&response, request.now);
-        http::read_page(
-            &response,
-            reset,
-            request.now,
-            "x-ratelimit-remaining",
-            |r| parse_page(&r.body, request),
-        )
+        self.http
+            .search_page(&url, None, request, &QUOTA, |r| {
+                parse_page(&r.body, request)
+            })
+            .await
     }
 }
 

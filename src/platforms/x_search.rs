@@ -16,17 +16,18 @@ use crate::domain::Platform;
 use crate::domain::Watch;
 use crate::ports::{Page, PageRequest, SearchSource};
 
-pub const DEFAULT_BASE_URL: &str = "https://api.x.com";
-
 /// X recent search, with its bearer token.
 pub const SEARCH: PolledPlatform = PolledPlatform {
     platform: Platform::X,
-    base_url_var: config::X_API_BASE_URL_VAR,
-    default_base_url: DEFAULT_BASE_URL,
+    api: config::X_API,
     token_var: Some(config::X_BEARER_TOKEN_VAR),
     build: |http, base_url, token| Arc::new(XSearch::new(http, base_url, token)),
 };
 const SEARCH_PATH: &str = "/2/tweets/search/recent";
+const QUOTA: http::Quota = http::Quota {
+    remaining_header: "x-rate-limit-remaining",
+    reset: |response, _| http::epoch_header(response, "x-rate-limit-reset"),
+};
 
 pub struct XSearch {
     http: Http,
@@ -74,8 +75,7 @@ pub fn parse_page(
     watch: &Watch,
     received_at: DateTime<Utc>,
 ) -> Result<Page, FetchError> {
-    let response: SearchResponse =
-        serde_json::from_slice(body).map_err(|err| FetchError::Payload(err.to_string()))?;
+    let response: SearchResponse = http::json(body)?;
     let mut page = Page {
         next: response.meta.next_token,
         newest: response.meta.newest_id,
@@ -116,7 +116,7 @@ impl SearchSource for XSearch {
             .bearer
             .as_ref()
             .ok_or(FetchError::NotConfigured("X_BEARER_TOKEN is not set"))?;
-        let bearer = std::str::from_utf8(bearer.expose()).unwrap_or_default();
+        let bearer = bearer.expose_str();
         let start_time = request
             .horizon
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -136,15 +136,11 @@ impl SearchSource for XSearch {
             params.push(("next_token", token));
         }
         let url = http::url(&self.base_url, SEARCH_PATH, &params);
-        let response = self.http.get(&url, Some(bearer), request.timeout).await?;
-        let reset = http::epoch_header(&response, "x-rate-limit-reset");
-        http::read_page(
-            &response,
-            reset,
-            request.now,
-            "x-rate-limit-remaining",
-            |r| parse_page(&r.body, request.watch, request.now),
-        )
+        self.http
+            .search_page(&url, Some(bearer), request, &QUOTA, |r| {
+                parse_page(&r.body, request.watch, request.now)
+            })
+            .await
     }
 }
 

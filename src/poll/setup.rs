@@ -69,8 +69,7 @@ pub fn search_sources_for(
         .iter()
         .filter(|p| !(bluesky_firehose && p.platform == Platform::Bluesky))
         .map(|p| {
-            let base_url =
-                config::optional(p.base_url_var).unwrap_or_else(|| p.default_base_url.to_owned());
+            let base_url = p.api.url();
             let token = p.token_var.and_then(|var| secrets.tokens.remove(var));
             (p.build)(http.clone(), base_url, token)
         })

@@ -577,7 +577,7 @@ mod tests {
     use crate::domain::PhoneNumber;
     use crate::domain::hold::HoldReason;
     use crate::domain::mention::{Author, MentionId, Voice};
-    use crate::domain::triage::{Intent, Priority};
+    use crate::domain::triage::Priority;
 
     fn mention(handle: &str, text: &str, followers: Option<u64>) -> Mention {
         Mention {
@@ -601,14 +601,7 @@ mod tests {
     }
 
     fn urgent(reasons: &[&str]) -> Assessment {
-        Assessment {
-            complaint: true,
-            intent: Intent::Complaint,
-            sentiment: -0.8,
-            urgency: 0.9,
-            priority: Priority::P1,
-            reasons: reasons.iter().map(|r| r.to_string()).collect(),
-        }
+        Assessment::urgent_complaint(reasons)
     }
 
     fn at(minute: u32) -> DateTime<Utc> {

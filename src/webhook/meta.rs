@@ -4,10 +4,7 @@
 use chrono::{DateTime, Utc};
 use tracing::warn;
 
-use super::{
-    META_SIGNATURE_HEADER, Tally, Webhook, brand_of, not_configured, payload_error,
-    store_unavailable, verified_hex_body,
-};
+use super::{Tally, Webhook, brand_of, not_configured, payload_error, store_unavailable};
 use crate::config;
 use crate::domain::{Author, Mention, MentionId, Platform, Voice};
 use crate::http::{HttpRequest, HttpResponse};
@@ -36,21 +33,15 @@ impl Webhook {
         HttpResponse::text(200, challenge)
     }
 
-    pub(super) async fn meta_delivery(&self, request: &HttpRequest) -> HttpResponse {
-        let Some(secret) = &self.secrets.meta_app_secret else {
-            return not_configured("Meta", config::META_APP_SECRET_VAR);
-        };
-        let body = match verified_hex_body(request, META_SIGNATURE_HEADER, secret) {
-            Ok(body) => body,
-            Err(response) => return response,
-        };
+    /// A delivery whose signature has been checked.
+    pub(super) async fn meta_delivery(&self, body: &[u8]) -> HttpResponse {
         let watches = match self.watches.all(self.ingestor.clock.now()).await {
             Ok(watches) => watches,
             Err(err) => return store_unavailable(&err),
         };
         let brand_of = |platform: Platform, account: &str| brand_of(&watches, platform, account);
         let now = self.ingestor.clock.now();
-        let delivery = match meta::parse_delivery(&body, now, &brand_of) {
+        let delivery = match meta::parse_delivery(body, now, &brand_of) {
             Ok(delivery) => delivery,
             Err(err) => return payload_error(&err),
         };

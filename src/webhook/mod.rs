@@ -20,7 +20,7 @@ use crate::http::{HttpRequest, HttpResponse};
 use crate::ingest::{IngestError, Ingestor, Outcome};
 use crate::pager::PagerError;
 use crate::platforms::http::{FetchError, Http};
-use crate::platforms::meta::{DEFAULT_GRAPH_BASE_URL, GraphClient};
+use crate::platforms::meta::GraphClient;
 use crate::platforms::{PayloadError, RejectedPost};
 use crate::ports::{MentionRevisions, Revision, StoreError};
 use crate::signature;
@@ -36,6 +36,45 @@ pub const META_SIGNATURE_HEADER: &str = "x-hub-signature-256";
 pub const META_PATH: &str = "/webhooks/meta";
 pub const MASTODON_SIGNATURE_HEADER: &str = "x-hub-signature";
 pub const MASTODON_PATH: &str = "/webhooks/mastodon";
+
+/// The routes whose deliveries carry a `sha256=<hex>` HMAC of the body,
+/// keyed with a secret the platform and the deployment share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HexSignedRoute {
+    Meta,
+    Mastodon,
+}
+
+impl HexSignedRoute {
+    pub fn platform(self) -> &'static str {
+        match self {
+            Self::Meta => "Meta",
+            Self::Mastodon => "Mastodon",
+        }
+    }
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::Meta => META_PATH,
+            Self::Mastodon => MASTODON_PATH,
+        }
+    }
+
+    pub fn signature_header(self) -> &'static str {
+        match self {
+            Self::Meta => META_SIGNATURE_HEADER,
+            Self::Mastodon => MASTODON_SIGNATURE_HEADER,
+        }
+    }
+
+    /// The environment variable holding the signing secret.
+    pub fn secret_var(self) -> &'static str {
+        match self {
+            Self::Meta => config::META_APP_SECRET_VAR,
+            Self::Mastodon => config::MASTODON_WEBHOOK_SECRET_VAR,
+        }
+    }
+}
 
 /// Secrets the webhook verifies deliveries with. Only X is required; a
 /// platform whose secret is unset answers 404 on its route.
@@ -83,8 +122,7 @@ impl Webhook {
         let graph = match &secrets.meta_access_token {
             Some(token) => Some(GraphClient::new(
                 Http::new()?,
-                config::optional(config::META_GRAPH_BASE_URL_VAR)
-                    .unwrap_or_else(|| DEFAULT_GRAPH_BASE_URL.to_owned()),
+                config::META_GRAPH_API.url(),
                 token.clone(),
             )),
             None => None,
@@ -110,8 +148,16 @@ impl Webhook {
             (X_PATH, "GET") => self.x_challenge(request),
             (X_PATH, "POST") => self.x_delivery(request).await,
             (META_PATH, "GET") => self.meta_challenge(request),
-            (META_PATH, "POST") => self.meta_delivery(request).await,
-            (MASTODON_PATH, "POST") => self.mastodon_delivery(request).await,
+            (META_PATH, "POST") => match self.hex_signed_body(request, HexSignedRoute::Meta) {
+                Ok(body) => self.meta_delivery(&body).await,
+                Err(refusal) => refusal,
+            },
+            (MASTODON_PATH, "POST") => {
+                match self.hex_signed_body(request, HexSignedRoute::Mastodon) {
+                    Ok(body) => self.mastodon_delivery(&body).await,
+                    Err(refusal) => refusal,
+                }
+            }
             (X_PATH | META_PATH, _) => {
                 HttpResponse::error(405, "use GET for the challenge or POST for deliveries")
                     .with_header("allow", "GET, POST")
@@ -272,15 +318,26 @@ fn verified_body(
     Ok(body)
 }
 
-/// Meta's and Mastodon's `sha256=<hex>` signatures.
-fn verified_hex_body(
-    request: &HttpRequest,
-    header: &str,
-    secret: &Secret,
-) -> Result<Vec<u8>, HttpResponse> {
-    verified_body(request, header, |body, signature| {
-        signature::verify_hex(secret.expose(), body, signature)
-    })
+impl Webhook {
+    /// The body of a Meta or Mastodon delivery whose `sha256=<hex>`
+    /// signature holds; otherwise the answer, a 404 while the route's
+    /// secret is unset.
+    fn hex_signed_body(
+        &self,
+        request: &HttpRequest,
+        route: HexSignedRoute,
+    ) -> Result<Vec<u8>, HttpResponse> {
+        let secret = match route {
+            HexSignedRoute::Meta => &self.secrets.meta_app_secret,
+            HexSignedRoute::Mastodon => &self.secrets.mastodon_webhook_secret,
+        };
+        let Some(secret) = secret else {
+            return Err(not_configured(route.platform(), route.secret_var()));
+        };
+        verified_body(request, route.signature_header(), |body, signature| {
+            signature::verify_hex(secret.expose(), body, signature)
+        })
+    }
 }
 
 fn not_configured(platform: &str, secret: &str) -> HttpResponse {

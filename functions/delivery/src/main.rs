@@ -1,17 +1,15 @@
 //! delivery function: SNS's SMS delivery-status logs, by CloudWatch Logs
 //! subscription. All logic lives in `earshot::delivery`.
 
-use earshot::adapters::Deps;
+use earshot::config::FunctionBudget;
 use earshot::delivery::{DeliverySummary, LogsEvent};
+use earshot::lambda::{ColdStart, cold_start};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    earshot::telemetry::init_json();
-    let sdk = earshot::adapters::aws_sdk_config(earshot::config::FunctionBudget::Delivery).await;
-    let (deps, _) = Deps::aws_from_env(&sdk).await?;
-    let receipts = deps.delivery_receipts();
-    let receipts = &receipts;
+    let ColdStart { deps, .. } = cold_start(FunctionBudget::Delivery).await?;
+    let receipts = &deps.delivery_receipts();
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<LogsEvent>| async move {
             // A storage failure is returned as an error so Lambda retries the

@@ -1,17 +1,14 @@
 //! `earshot event`: signed webhook events for raw platform payloads, so real
 //! deliveries can be replayed through `earshot invoke` or `cargo lambda`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use clap::Subcommand;
 use earshot::config::{self, Secret};
 use earshot::http::HttpRequest;
 use earshot::signature;
-use earshot::webhook::{
-    MASTODON_PATH, MASTODON_SIGNATURE_HEADER, META_PATH, META_SIGNATURE_HEADER, X_PATH,
-    X_SIGNATURE_HEADER,
-};
+use earshot::webhook::{HexSignedRoute, META_PATH, X_PATH, X_SIGNATURE_HEADER};
 
 #[derive(Subcommand)]
 pub enum EventCommand {
@@ -36,28 +33,12 @@ pub fn run(command: EventCommand) -> Result<()> {
             signed_x_delivery(&secret, String::from_utf8(crate::read_file(&payload)?)?)
         }
         EventCommand::XCrc { token } => x_challenge(&token),
-        EventCommand::Meta { payload } => {
-            let secret = config::required_secret(config::META_APP_SECRET_VAR)?;
-            signed_hex_delivery(
-                META_PATH,
-                META_SIGNATURE_HEADER,
-                &secret,
-                String::from_utf8(crate::read_file(&payload)?)?,
-            )
-        }
+        EventCommand::Meta { payload } => hex_signed_event(HexSignedRoute::Meta, &payload)?,
         EventCommand::MetaVerify { challenge } => {
             let token = config::required(config::META_VERIFY_TOKEN_VAR)?;
             meta_verification(&token, &challenge)
         }
-        EventCommand::Mastodon { payload } => {
-            let secret = config::required_secret(config::MASTODON_WEBHOOK_SECRET_VAR)?;
-            signed_hex_delivery(
-                MASTODON_PATH,
-                MASTODON_SIGNATURE_HEADER,
-                &secret,
-                String::from_utf8(crate::read_file(&payload)?)?,
-            )
-        }
+        EventCommand::Mastodon { payload } => hex_signed_event(HexSignedRoute::Mastodon, &payload)?,
     };
     println!("{}", serde_json::to_string_pretty(&event)?);
     Ok(())
@@ -84,16 +65,22 @@ pub fn x_challenge(token: &str) -> HttpRequest {
     HttpRequest::new("GET", X_PATH, &query, &[], None)
 }
 
-/// A delivery signed the way Meta and Mastodon sign: `sha256=<hex>`.
-pub fn signed_hex_delivery(path: &str, header: &str, secret: &Secret, body: String) -> HttpRequest {
+/// The payload as `route` delivers it, signed with the secret from the
+/// environment the way Meta and Mastodon sign: `sha256=<hex>`.
+fn hex_signed_event(route: HexSignedRoute, payload: &Path) -> Result<HttpRequest> {
+    let secret = config::required_secret(route.secret_var())?;
+    let body = String::from_utf8(crate::read_file(payload)?)?;
     let signature = signature::hex_signature(secret.expose(), body.as_bytes());
-    HttpRequest::new(
+    Ok(HttpRequest::new(
         "POST",
-        path,
+        route.path(),
         "",
-        &[("content-type", "application/json"), (header, &signature)],
+        &[
+            ("content-type", "application/json"),
+            (route.signature_header(), &signature),
+        ],
         Some(body),
-    )
+    ))
 }
 
 pub fn meta_verification(token: &str, challenge: &str) -> HttpRequest {

@@ -340,15 +340,12 @@ async fn roster(backend: &Backend, command: RosterCommand, now: DateTime<Utc>) -
             anyhow::ensure!(!name.is_empty(), "--name must not be empty");
             roster
                 .put_contact(&OnCallContact {
-                    name: name.clone(),
-                    phone: phone.clone(),
-                    added_at: now,
-                    opted_out: false,
                     tier,
                     time_zone,
                     quiet_hours,
                     p1_in_quiet_hours: !no_p1_in_quiet_hours,
                     can_reply,
+                    ..OnCallContact::new(name.clone(), phone.clone(), now)
                 })
                 .await?;
             println!("{name} ({phone}) is on call");

@@ -11,12 +11,11 @@ use serde::Deserialize;
 use serde_json::json;
 use tracing::info;
 
-use super::{Answer, ReplyHttp, classify, expose, join};
+use super::{Answer, ReplyHttp, classify, join};
 use crate::config::Secret;
 use crate::domain::{Mention, Platform};
 use crate::ports::{PostedReply, PublishError, Published};
 
-pub const DEFAULT_PDS_URL: &str = "https://bsky.social";
 const POST_COLLECTION: &str = "app.bsky.feed.post";
 
 #[derive(Debug, Clone, Deserialize)]
@@ -184,7 +183,7 @@ impl BlueskyReplies {
     async fn log_in(&self) -> Result<Session, PublishError> {
         let request = self.http.post_json(
             &join(&self.pds, "xrpc/com.atproto.server.createSession"),
-            &json!({"identifier": self.identifier, "password": expose(&self.password)}),
+            &json!({"identifier": self.identifier, "password": self.password.expose_str()}),
         );
         let answer = self.http.send(Platform::Bluesky, request).await?;
         if !answer.is_success() {

@@ -5,17 +5,13 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Answer, ReplyHttp, classify, expose, join};
+use super::{Answer, BearerApi, ReplyHttp, classify};
 use crate::config::Secret;
 use crate::domain::{Mention, Platform};
 use crate::ports::{PostedReply, PublishError, Published};
 
-pub const DEFAULT_BASE_URL: &str = "https://mastodon.social";
-
 pub struct MastodonReplies {
-    http: ReplyHttp,
-    base_url: String,
-    token: Secret,
+    api: BearerApi,
 }
 
 #[derive(Deserialize)]
@@ -42,9 +38,7 @@ struct ErrorBody {
 impl MastodonReplies {
     pub fn new(http: ReplyHttp, base_url: String, token: Secret) -> Self {
         Self {
-            http,
-            base_url,
-            token,
+            api: BearerApi::new(http, base_url, token),
         }
     }
 
@@ -63,18 +57,17 @@ impl MastodonReplies {
             format!("{handle} {text}")
         };
         let request = self
-            .http
+            .api
             .post_json(
-                &join(&self.base_url, "api/v1/statuses"),
+                "api/v1/statuses",
                 &json!({
                     "status": status,
                     "in_reply_to_id": in_reply_to_id,
                     "visibility": "public",
                 }),
             )
-            .bearer_auth(expose(&self.token))
             .header("Idempotency-Key", idempotency_key);
-        let answer = self.http.send(Platform::Mastodon, request).await?;
+        let answer = self.api.send(Platform::Mastodon, request).await?;
         if !answer.is_success() {
             return Err(refusal(&answer));
         }
@@ -90,11 +83,11 @@ impl MastodonReplies {
     /// remote post it has not seen yet.
     async fn local_id(&self, to: &Mention) -> Result<String, PublishError> {
         let native = to.id.as_str().strip_prefix("mastodon:").unwrap_or_default();
-        let own_host = self
-            .base_url
+        let base_url = self.api.base_url();
+        let own_host = base_url
             .split("://")
             .nth(1)
-            .unwrap_or(&self.base_url)
+            .unwrap_or(base_url)
             .trim_end_matches('/');
         if let Some(id) = native
             .strip_prefix(own_host)
@@ -105,19 +98,16 @@ impl MastodonReplies {
             return Ok(id.to_owned());
         }
         let uri = format!("https://{native}");
-        let request = self
-            .http
-            .get(
-                &join(&self.base_url, "api/v2/search"),
-                &[
-                    ("q", uri.as_str()),
-                    ("type", "statuses"),
-                    ("resolve", "true"),
-                    ("limit", "1"),
-                ],
-            )
-            .bearer_auth(expose(&self.token));
-        let answer = self.http.send(Platform::Mastodon, request).await?;
+        let request = self.api.get(
+            "api/v2/search",
+            &[
+                ("q", uri.as_str()),
+                ("type", "statuses"),
+                ("resolve", "true"),
+                ("limit", "1"),
+            ],
+        );
+        let answer = self.api.send(Platform::Mastodon, request).await?;
         if !answer.is_success() {
             return Err(refusal(&answer));
         }

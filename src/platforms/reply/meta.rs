@@ -5,12 +5,10 @@
 
 use serde::Deserialize;
 
-use super::{Answer, ReplyHttp, classify, expose, join};
+use super::{Answer, BearerApi, ReplyHttp, classify};
 use crate::config::Secret;
 use crate::domain::{Mention, Platform};
 use crate::ports::{PostedReply, PublishError, Published};
-
-pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com/v21.0";
 
 /// Graph error codes: the token is invalid or expired.
 const TOKEN_CODES: &[u64] = &[102, 190];
@@ -26,9 +24,7 @@ const TRANSIENT_CODES: &[u64] = &[1, 2];
 const DUPLICATE_CODE: u64 = 506;
 
 pub struct MetaReplies {
-    http: ReplyHttp,
-    base_url: String,
-    token: Secret,
+    api: BearerApi,
 }
 
 #[derive(Deserialize)]
@@ -53,9 +49,7 @@ struct GraphError {
 impl MetaReplies {
     pub fn new(http: ReplyHttp, base_url: String, token: Secret) -> Self {
         Self {
-            http,
-            base_url,
-            token,
+            api: BearerApi::new(http, base_url, token),
         }
     }
 
@@ -77,13 +71,9 @@ impl MetaReplies {
                 detail: format!("{} is not a Graph object id", to.id),
             })?;
         let request = self
-            .http
-            .post_form(
-                &join(&self.base_url, &format!("{object_id}/{edge}")),
-                &[("message", text)],
-            )
-            .bearer_auth(expose(&self.token));
-        let answer = self.http.send(platform, request).await?;
+            .api
+            .post_form(&format!("{object_id}/{edge}"), &[("message", text)]);
+        let answer = self.api.send(platform, request).await?;
         if !answer.is_success() {
             return refusal(platform, &answer);
         }

@@ -164,6 +164,56 @@ pub(crate) fn classify(platform: Platform, answer: &Answer, detail: String) -> P
     }
 }
 
+/// One platform's API called with a bearer token (X, Mastodon, Meta's
+/// Graph): each request goes to a path under `base_url`, authorized.
+pub(crate) struct BearerApi {
+    http: ReplyHttp,
+    base_url: String,
+    token: Secret,
+}
+
+impl BearerApi {
+    pub(crate) fn new(http: ReplyHttp, base_url: String, token: Secret) -> Self {
+        Self {
+            http,
+            base_url,
+            token,
+        }
+    }
+
+    pub(crate) fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub(crate) fn post_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::RequestBuilder {
+        self.authorized(self.http.post_json(&join(&self.base_url, path), body))
+    }
+
+    pub(crate) fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::RequestBuilder {
+        self.authorized(self.http.post_form(&join(&self.base_url, path), fields))
+    }
+
+    pub(crate) fn get(&self, path: &str, query: &[(&str, &str)]) -> reqwest::RequestBuilder {
+        self.authorized(self.http.get(&join(&self.base_url, path), query))
+    }
+
+    pub(crate) async fn send(
+        &self,
+        platform: Platform,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Answer, PublishError> {
+        self.http.send(platform, request).await
+    }
+
+    fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        request.bearer_auth(self.token.expose_str())
+    }
+}
+
 fn encode(fields: &[(&str, &str)]) -> String {
     form_urlencoded::Serializer::new(String::new())
         .extend_pairs(fields)
@@ -178,11 +228,6 @@ pub(crate) fn join(base: &str, path: &str) -> String {
     )
 }
 
-pub(crate) fn expose(secret: &Secret) -> &str {
-    // Secrets are built from strings, so this never fails in practice.
-    std::str::from_utf8(secret.expose()).unwrap_or_default()
-}
-
 /// Where each platform's API lives, from configuration (the public
 /// services by default).
 #[derive(Debug, Clone)]
@@ -195,13 +240,11 @@ pub struct ReplyEndpoints {
 
 impl ReplyEndpoints {
     pub fn from_env() -> Self {
-        let url =
-            |name, default: &str| config::optional(name).unwrap_or_else(|| default.to_owned());
         Self {
-            x: url(config::X_API_BASE_URL_VAR, x::DEFAULT_BASE_URL),
-            bluesky_pds: url(config::BLUESKY_PDS_URL_VAR, bluesky::DEFAULT_PDS_URL),
-            mastodon: url(config::MASTODON_BASE_URL_VAR, mastodon::DEFAULT_BASE_URL),
-            meta_graph: url(config::META_GRAPH_BASE_URL_VAR, meta::DEFAULT_GRAPH_URL),
+            x: config::X_API.url(),
+            bluesky_pds: config::BLUESKY_PDS.url(),
+            mastodon: config::MASTODON_API.url(),
+            meta_graph: config::META_GRAPH_API.url(),
         }
     }
 }

@@ -4,20 +4,16 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Answer, ReplyHttp, classify, expose, join};
+use super::{Answer, BearerApi, ReplyHttp, classify};
 use crate::config::Secret;
 use crate::domain::{Mention, Platform};
 use crate::ports::{PostedReply, PublishError, Published};
-
-pub const DEFAULT_BASE_URL: &str = "https://api.x.com";
 
 /// X refuses a post identical to a recent one with this detail (403).
 const DUPLICATE_DETAIL: &str = "duplicate content";
 
 pub struct XReplies {
-    http: ReplyHttp,
-    base_url: String,
-    token: Secret,
+    api: BearerApi,
 }
 
 #[derive(Deserialize)]
@@ -42,20 +38,15 @@ struct Problem {
 impl XReplies {
     pub fn new(http: ReplyHttp, base_url: String, token: Secret) -> Self {
         Self {
-            http,
-            base_url,
-            token,
+            api: BearerApi::new(http, base_url, token),
         }
     }
 
     pub async fn reply(&self, to: &Mention, text: &str) -> Result<Published, PublishError> {
         let tweet_id = native_id(to)?;
         let body = json!({"text": text, "reply": {"in_reply_to_tweet_id": tweet_id}});
-        let request = self
-            .http
-            .post_json(&join(&self.base_url, "2/tweets"), &body)
-            .bearer_auth(expose(&self.token));
-        let answer = self.http.send(Platform::X, request).await?;
+        let request = self.api.post_json("2/tweets", &body);
+        let answer = self.api.send(Platform::X, request).await?;
         if answer.is_success() {
             let created: Created = answer.json(Platform::X)?;
             return Ok(Published::Posted(PostedReply {
