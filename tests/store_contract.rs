@@ -517,7 +517,6 @@ async fn stop_and_start_toggle_a_roster_phone<S: FollowUpStore + RosterStore>(st
 
 async fn a_burst_log_is_written_only_at_the_version_it_was_read<S: BurstLogStore>(store: &S) {
     let now = at("2026-11-24T09:00:00Z");
-    let expires = now + Duration::minutes(30);
     let brand = "NorthwindAir";
     let mut read = VersionedLog::default();
 
@@ -528,7 +527,7 @@ async fn a_burst_log_is_written_only_at_the_version_it_was_read<S: BurstLogStore
         .admit(&first, now, words.clone(), &["stranded".into()]);
     assert_eq!(burst, Burst::Alone);
     let save = |log: VersionedLog, brand: &'static str| async move {
-        store.save_burst_log(brand, &log, expires).await.unwrap()
+        store.save_burst_log(brand, &log).await.unwrap()
     };
     assert_eq!(save(read.clone(), brand).await, Saved::Written);
     // A writer that started before this one wrote has lost the race, and

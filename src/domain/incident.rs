@@ -87,6 +87,17 @@ pub struct BurstLog {
 }
 
 impl BurstLog {
+    /// When the log is of no more use: a window after its newest post, with
+    /// a window to spare for late retries. An empty log never was.
+    pub fn expires_at(&self) -> DateTime<Utc> {
+        let newest = self.recent.iter().map(|post| post.at);
+        let running = self.incidents.iter().map(|incident| incident.last_at);
+        newest
+            .chain(running)
+            .max()
+            .map_or(DateTime::UNIX_EPOCH, |at| at + INCIDENT_WINDOW * 2)
+    }
+
     /// The verdict a retry of an admitted post gets again.
     pub fn verdict_of(&self, id: &MentionId) -> Option<&Burst> {
         self.recent.iter().find(|p| &p.id == id).map(|p| &p.burst)
@@ -373,6 +384,15 @@ mod tests {
             log.admit(&id(&n.to_string()), at_minute(0), outage_words(n), &[]);
         }
         log
+    }
+
+    #[test]
+    fn a_log_is_kept_two_windows_past_its_newest_post() {
+        assert_eq!(BurstLog::default().expires_at(), DateTime::UNIX_EPOCH);
+        let mut log = three_posts_about_one_outage();
+        assert_eq!(log.expires_at(), at_minute(30));
+        log.admit(&id("9"), at_minute(7), outage_words(9), &[]);
+        assert_eq!(log.expires_at(), at_minute(37));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use tracing::warn;
 use super::Pager;
 use crate::domain::Mention;
 pub use crate::domain::incident::Burst;
-use crate::domain::incident::{INCIDENT_WINDOW, topic_words};
+use crate::domain::incident::topic_words;
 use crate::ports::{Saved, StoreError, VersionedLog};
 
 /// Writers racing for one brand's log at once: past this many, the post
@@ -60,8 +60,7 @@ impl Pager {
             }
             let mut next = read.clone();
             let burst = next.log.admit(&mention.id, now, words.clone(), reasons);
-            let expires = now + INCIDENT_WINDOW * 2;
-            match self.bursts.save_burst_log(brand, &next, expires).await? {
+            match self.bursts.save_burst_log(brand, &next).await? {
                 Saved::Written => {
                     next.version += 1;
                     self.last_written_bursts.keep(brand, next);
@@ -102,11 +101,10 @@ mod tests {
         async fn save_burst_log(
             &self,
             brand: &str,
-            read: &VersionedLog,
-            expires: DateTime<Utc>,
+            log: &VersionedLog,
         ) -> Result<Saved, StoreError> {
             self.calls.fetch_add(1, Ordering::Relaxed);
-            self.store.save_burst_log(brand, read, expires).await
+            self.store.save_burst_log(brand, log).await
         }
     }
 

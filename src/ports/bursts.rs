@@ -3,7 +3,6 @@
 //! a version, so concurrent deliveries never lose each other's posts.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 
 use super::StoreError;
 pub use crate::domain::incident::BurstLog;
@@ -27,17 +26,11 @@ pub enum Saved {
 
 #[async_trait]
 pub trait BurstLogStore: Send + Sync {
-    /// Writes `read.log` as the version after `read.version` if the stored
-    /// log is still at `read.version` (0: the brand has none yet). The
+    /// Writes `log.log` as the version after `log.version` if the stored
+    /// log is still at `log.version` (0: the brand has none yet). The
     /// answer to a stale write carries the stored log, so a writer that
     /// guessed needs no separate read: one call per urgent post when this
-    /// instance wrote the brand's log last, two otherwise.
-    /// The log may be forgotten after `expires` (an idle brand's is empty
-    /// by then anyway).
-    async fn save_burst_log(
-        &self,
-        brand: &str,
-        read: &VersionedLog,
-        expires: DateTime<Utc>,
-    ) -> Result<Saved, StoreError>;
+    /// instance wrote the brand's log last, two otherwise. The log may be
+    /// forgotten after [`BurstLog::expires_at`].
+    async fn save_burst_log(&self, brand: &str, log: &VersionedLog) -> Result<Saved, StoreError>;
 }

@@ -14,7 +14,6 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
-use chrono::{DateTime, Utc};
 
 use super::{DynamoStore, TTL_ATTRIBUTE, corrupt, s, unavailable};
 use crate::ports::{BurstLogStore, Saved, StoreError, VersionedLog};
@@ -44,12 +43,8 @@ fn versioned_log(item: &HashMap<String, AttributeValue>) -> Result<VersionedLog,
 
 #[async_trait]
 impl BurstLogStore for DynamoStore {
-    async fn save_burst_log(
-        &self,
-        brand: &str,
-        read: &VersionedLog,
-        expires: DateTime<Utc>,
-    ) -> Result<Saved, StoreError> {
+    async fn save_burst_log(&self, brand: &str, read: &VersionedLog) -> Result<Saved, StoreError> {
+        let expires = read.log.expires_at();
         let (log, read_version) = (&read.log, read.version);
         let number = |n: String| AttributeValue::N(n);
         let put = self

@@ -2,7 +2,6 @@
 //! version it was read at, as DynamoDB does with a conditional write.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::{EmbeddedStore, corrupt, unavailable};
@@ -41,12 +40,8 @@ impl EmbeddedStore {
 
 #[async_trait]
 impl BurstLogStore for EmbeddedStore {
-    async fn save_burst_log(
-        &self,
-        brand: &str,
-        read: &VersionedLog,
-        expires: DateTime<Utc>,
-    ) -> Result<Saved, StoreError> {
+    async fn save_burst_log(&self, brand: &str, read: &VersionedLog) -> Result<Saved, StoreError> {
+        let expires = read.log.expires_at();
         let json = serde_json::to_string(&read.log).map_err(corrupt)?;
         let read_version = i64::try_from(read.version).map_err(corrupt)?;
         let changed = self
