@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 
 use crate::domain::Clock;
@@ -232,6 +232,30 @@ pub struct OutboxMessage {
     pub sent_at: DateTime<Utc>,
 }
 
+/// A claimed row's status, lease end and one more column (its holder, or
+/// what it produced).
+type ClaimRow = (String, i64, Option<String>);
+
+/// Opens a transaction that holds the write lock from the start, and reads
+/// the row a claim is about: IMMEDIATE, so two processes cannot both read
+/// "free" and both go ahead.
+pub(super) fn claim_row<'c>(
+    conn: &'c mut Connection,
+    select: &str,
+    key: impl rusqlite::Params,
+) -> Result<(Transaction<'c>, Option<ClaimRow>), StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(unavailable)?;
+    let row = tx
+        .query_row(select, key, |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })
+        .optional()
+        .map_err(unavailable)?;
+    Ok((tx, row))
+}
+
 #[async_trait]
 impl MentionStore for EmbeddedStore {
     async fn insert_mention(&self, record: &MentionRecord) -> Result<Inserted, StoreError> {
@@ -409,19 +433,11 @@ impl MentionStore for EmbeddedStore {
         lease_until: DateTime<Utc>,
     ) -> Result<Claim, StoreError> {
         let mut conn = self.conn();
-        // IMMEDIATE takes the write lock first, so two processes cannot both
-        // read "free" and both send.
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(unavailable)?;
-        let current: Option<(String, i64, Option<String>)> = tx
-            .query_row(
-                "SELECT status, lease_until, claimant FROM deliveries WHERE mention_id = ?1 AND phone = ?2",
-                params![mention.as_str(), phone.as_str()],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-            )
-            .optional()
-            .map_err(unavailable)?;
+        let (tx, current) = claim_row(
+            &mut conn,
+            "SELECT status, lease_until, claimant FROM deliveries WHERE mention_id = ?1 AND phone = ?2",
+            params![mention.as_str(), phone.as_str()],
+        )?;
         let claim = match current {
             Some((status, _, _)) if status == "sent" => Claim::AlreadySent,
             Some((status, _, _)) if status == "held" => Claim::Held,

@@ -3,9 +3,9 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::params;
 
-use super::{EmbeddedStore, corrupt, sort_key, unavailable};
+use super::{EmbeddedStore, claim_row, corrupt, sort_key, unavailable};
 use crate::domain::MentionId;
 use crate::ports::{PostedReply, ReplyClaim, ReplyLedger, ReplyOutcome, StoreError};
 
@@ -33,18 +33,12 @@ impl ReplyLedger for EmbeddedStore {
         lease_until: DateTime<Utc>,
     ) -> Result<ReplyClaim, StoreError> {
         let mut conn = self.conn();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(unavailable)?;
-        let current: Option<(String, i64, Option<String>)> = tx
-            .query_row(
-                "SELECT status, lease_until, reply FROM public_replies
-                 WHERE mention_id = ?1 AND template = ?2",
-                params![mention.as_str(), template],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-            )
-            .optional()
-            .map_err(unavailable)?;
+        let (tx, current) = claim_row(
+            &mut conn,
+            "SELECT status, lease_until, reply FROM public_replies
+             WHERE mention_id = ?1 AND template = ?2",
+            params![mention.as_str(), template],
+        )?;
         let claim = match current {
             Some((status, _, reply)) if status == "posted" => {
                 let reply: PostedReply =
