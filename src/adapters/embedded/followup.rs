@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
 use super::{EmbeddedStore, corrupt, unavailable};
 use crate::domain::{AlertCode, MentionId, PhoneNumber};
@@ -14,17 +14,10 @@ impl EmbeddedStore {
         mention: &MentionId,
         kind: &str,
     ) -> Result<Option<Ownership>, StoreError> {
-        let json: Option<String> = self
-            .conn()
-            .query_row(
-                "SELECT owner FROM follow_ups WHERE mention_id = ?1 AND kind = ?2",
-                params![mention.as_str(), kind],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(unavailable)?;
-        json.map(|j| serde_json::from_str(&j).map_err(corrupt))
-            .transpose()
+        self.json_of(
+            "SELECT owner FROM follow_ups WHERE mention_id = ?1 AND kind = ?2",
+            params![mention.as_str(), kind],
+        )
     }
 
     /// Inserts `(mention, kind)` unless present; returns the stored owner
@@ -74,15 +67,10 @@ pub(super) fn remember_latest_alert(
 #[async_trait]
 impl FollowUpStore for EmbeddedStore {
     async fn mention_for_code(&self, code: &AlertCode) -> Result<Option<MentionId>, StoreError> {
-        let id: Option<String> = self
-            .conn()
-            .query_row(
-                "SELECT mention_id FROM alert_codes WHERE code = ?1",
-                [code.as_str()],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(unavailable)?;
+        let id = self.text_of(
+            "SELECT mention_id FROM alert_codes WHERE code = ?1",
+            [code.as_str()],
+        )?;
         id.map(|id| MentionId::parse(&id).ok_or_else(|| corrupt(format!("bad mention id {id}"))))
             .transpose()
     }
@@ -96,15 +84,10 @@ impl FollowUpStore for EmbeddedStore {
     }
 
     async fn latest_alert(&self, phone: &PhoneNumber) -> Result<Option<AlertCode>, StoreError> {
-        let code: Option<String> = self
-            .conn()
-            .query_row(
-                "SELECT code FROM latest_alerts WHERE phone = ?1",
-                [phone.as_str()],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(unavailable)?;
+        let code = self.text_of(
+            "SELECT code FROM latest_alerts WHERE phone = ?1",
+            [phone.as_str()],
+        )?;
         Ok(code.and_then(|c| AlertCode::parse(&c)))
     }
 

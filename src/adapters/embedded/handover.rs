@@ -2,7 +2,7 @@
 //! rewrites the owner row only while it still holds the expected owner.
 
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::{EmbeddedStore, corrupt, unavailable};
 use crate::domain::MentionId;
@@ -36,17 +36,10 @@ impl HandOverStore for EmbeddedStore {
     }
 
     async fn offer_of(&self, mention: &MentionId) -> Result<Option<Offer>, StoreError> {
-        let json: Option<String> = self
-            .conn()
-            .query_row(
-                "SELECT offer FROM alert_offers WHERE mention_id = ?1",
-                [mention.as_str()],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(unavailable)?;
-        json.map(|j| serde_json::from_str(&j).map_err(corrupt))
-            .transpose()
+        self.json_of(
+            "SELECT offer FROM alert_offers WHERE mention_id = ?1",
+            [mention.as_str()],
+        )
     }
 
     async fn transfer(

@@ -232,6 +232,31 @@ pub struct OutboxMessage {
     pub sent_at: DateTime<Utc>,
 }
 
+impl EmbeddedStore {
+    /// The text in the first column of the row `select` finds by `key`.
+    pub(super) fn text_of(
+        &self,
+        select: &str,
+        key: impl rusqlite::Params,
+    ) -> Result<Option<String>, StoreError> {
+        self.conn()
+            .query_row(select, key, |row| row.get(0))
+            .optional()
+            .map_err(unavailable)
+    }
+
+    /// The JSON value in the first column of the row `select` finds by `key`.
+    pub(super) fn json_of<T: serde::de::DeserializeOwned>(
+        &self,
+        select: &str,
+        key: impl rusqlite::Params,
+    ) -> Result<Option<T>, StoreError> {
+        self.text_of(select, key)?
+            .map(|json| serde_json::from_str(&json).map_err(corrupt))
+            .transpose()
+    }
+}
+
 /// A claimed row's status, lease end and one more column (its holder, or
 /// what it produced).
 type ClaimRow = (String, i64, Option<String>);
@@ -318,17 +343,7 @@ impl MentionStore for EmbeddedStore {
     }
 
     async fn get_mention(&self, id: &MentionId) -> Result<Option<MentionRecord>, StoreError> {
-        let json: Option<String> = self
-            .conn()
-            .query_row(
-                "SELECT record FROM mentions WHERE id = ?1",
-                [id.as_str()],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(unavailable)?;
-        json.map(|json| serde_json::from_str(&json).map_err(corrupt))
-            .transpose()
+        self.json_of("SELECT record FROM mentions WHERE id = ?1", [id.as_str()])
     }
 
     async fn recent_mentions(
