@@ -203,11 +203,7 @@ impl FollowUpStore for DynamoStore {
         opted_out: bool,
     ) -> Result<bool, StoreError> {
         written(
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .key("pk", s(ROSTER_PK))
-                .key("sk", s(format!("CONTACT#{phone}")))
+            self.update_at(ROSTER_PK, format!("CONTACT#{phone}"))
                 .update_expression("SET opted_out = :opted_out")
                 .condition_expression("attribute_exists(pk)")
                 .expression_attribute_values(":opted_out", AttributeValue::Bool(opted_out))

@@ -55,11 +55,7 @@ impl HandOverStore for DynamoStore {
         to: &Ownership,
     ) -> Result<bool, StoreError> {
         let moved = written(
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .key("pk", s(mention_pk(mention)))
-                .key("sk", s("OWNER"))
+            self.update_at(mention_pk(mention), "OWNER")
                 .update_expression("SET #owner = :to")
                 .condition_expression("#owner.phone = :from_phone AND #owner.#at = :from_at")
                 .expression_attribute_names("#owner", "owner")

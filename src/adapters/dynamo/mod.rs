@@ -282,13 +282,22 @@ impl DynamoStore {
             .index_name(index)
     }
 
-    /// An update of the mention's item, which must exist.
-    pub(super) fn update_mention(&self, id: &MentionId) -> UpdateItemFluentBuilder {
+    /// An update of the item at (`pk`, `sk`).
+    pub(super) fn update_at(
+        &self,
+        pk: impl Into<String>,
+        sk: impl Into<String>,
+    ) -> UpdateItemFluentBuilder {
         self.client
             .update_item()
             .table_name(&self.table)
-            .key("pk", s(mention_pk(id)))
-            .key("sk", s("MENTION"))
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+    }
+
+    /// An update of the mention's item, which must exist.
+    pub(super) fn update_mention(&self, id: &MentionId) -> UpdateItemFluentBuilder {
+        self.update_at(mention_pk(id), "MENTION")
             .condition_expression("attribute_exists(pk)")
     }
 
@@ -334,7 +343,7 @@ impl DynamoStore {
 
     /// Every item of one small partition (the roster, the watches), read
     /// consistently.
-    async fn partition<T: serde::de::DeserializeOwned>(
+    pub(super) async fn partition<T: serde::de::DeserializeOwned>(
         &self,
         pk: &str,
     ) -> Result<Vec<T>, StoreError> {
@@ -636,12 +645,7 @@ impl MentionStore for DynamoStore {
         // The claimant's own claim is granted again: when the SDK retries a
         // write DynamoDB applied but whose answer was lost, the condition
         // meets this very claim.
-        let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(mention_pk(mention)))
-            .key("sk", s(&sk))
+        let update = self.update_at(mention_pk(mention), &sk)
             .update_expression(
                 "SET #status = :sending, claimant = :claimant, lease_until = :lease, expires_at = :expires",
             )
@@ -687,11 +691,7 @@ impl MentionStore for DynamoStore {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         written(
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .key("pk", s(mention_pk(mention)))
-                .key("sk", s(format!("SMS#{phone}")))
+            self.update_at(mention_pk(mention), format!("SMS#{phone}"))
                 .update_expression("SET #status = :failed, #error = :reason, updated_at = :at")
                 .condition_expression("#status = :sending AND claimant = :claimant")
                 .expression_attribute_names("#status", "status")

@@ -129,11 +129,7 @@ impl ReceiptStore for DynamoStore {
         let reason = s(receipt.reason.as_str());
         let at = s(receipt.at.to_rfc3339());
         let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(receipt_pk(&receipt.message_id)))
-            .key("sk", s("RECEIPT"))
+            .update_at(receipt_pk(&receipt.message_id), "RECEIPT")
             .update_expression(
                 "SET receipt = :status, receipt_reason = :reason, receipt_at = :at, \
                  expires_at = if_not_exists(expires_at, :expires)",
@@ -158,11 +154,7 @@ impl ReceiptStore for DynamoStore {
         ) else {
             return Ok(Marked::First { alert: None });
         };
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(mention_pk(&mention)))
-            .key("sk", s(format!("SMS#{phone}")))
+        self.update_at(mention_pk(&mention), format!("SMS#{phone}"))
             .update_expression("SET receipt = :status, receipt_reason = :reason, receipt_at = :at")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":status", status)
@@ -222,11 +214,7 @@ impl ReceiptStore for DynamoStore {
 
     async fn note_phone_outcome(&self, receipt: &Receipt) -> Result<PhoneHealth, StoreError> {
         let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(HEALTH_PK))
-            .key("sk", s(receipt.phone.as_str()))
+            .update_at(HEALTH_PK, receipt.phone.as_str())
             .expression_attribute_values(":phone", s(receipt.phone.as_str()))
             .expression_attribute_values(":reason", s(receipt.reason.as_str()))
             .expression_attribute_values(":at", s(receipt.at.to_rfc3339()))
@@ -258,11 +246,7 @@ impl ReceiptStore for DynamoStore {
 
     async fn claim_phone_warning(&self, phone: &PhoneNumber) -> Result<bool, StoreError> {
         written(
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .key("pk", s(HEALTH_PK))
-                .key("sk", s(phone.as_str()))
+            self.update_at(HEALTH_PK, phone.as_str())
                 .update_expression("SET warned = :yes")
                 .condition_expression("attribute_exists(pk) AND attribute_not_exists(warned)")
                 .expression_attribute_values(":yes", AttributeValue::Bool(true))

@@ -30,12 +30,7 @@ impl ReplyLedger for DynamoStore {
         lease_until: DateTime<Utc>,
     ) -> Result<ReplyClaim, StoreError> {
         let number = |at: DateTime<Utc>| AttributeValue::N(at.timestamp().to_string());
-        let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(mention_pk(mention)))
-            .key("sk", s(reply_sk(template)))
+        let update = self.update_at(mention_pk(mention), reply_sk(template))
             .update_expression("SET #status = :posting, lease_until = :lease, expires_at = :expires")
             .condition_expression(
                 "attribute_not_exists(pk) OR #status = :failed OR (#status = :posting AND lease_until < :now)",
@@ -88,11 +83,7 @@ impl ReplyLedger for DynamoStore {
             ),
             ReplyOutcome::Failed { reason } => ("failed", "error", s(reason)),
         };
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(mention_pk(mention)))
-            .key("sk", s(reply_sk(template)))
+        self.update_at(mention_pk(mention), reply_sk(template))
             .update_expression("SET #status = :status, #detail = :detail, updated_at = :at")
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#detail", detail_name)

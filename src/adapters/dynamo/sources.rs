@@ -94,14 +94,7 @@ impl SourceStore for DynamoStore {
     }
 
     async fn sources(&self) -> Result<Vec<SourceState>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :source")
-            .expression_attribute_values(":source", s(SOURCE_PK))
-            .consistent_read(true);
-        let items: Vec<SourceItem> = self.query_items(query, usize::MAX).await?;
+        let items: Vec<SourceItem> = self.partition(SOURCE_PK).await?;
         Ok(items.into_iter().map(SourceItem::into_state).collect())
     }
 
@@ -111,11 +104,7 @@ impl SourceStore for DynamoStore {
             ..state.clone()
         };
         let value = serde_dynamo::to_attribute_value(stored).map_err(corrupt)?;
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(SOURCE_PK))
-            .key("sk", s(source_sk(&state.key)))
+        self.update_at(SOURCE_PK, source_sk(&state.key))
             .update_expression("SET #state = :state")
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":state", value)
@@ -136,11 +125,7 @@ impl SourceStore for DynamoStore {
         let blank =
             serde_dynamo::to_attribute_value(SourceState::new(key.clone())).map_err(corrupt)?;
         written(
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .key("pk", s(SOURCE_PK))
-                .key("sk", s(source_sk(key)))
+            self.update_at(SOURCE_PK, source_sk(key))
                 .update_expression(
                     "SET alarm = :alarm, alarm_at = :at, #state = if_not_exists(#state, :blank)",
                 )
@@ -156,11 +141,7 @@ impl SourceStore for DynamoStore {
 
     async fn clear_alarm(&self, key: &SourceKey) -> Result<bool, StoreError> {
         written(
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .key("pk", s(SOURCE_PK))
-                .key("sk", s(source_sk(key)))
+            self.update_at(SOURCE_PK, source_sk(key))
                 .update_expression("REMOVE alarm, alarm_at")
                 .condition_expression("attribute_exists(alarm)")
                 .send()
