@@ -29,21 +29,54 @@ use crate::watch::WatchCache;
 
 pub use aws_config::SdkConfig;
 
-/// The AWS configuration from the standard chain (environment, profile,
-/// instance role), honouring `AWS_ENDPOINT_URL` for emulators, with SDK
-/// timeouts sized to the function's budget.
+/// The AWS configuration a Lambda function runs with: the role's
+/// credentials and the region from the environment Lambda sets, honouring
+/// `AWS_ENDPOINT_URL` for emulators, with SDK timeouts sized to the
+/// function's budget. A function needs nothing else of the standard chain
+/// (profiles, SSO, instance metadata, web identity through STS), so none of
+/// it is linked into a bootstrap.
 pub async fn aws_sdk_config(budget: FunctionBudget) -> SdkConfig {
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    // rustls on ring, the crypto the platform clients use too, so a
-    // bootstrap links one crypto library, not two.
-    let https = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
+    use aws_config::environment::{
+        EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider,
+    };
+    use aws_config::meta::region::ProvideRegion;
+    let mut config = SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(
+                EnvironmentVariableCredentialsProvider::new(),
+            ),
+        )
+        .identity_cache(aws_config::identity::IdentityCache::lazy().build())
+        .retry_config(aws_config::retry::RetryConfig::standard())
+        .timeout_config(budget.sdk_timeouts())
+        .http_client(https_client());
+    config.set_region(EnvironmentVariableRegionProvider::new().region().await);
+    config.set_endpoint_url(
+        std::env::var("AWS_ENDPOINT_URL")
+            .ok()
+            .filter(|url| !url.is_empty()),
+    );
+    config.build()
+}
+
+/// The AWS configuration from the standard chain (environment, profile,
+/// instance role), for the command-line tool run on a workstation.
+pub async fn aws_sdk_config_from_standard_chain(budget: FunctionBudget) -> SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(https)
+        .http_client(https_client())
         .timeout_config(budget.sdk_timeouts())
         .load()
         .await
+}
+
+/// rustls on ring, the crypto the platform clients use too, so a bootstrap
+/// links one crypto library, not two.
+fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
 }
 
 /// Everything a handler needs from outside, built once per cold start.

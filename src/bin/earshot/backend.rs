@@ -47,8 +47,10 @@ impl Backend {
     pub async fn open(global: &GlobalArgs) -> Result<Self> {
         let clock = global.now.map_or(Clock::System, Clock::Fixed);
         if wants_aws(global)? {
-            let sdk =
-                earshot::adapters::aws_sdk_config(earshot::config::FunctionBudget::Escalate).await;
+            let sdk = earshot::adapters::aws_sdk_config_from_standard_chain(
+                earshot::config::FunctionBudget::Escalate,
+            )
+            .await;
             let (deps, table) = Deps::aws_from_env(&sdk).await?;
             return Ok(Self {
                 deps,
