@@ -9,7 +9,7 @@ use thiserror::Error;
 use tracing::info;
 
 use crate::domain::{
-    AlertCode, AlertState, Clock, Mention, MentionRecord, Priority, Triage, TriageContext, Voice,
+    AlertState, Clock, Mention, MentionRecord, Priority, Triage, TriageContext, Voice,
 };
 use crate::pager::{Burst, Pager, PagerError, Stored};
 use crate::ports::{AuthorKey, MentionStore, StoreError};
@@ -115,9 +115,10 @@ impl Ingestor {
         self.finish_outstanding(record, false).await
     }
 
-    /// Triage and, for an urgent complaint nobody has taken yet, a reserved
-    /// reply code. With `owned`, the author's earlier complaint has an
-    /// owner, who hears of this post instead of the roster.
+    /// Triage and, for an urgent complaint nobody has taken yet, a pending
+    /// alert (its reply code comes as the pager stores it). With `owned`,
+    /// the author's earlier complaint has an owner, who hears of this post
+    /// instead of the roster.
     async fn assess(
         &self,
         mention: Mention,
@@ -154,25 +155,21 @@ impl Ingestor {
         } else {
             Burst::Alone
         };
-        // An alert's reply code is the first candidate; the pager moves on
-        // to the next when it stores the record if another mention has it.
-        let first_code = || Some(AlertCode::candidate(mention.id.as_str(), 0));
-        let (alert, alert_code, incident) = match (assessment.priority, burst) {
-            (Priority::P1, Burst::Alone) => (AlertState::Pending, first_code(), None),
-            (Priority::P1, Burst::Page(incident)) => {
-                (AlertState::Pending, first_code(), Some(incident))
-            }
+        let (alert, incident) = match (assessment.priority, burst) {
+            (Priority::P1, Burst::Alone) => (AlertState::Pending, None),
+            (Priority::P1, Burst::Page(incident)) => (AlertState::Pending, Some(incident)),
             (_, Burst::Fold(incident)) => {
                 info!(lead = %incident.lead, posts = incident.posts, "folded into an incident");
-                (AlertState::None, None, Some(incident))
+                (AlertState::None, Some(incident))
             }
-            _ => (AlertState::None, None, None),
+            _ => (AlertState::None, None),
         };
         Ok(MentionRecord {
             mention,
             assessment: Some(assessment),
             alert,
-            alert_code,
+            // The pager gives an alert its code as it stores it.
+            alert_code: None,
             incident,
         })
     }

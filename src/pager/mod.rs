@@ -112,17 +112,19 @@ async fn on_call_at(
 }
 
 impl Pager {
-    /// Stores a new record. An alert's reply code is reserved in the same
-    /// write; while another mention holds it, the next candidate is tried.
+    /// Stores a new record. An urgent alert gets its reply code in the same
+    /// write: the mention's first candidate, or the next while another
+    /// mention holds it.
     pub async fn insert(&self, mut record: MentionRecord) -> Result<Stored, PagerError> {
-        for attempt in 1..=CODE_ATTEMPTS {
+        for attempt in 0..CODE_ATTEMPTS {
+            if record.alert.is_outstanding() {
+                let code = AlertCode::candidate(record.mention.id.as_str(), attempt);
+                record.alert_code = Some(code);
+            }
             match self.store.insert_mention(&record).await? {
                 Inserted::New => return Ok(Stored::New(record)),
                 Inserted::Existing(stored) => return Ok(Stored::Existing(*stored)),
-                Inserted::CodeTaken => {
-                    record.alert_code =
-                        Some(AlertCode::candidate(record.mention.id.as_str(), attempt));
-                }
+                Inserted::CodeTaken => {}
             }
         }
         Err(PagerError::NoFreeCode(record.mention.id.to_string()))
