@@ -13,6 +13,7 @@ pub mod source;
 pub mod spoken;
 pub mod triage;
 pub mod watch;
+pub mod zone;
 
 use serde::{Deserialize, Serialize};
 

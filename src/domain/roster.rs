@@ -3,9 +3,10 @@
 use std::fmt;
 
 use chrono::{DateTime, NaiveTime, Utc};
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+use super::zone::Zone;
 
 /// A phone number in E.164 form (`+` then 7 to 15 digits, no leading zero),
 /// checked when a person is added rather than when an alert is due.
@@ -114,12 +115,8 @@ impl OnCallContact {
         let Some(quiet) = self.quiet_hours else {
             return false;
         };
-        let zone: Tz = self
-            .time_zone
-            .as_deref()
-            .and_then(|z| z.parse().ok())
-            .unwrap_or(Tz::UTC);
-        quiet.contains(at.with_timezone(&zone).time())
+        let zone = Zone::named_or_utc(self.time_zone.as_deref());
+        quiet.contains(zone.wall_clock(at).time())
     }
 
     /// Whether an urgent alert may go to this phone now.
@@ -176,9 +173,9 @@ impl fmt::Display for QuietHours {
 
 /// Checks an IANA time zone name such as `Europe/London`.
 pub fn parse_time_zone(raw: &str) -> Result<String, String> {
-    raw.parse::<Tz>()
+    Zone::named(raw)
         .map(|zone| zone.name().to_owned())
-        .map_err(|_| {
+        .ok_or_else(|| {
             format!("`{raw}` is not an IANA time zone such as Europe/London or America/New_York")
         })
 }

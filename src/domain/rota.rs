@@ -7,15 +7,12 @@
 
 use std::fmt;
 
-use chrono::{
-    DateTime, Datelike, Days, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset,
-    TimeZone, Utc, Weekday,
-};
-use chrono_tz::Tz;
+use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, NaiveTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::roster::{OnCallContact, PhoneNumber};
+use super::zone::Zone;
 
 /// The longest one-off override: longer cover belongs in the rotation.
 pub const MAX_OVERRIDE: Duration = Duration::days(31);
@@ -93,9 +90,8 @@ impl Rotation {
         starts_on: NaiveDate,
     ) -> Result<Self, RotaError> {
         check_tier(tier)?;
-        let zone: Tz = time_zone
-            .parse()
-            .map_err(|_| RotaError::UnknownZone(time_zone.to_owned()))?;
+        let zone =
+            Zone::named(time_zone).ok_or_else(|| RotaError::UnknownZone(time_zone.to_owned()))?;
         if people.is_empty() {
             return Err(RotaError::NobodyInRotation);
         }
@@ -114,18 +110,18 @@ impl Rotation {
         })
     }
 
-    fn zone(&self) -> Tz {
-        self.time_zone.parse().unwrap_or(Tz::UTC)
+    fn zone(&self) -> Zone {
+        Zone::named_or_utc(Some(&self.time_zone))
     }
 
     /// The instant of the hand-over on the local date `day`.
     fn handover_on(&self, day: NaiveDate) -> DateTime<Utc> {
-        to_utc(self.zone(), day.and_time(self.handover.time))
+        self.zone().instant_of(day.and_time(self.handover.time))
     }
 
     /// The shift under way at `at`; none before the first hand-over.
     pub fn shift_at(&self, at: DateTime<Utc>) -> Option<Shift> {
-        let local_day = at.with_timezone(&self.zone()).date_naive();
+        let local_day = self.zone().wall_clock(at).date();
         let back = days_from(self.handover.day, local_day.weekday());
         let mut day = local_day - Days::new(back);
         if self.handover_on(day) > at {
@@ -149,21 +145,6 @@ impl Rotation {
 /// Days from `from` forward to the next `to` (0 when they are the same).
 fn days_from(from: Weekday, to: Weekday) -> u64 {
     u64::from((to.num_days_from_monday() + 7 - from.num_days_from_monday()) % 7)
-}
-
-/// A wall-clock time in `zone` as an instant. A time the clocks fall back
-/// through counts at its first occurrence; a time they spring over counts
-/// as if they had not moved yet (01:30 in a 01:00-02:00 gap is 02:30).
-fn to_utc(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
-    match zone.from_local_datetime(&local) {
-        LocalResult::Single(at) | LocalResult::Ambiguous(at, _) => at.with_timezone(&Utc),
-        LocalResult::None => {
-            let before = zone
-                .offset_from_utc_datetime(&(local - Duration::hours(12)))
-                .fix();
-            (local - Duration::seconds(i64::from(before.local_minus_utc()))).and_utc()
-        }
-    }
 }
 
 fn check_tier(tier: u8) -> Result<(), RotaError> {

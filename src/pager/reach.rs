@@ -10,10 +10,10 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use tracing::{info, warn};
 
 use crate::domain::spoken::spoken_alert;
+use crate::domain::zone::Zone;
 use crate::domain::{AlertCode, MentionRecord, OnCallContact, PhoneNumber};
 use crate::ports::{
     ChainNews, HandOverStore, MentionStore, Ownership, PhoneHealth, ReceiptStatus, ReceiptStore,
@@ -249,10 +249,10 @@ impl Reach {
 
 /// "Mon 30 Mar 09:00 Europe/London": a moment as the team's clock shows it.
 pub fn local_time(at: DateTime<Utc>, zone: Option<&str>) -> String {
-    let zone: Tz = zone.and_then(|z| z.parse().ok()).unwrap_or(Tz::UTC);
+    let zone = Zone::named_or_utc(zone);
     format!(
         "{} {}",
-        at.with_timezone(&zone).format("%a %d %b %H:%M"),
+        zone.wall_clock(at).format("%a %d %b %H:%M"),
         zone.name()
     )
 }

@@ -3,10 +3,10 @@
 
 use anyhow::{Result, bail, ensure};
 use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Tz;
 use clap::Subcommand;
 use earshot::domain::roster::parse_time_zone;
 use earshot::domain::rota::{Handover, RotaOverride, Rotation};
+use earshot::domain::zone::Zone;
 use earshot::domain::{OnCallContact, PhoneNumber};
 use earshot::ports::{RosterStore, RotaStore};
 use serde::Serialize;
@@ -92,8 +92,9 @@ pub async fn run(
             from,
         } => {
             require_on_roster(&roster.contacts().await?, &people)?;
-            let zone: Tz = time_zone.parse().map_err(anyhow::Error::msg)?;
-            let from = from.unwrap_or_else(|| now.with_timezone(&zone).date_naive());
+            let zone = Zone::named(&time_zone)
+                .ok_or_else(|| anyhow::anyhow!("`{time_zone}` is not an IANA time zone"))?;
+            let from = from.unwrap_or_else(|| zone.wall_clock(now).date());
             let rotation = Rotation::new(tier, people, handover, &time_zone, from)?;
             rota.put_rotation(&rotation).await?;
             println!(
