@@ -8,7 +8,8 @@ use crate::config::{ConfigError, FunctionBudget};
 
 /// A function's AWS clients, built once per instance.
 pub struct ColdStart {
-    /// For the SSM look-ups of the function's own secrets.
+    /// For the SSM look-ups of the function's own secrets, and the clients
+    /// only some functions use (voice, public replies).
     pub sdk: SdkConfig,
     pub deps: Deps,
     /// The store itself, for the functions that keep a cursor in it.
@@ -20,6 +21,6 @@ pub struct ColdStart {
 pub async fn cold_start(budget: FunctionBudget) -> Result<ColdStart, ConfigError> {
     crate::telemetry::init_json();
     let sdk = aws_sdk_config(budget).await;
-    let (deps, store) = Deps::aws_from_env(&sdk).await?;
+    let (deps, store) = Deps::aws_from_env(&sdk)?;
     Ok(ColdStart { sdk, deps, store })
 }

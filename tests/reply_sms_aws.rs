@@ -33,7 +33,7 @@ struct Stack {
 /// Sam may post public replies; Kim is on call but not allowed to post.
 async fn start() -> Stack {
     let moto = Moto::start();
-    let mut deps = moto.deps("reply").await;
+    let deps = moto.deps("reply").await;
     let mut sam = support::on_call("Sam", SAM, 1);
     sam.can_reply = true;
     for contact in [sam, support::on_call("Kim", KIM, 1)] {
@@ -61,7 +61,7 @@ async fn start() -> Stack {
     deps.watches.put_watch(&watch).await.unwrap();
 
     let x = MockServer::start().await;
-    deps.public_replies = Arc::new(PlatformReplies::new(
+    let platforms = Arc::new(PlatformReplies::new(
         ReplyHttp::new().unwrap(),
         ReplyEndpoints {
             x: x.uri(),
@@ -77,7 +77,7 @@ async fn start() -> Stack {
     let urgent = support::payload("x-urgent-complaint.json");
     let response = support::deliver_x(&deps, SECRET, Clock::System, urgent).await;
     assert_eq!(response.status_code, 200, "{}", response.body);
-    let replies = deps.sms_replies(Clock::System).unwrap();
+    let replies = deps.sms_replies(Clock::System, platforms).unwrap();
     Stack {
         moto,
         deps,

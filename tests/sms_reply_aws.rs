@@ -20,7 +20,9 @@ async fn start() -> Loop {
     let moto = Moto::start();
     let deps = moto.deps("loop").await;
     support::seat_on_call(deps.roster.as_ref(), &[("Sam", SAM, 1), ("Kim", KIM, 1)]).await;
-    let replies = deps.sms_replies(Clock::System).unwrap();
+    let replies = deps
+        .sms_replies(Clock::System, support::no_public_replies())
+        .unwrap();
     Loop {
         moto,
         deps,

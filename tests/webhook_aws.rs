@@ -42,11 +42,7 @@ impl Stack {
     }
 
     fn webhook_with(&self, sms: Arc<dyn SmsSender>) -> Webhook {
-        let deps = Deps::on_store(
-            self.store.clone(),
-            sms,
-            Arc::new(earshot::adapters::public_replies(Default::default()).unwrap()),
-        );
+        let deps = Deps::on_store(self.store.clone(), sms);
         Webhook::new(
             WebhookSecrets::x_only(Secret::new(SECRET)),
             &deps,

@@ -100,8 +100,6 @@ pub struct Deps {
     pub watch_cache: Arc<WatchCache>,
     /// Which approved public replies went out.
     pub ledger: Arc<dyn ReplyLedger>,
-    /// Posts the brand's public replies on each platform.
-    pub public_replies: Arc<dyn PublicReplies>,
 }
 
 /// The reply clients at the configured base URLs with `credentials`.
@@ -117,14 +115,16 @@ pub fn public_replies(credentials: ReplyCredentials) -> Result<PlatformReplies, 
     ))
 }
 
+/// The reply clients for a Lambda function: each credential from the
+/// environment or its SSM parameter, read once per cold start.
+pub async fn aws_public_replies(sdk: &SdkConfig) -> Result<PlatformReplies, ConfigError> {
+    public_replies(secrets::reply_credentials(sdk).await?)
+}
+
 impl Deps {
-    /// Every port on `store`, which implements them all, with `sms` and
-    /// `public_replies`; the default SMS caps and no voice calls.
-    pub fn on_store<S>(
-        store: S,
-        sms: Arc<dyn SmsSender>,
-        public_replies: Arc<dyn PublicReplies>,
-    ) -> Self
+    /// Every port on `store`, which implements them all, with `sms`; the
+    /// default SMS caps and no voice calls.
+    pub fn on_store<S>(store: S, sms: Arc<dyn SmsSender>) -> Self
     where
         S: MentionStore
             + RosterStore
@@ -156,14 +156,15 @@ impl Deps {
             limits: SmsLimits::default(),
             watch_cache: Arc::new(WatchCache::new(Arc::new(store.clone()))),
             ledger: Arc::new(store),
-            public_replies,
         }
     }
 
-    /// DynamoDB and SNS through the standard AWS configuration chain
-    /// (including `AWS_ENDPOINT_URL` for emulators); the table comes from
-    /// `EARSHOT_TABLE`.
-    pub async fn aws_from_env(
+    /// DynamoDB and SNS through `sdk`, with the SMS caps the environment
+    /// sets; the table comes from `EARSHOT_TABLE`. No voice calls: a
+    /// function that places them adds them with
+    /// [`with_voice_from_env`](Self::with_voice_from_env), so the others do
+    /// not link the voice client.
+    pub fn aws_from_env(
         sdk: &aws_config::SdkConfig,
     ) -> Result<(Self, dynamo::DynamoStore), ConfigError> {
         let table = config::required(config::TABLE_VAR)?;
@@ -175,20 +176,24 @@ impl Deps {
             config::optional(config::SMS_ORIGINATION_VAR),
         );
         let deps = Self {
+            limits: config::sms_limits()?,
+            ..Self::on_store(store.clone(), Arc::new(sms))
+        };
+        Ok((deps, store))
+    }
+
+    /// Calls through End User Messaging from the origination identity in
+    /// `EARSHOT_VOICE_ORIGINATION`; left off when it is not set.
+    pub fn with_voice_from_env(self, sdk: &aws_config::SdkConfig) -> Self {
+        Self {
             voice: config::optional(config::VOICE_ORIGINATION_VAR).map(|origination| {
                 Arc::new(voice::EndUserMessagingVoice::new(
                     aws_sdk_pinpointsmsvoicev2::Client::new(sdk),
                     origination,
                 )) as Arc<dyn VoiceCaller>
             }),
-            limits: config::sms_limits()?,
-            ..Self::on_store(
-                store.clone(),
-                Arc::new(sms),
-                Arc::new(public_replies(secrets::reply_credentials(sdk).await?)?),
-            )
-        };
-        Ok((deps, store))
+            ..self
+        }
     }
 
     /// SQLite under `home` and the local SMS outbox, with the default SMS
@@ -200,10 +205,8 @@ impl Deps {
         clock: Clock,
     ) -> Result<(Self, embedded::EmbeddedStore), crate::ports::StoreError> {
         let store = embedded::EmbeddedStore::open(home)?;
-        let public = public_replies(ReplyCredentials::from_env())
-            .map_err(|err| crate::ports::StoreError::Unavailable(err.to_string()))?;
         let sms = Arc::new(embedded::OutboxSms::new(store.clone(), echo_sms, clock));
-        Ok((Self::on_store(store.clone(), sms, Arc::new(public)), store))
+        Ok((Self::on_store(store.clone(), sms), store))
     }
 
     /// Ingest for the function with `budget`, whose claims last just past
@@ -269,7 +272,13 @@ impl Deps {
         }
     }
 
-    pub fn sms_replies(&self, clock: Clock) -> Result<SmsReplies, ConfigError> {
+    /// The SMS replies of staff, with public replies posted through
+    /// `platforms`.
+    pub fn sms_replies(
+        &self,
+        clock: Clock,
+        platforms: Arc<dyn PublicReplies>,
+    ) -> Result<SmsReplies, ConfigError> {
         Ok(SmsReplies {
             reach: self.reach(),
             store: self.store.clone(),
@@ -283,7 +292,7 @@ impl Deps {
                 follow_up: self.follow_up.clone(),
                 watches: self.watches.clone(),
                 ledger: self.ledger.clone(),
-                platforms: self.public_replies.clone(),
+                platforms,
                 clock,
             },
         })

@@ -243,10 +243,15 @@ pub fn deps_for(sdk: &aws_config::SdkConfig, table: &str) -> earshot::adapters::
     earshot::adapters::Deps::on_store(
         store,
         std::sync::Arc::new(SnsSms::new(aws_sdk_sns::Client::new(sdk), None, None)),
-        // Tests that post replies point this at their own loopback server.
-        std::sync::Arc::new(
-            earshot::adapters::public_replies(Default::default()).expect("reply clients"),
-        ),
+    )
+}
+
+/// Reply clients with no platform credentials: a public reply is refused
+/// before any request. Tests that post replies use their own loopback
+/// server instead.
+pub fn no_public_replies() -> std::sync::Arc<earshot::platforms::reply::PlatformReplies> {
+    std::sync::Arc::new(
+        earshot::adapters::public_replies(Default::default()).expect("reply clients"),
     )
 }
 

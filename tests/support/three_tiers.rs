@@ -65,7 +65,9 @@ pub async fn text_at(
     body: &str,
     inbound_id: &str,
 ) -> ReplySummary {
-    let replies = deps.sms_replies(minutes_after_t0(minutes)).unwrap();
+    let replies = deps
+        .sms_replies(minutes_after_t0(minutes), support::no_public_replies())
+        .unwrap();
     support::text(&replies, from, body, inbound_id).await
 }
 

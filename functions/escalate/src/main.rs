@@ -10,8 +10,8 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let ColdStart { deps, .. } = cold_start(FunctionBudget::Escalate).await?;
-    let escalator = &deps.escalator(Clock::System)?;
+    let ColdStart { sdk, deps, .. } = cold_start(FunctionBudget::Escalate).await?;
+    let escalator = &deps.with_voice_from_env(&sdk).escalator(Clock::System)?;
     // The schedule's payload carries nothing Earshot needs.
     lambda_runtime::run(service_fn(move |_: LambdaEvent<Value>| async move {
         Ok::<EscalationSummary, Error>(escalator.run().await?)

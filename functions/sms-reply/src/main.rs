@@ -1,6 +1,9 @@
 //! sms-reply function: staff replies (ACK, DONE, WHO, ...) arriving through
 //! the inbound-SMS SNS topic. All logic lives in `earshot::sms_reply`.
 
+use std::sync::Arc;
+
+use earshot::adapters::aws_public_replies;
 use earshot::config::FunctionBudget;
 use earshot::domain::Clock;
 use earshot::lambda::{ColdStart, cold_start};
@@ -9,8 +12,9 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let ColdStart { deps, .. } = cold_start(FunctionBudget::SmsReply).await?;
-    let replies = &deps.sms_replies(Clock::System)?;
+    let ColdStart { sdk, deps, .. } = cold_start(FunctionBudget::SmsReply).await?;
+    let platforms = Arc::new(aws_public_replies(&sdk).await?);
+    let replies = &deps.sms_replies(Clock::System, platforms)?;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SnsEvent>| async move {
         // A storage failure is returned as an error so SNS retries the event.
         Ok::<ReplySummary, Error>(replies.handle(&event.payload).await?)

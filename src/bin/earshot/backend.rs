@@ -51,7 +51,8 @@ impl Backend {
                 earshot::config::FunctionBudget::Escalate,
             )
             .await;
-            let (deps, table) = Deps::aws_from_env(&sdk).await?;
+            let (deps, table) = Deps::aws_from_env(&sdk)?;
+            let deps = deps.with_voice_from_env(&sdk);
             return Ok(Self {
                 deps,
                 storage: Storage::Aws {
@@ -76,6 +77,18 @@ impl Backend {
         })
     }
 
+    /// Staff SMS replies on this backend, posting public replies with the
+    /// credentials its functions would have.
+    pub async fn sms_replies(&self) -> Result<earshot::sms_reply::SmsReplies> {
+        let platforms = match &self.storage {
+            Storage::Aws { sdk, .. } => earshot::adapters::aws_public_replies(sdk).await?,
+            Storage::Embedded(_) => earshot::adapters::public_replies(
+                earshot::platforms::reply::ReplyCredentials::from_env(),
+            )?,
+        };
+        Ok(self.deps.sms_replies(self.clock, Arc::new(platforms))?)
+    }
+
     /// Runs `function`'s handler on the event in `path`; returns its JSON
     /// response.
     pub async fn invoke(&self, function: &str, path: &Path) -> Result<String> {
@@ -97,7 +110,7 @@ impl Backend {
             "sms-reply" => {
                 let event: SnsEvent = serde_json::from_slice(&event)
                     .with_context(|| format!("{} is not an SNS event", path.display()))?;
-                let summary = self.deps.sms_replies(self.clock)?.handle(&event).await?;
+                let summary = self.sms_replies().await?.handle(&event).await?;
                 Ok(serde_json::to_string_pretty(&summary)?)
             }
             "escalate" => {
@@ -215,10 +228,6 @@ impl Backend {
             Storage::Aws { table, .. } => Arc::new(table.clone()),
             Storage::Embedded(store) => Arc::new(store.clone()),
         }
-    }
-
-    pub fn clock(&self) -> Clock {
-        self.clock
     }
 
     pub fn outbox(&self) -> Result<Vec<OutboxMessage>> {

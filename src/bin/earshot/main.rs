@@ -234,11 +234,7 @@ async fn run(cli: Cli) -> Result<()> {
             let now = global.now.unwrap_or_else(Utc::now);
             let id = format!("local-{}", now.timestamp_nanos_opt().unwrap_or_default());
             let event = earshot::sms_reply::inbound_event(&from, &text, &id);
-            let summary = backend
-                .deps
-                .sms_replies(backend.clock())?
-                .handle(&event)
-                .await?;
+            let summary = backend.sms_replies().await?.handle(&event).await?;
             println!("{}", serde_json::to_string_pretty(&summary)?);
             Ok(())
         }
