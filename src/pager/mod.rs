@@ -27,7 +27,7 @@ use std::sync::Arc;
 use chrono::Duration;
 use thiserror::Error;
 
-use crate::domain::{AlertCode, Clock, MentionId, MentionRecord, OnCallContact, PhoneNumber};
+use crate::domain::{AlertCode, Clock, MentionId, MentionRecord, PhoneNumber};
 use crate::ports::{
     BurstLogStore, FollowUpStore, HoldReason, Inserted, MentionStore, RosterStore, RotaStore,
     SmsBudget, SmsLimits, SmsSender, Spend, StoreError,
@@ -98,17 +98,6 @@ pub struct Pager {
     /// a claim whose owner was killed blocks nothing past the next run.
     pub delivery_lease: Duration,
     pub clock: Clock,
-}
-
-/// The roster as paging sees it at `now`: each tier with a rota is whoever
-/// is on shift.
-async fn on_call_at(
-    roster: &dyn RosterStore,
-    rota: &dyn RotaStore,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<Vec<OnCallContact>, StoreError> {
-    let contacts = roster.contacts().await?;
-    Ok(rota.rota(now).await?.assign(&contacts, now))
 }
 
 impl Pager {

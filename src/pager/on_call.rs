@@ -16,6 +16,18 @@ use crate::ports::{RosterStore, RotaStore, StoreError};
 /// carrier itself refuses SMS to a number that opted out.
 const REUSE_FOR: Duration = Duration::seconds(10);
 
+/// The roster as paging sees it at `now`, read afresh: each tier with a
+/// rota is whoever is on shift. For what must see a change at once (reach,
+/// escalation, staff replies).
+pub async fn on_call_at(
+    roster: &dyn RosterStore,
+    rota: &dyn RotaStore,
+    now: DateTime<Utc>,
+) -> Result<Vec<OnCallContact>, StoreError> {
+    let contacts = roster.contacts().await?;
+    Ok(rota.rota(now).await?.assign(&contacts, now))
+}
+
 /// The roster and rota as one instance last read them.
 #[derive(Default)]
 pub struct OnCallCache(Mutex<Option<OnCallRead>>);

@@ -39,7 +39,7 @@ impl Reach {
     /// The roster as paging sees it now: each tier with a rota is whoever
     /// is on shift.
     pub async fn on_call(&self, now: DateTime<Utc>) -> Result<Vec<OnCallContact>, StoreError> {
-        super::on_call_at(self.roster.as_ref(), self.rota.as_ref(), now).await
+        super::on_call::on_call_at(self.roster.as_ref(), self.rota.as_ref(), now).await
     }
 
     /// True when the alert's SMS went to at least one of `phones` and the
