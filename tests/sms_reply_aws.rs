@@ -10,23 +10,23 @@ use support::{KIM, Moto, SAM};
 
 const SECRET: &str = "loop-secret";
 
+/// moto with Sam and Kim on call.
 struct Loop {
     moto: Moto,
     deps: Deps,
-    replies: SmsReplies,
 }
 
-async fn start() -> Loop {
-    let moto = Moto::start();
-    let deps = moto.deps("loop").await;
-    support::seat_on_call(deps.roster.as_ref(), &[("Sam", SAM, 1), ("Kim", KIM, 1)]).await;
-    let replies = deps
-        .sms_replies(Clock::System, support::no_public_replies())
-        .unwrap();
-    Loop {
-        moto,
-        deps,
-        replies,
+impl Loop {
+    async fn start() -> Self {
+        let moto = Moto::start();
+        let deps = moto.deps("loop").await;
+        support::seat_on_call(deps.roster.as_ref(), &[("Sam", SAM, 1), ("Kim", KIM, 1)]).await;
+        Self { moto, deps }
+    }
+
+    /// The SMS-reply handler, posting no public replies.
+    fn replies(&self) -> SmsReplies {
+        support::sms_replies(&self.deps, Clock::System)
     }
 }
 
@@ -53,7 +53,7 @@ impl Loop {
     }
 
     async fn text(&self, from: &str, body: &str, inbound_id: &str) -> ReplySummary {
-        support::text(&self.replies, from, body, inbound_id).await
+        support::text(&self.replies(), from, body, inbound_id).await
     }
 
     /// The reply code of the alert the phone last received.
@@ -76,7 +76,7 @@ impl Loop {
 
 #[tokio::test]
 async fn the_first_ack_wins_and_the_second_is_told_who_has_it() {
-    let stack = start().await;
+    let stack = Loop::start().await;
     let code = stack.page_sam_and_kim().await;
 
     let sam = stack.text(SAM, &format!("ack {code}"), "in-1").await;
@@ -109,7 +109,7 @@ async fn the_first_ack_wins_and_the_second_is_told_who_has_it() {
 
 #[tokio::test]
 async fn someone_who_texted_stop_after_the_page_is_not_told_who_took_it() {
-    let stack = start().await;
+    let stack = Loop::start().await;
     let code = stack.page_sam_and_kim().await;
     stack.text(KIM, "STOP", "in-1").await;
     let kim_before = stack.sms_to(KIM).len();
@@ -126,7 +126,7 @@ async fn someone_who_texted_stop_after_the_page_is_not_told_who_took_it() {
 
 #[tokio::test]
 async fn a_bare_ack_takes_the_latest_alert() {
-    let stack = start().await;
+    let stack = Loop::start().await;
     stack.deliver("x-urgent-complaint.json").await;
     stack.deliver("x-activity-mention.json").await;
     let latest = stack.code_sent_to(SAM);
@@ -140,7 +140,7 @@ async fn a_bare_ack_takes_the_latest_alert() {
 
 #[tokio::test]
 async fn the_same_inbound_sms_delivered_twice_is_handled_once() {
-    let stack = start().await;
+    let stack = Loop::start().await;
     stack.deliver("x-urgent-complaint.json").await;
     let code = stack.code_sent_to(SAM);
     let first = stack.text(SAM, &format!("ACK {code}"), "in-dup").await;
@@ -151,7 +151,7 @@ async fn the_same_inbound_sms_delivered_twice_is_handled_once() {
 
 #[tokio::test]
 async fn two_people_acknowledging_at_once_leaves_one_owner() {
-    let stack = start().await;
+    let stack = Loop::start().await;
     stack.deliver("x-urgent-complaint.json").await;
     let code = stack.code_sent_to(SAM);
     let ack = format!("ACK {code}");
@@ -182,7 +182,7 @@ async fn two_people_acknowledging_at_once_leaves_one_owner() {
 
 #[tokio::test]
 async fn strangers_get_no_answer_and_malformed_messages_are_skipped() {
-    let stack = start().await;
+    let stack = Loop::start().await;
     let stranger = stack.text("+15555550199", "ACK", "in-1").await;
     assert_eq!(stranger.unknown_senders, 1);
     assert!(stranger.answers.is_empty());
@@ -194,7 +194,7 @@ async fn strangers_get_no_answer_and_malformed_messages_are_skipped() {
             },
         }],
     };
-    let summary = stack.replies.handle(&garbled).await.unwrap();
+    let summary = stack.replies().handle(&garbled).await.unwrap();
     assert_eq!(summary.malformed, 1);
 
     let nonsense = stack.text(SAM, "pizza tonight?", "in-2").await;
@@ -208,7 +208,7 @@ async fn strangers_get_no_answer_and_malformed_messages_are_skipped() {
 
 #[tokio::test]
 async fn stop_silences_a_phone_until_start() {
-    let stack = start().await;
+    let stack = Loop::start().await;
     let stop = stack.text(KIM, "STOP", "in-1").await;
     assert!(stop.answers.is_empty(), "nothing is sent after STOP");
     stack.deliver("x-urgent-complaint.json").await;
@@ -227,7 +227,7 @@ async fn stop_silences_a_phone_until_start() {
 
 #[tokio::test]
 async fn the_owner_hears_when_the_customer_posts_again_until_done() {
-    let stack = start().await;
+    let stack = Loop::start().await;
     stack.deliver("x-urgent-complaint.json").await;
     let code = stack.code_sent_to(SAM);
     stack.text(SAM, &format!("ACK {code}"), "in-1").await;

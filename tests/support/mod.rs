@@ -246,13 +246,16 @@ pub fn deps_for(sdk: &aws_config::SdkConfig, table: &str) -> earshot::adapters::
     )
 }
 
-/// Reply clients with no platform credentials: a public reply is refused
-/// before any request. Tests that post replies use their own loopback
-/// server instead.
-pub fn no_public_replies() -> std::sync::Arc<earshot::platforms::reply::PlatformReplies> {
-    std::sync::Arc::new(
-        earshot::adapters::public_replies(Default::default()).expect("reply clients"),
-    )
+/// The SMS-reply handler on `deps` at `clock`, with reply clients that hold
+/// no platform credentials: a public reply is refused before any request.
+/// Tests that post replies give it their own loopback server instead.
+pub fn sms_replies(
+    deps: &earshot::adapters::Deps,
+    clock: earshot::domain::Clock,
+) -> earshot::sms_reply::SmsReplies {
+    let no_credentials = earshot::adapters::public_replies(Default::default()).expect("clients");
+    deps.sms_replies(clock, std::sync::Arc::new(no_credentials))
+        .expect("settings")
 }
 
 /// An SDK configuration whose every call fails fast: the endpoint is a

@@ -65,9 +65,7 @@ pub async fn text_at(
     body: &str,
     inbound_id: &str,
 ) -> ReplySummary {
-    let replies = deps
-        .sms_replies(minutes_after_t0(minutes), support::no_public_replies())
-        .unwrap();
+    let replies = support::sms_replies(deps, minutes_after_t0(minutes));
     support::text(&replies, from, body, inbound_id).await
 }
 
