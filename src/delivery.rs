@@ -188,6 +188,10 @@ pub struct DeliveryReceipts {
 }
 
 impl DeliveryReceipts {
+    pub fn new(receipts: Arc<dyn ReceiptStore>) -> Self {
+        Self { receipts }
+    }
+
     pub async fn handle(&self, event: &LogsEvent) -> Result<DeliverySummary, DeliveryFailure> {
         let mut summary = DeliverySummary::default();
         let batch = match event.decode() {

@@ -3,7 +3,7 @@
 use aws_config::SdkConfig;
 
 use crate::adapters::dynamo::DynamoStore;
-use crate::adapters::{Deps, aws_sdk_config};
+use crate::adapters::{Deps, aws_sdk_config, dynamo_store_from_env};
 use crate::config::{ConfigError, FunctionBudget};
 
 /// A function's AWS clients, built once per instance.
@@ -23,4 +23,12 @@ pub async fn cold_start(budget: FunctionBudget) -> Result<ColdStart, ConfigError
     let sdk = aws_sdk_config(budget).await;
     let (deps, store) = Deps::aws_from_env(&sdk)?;
     Ok(ColdStart { sdk, deps, store })
+}
+
+/// The cold start of a function that only keeps records in the store
+/// (delivery): no SMS client, and no port it does not call, is linked in.
+pub async fn cold_start_store(budget: FunctionBudget) -> Result<DynamoStore, ConfigError> {
+    crate::telemetry::init_json();
+    let sdk = aws_sdk_config(budget).await;
+    dynamo_store_from_env(&sdk)
 }

@@ -115,6 +115,18 @@ pub fn public_replies(credentials: ReplyCredentials) -> Result<PlatformReplies, 
     ))
 }
 
+/// The DynamoDB store on the table `EARSHOT_TABLE` names, keeping posts for
+/// `EARSHOT_RETENTION_DAYS`.
+pub fn dynamo_store_from_env(sdk: &SdkConfig) -> Result<dynamo::DynamoStore, ConfigError> {
+    let table = config::required(config::TABLE_VAR)?;
+    let retention = config::retention()?;
+    Ok(dynamo::DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(sdk),
+        table,
+        retention,
+    ))
+}
+
 /// The reply clients for a Lambda function: each credential from the
 /// environment or its SSM parameter, read once per cold start.
 pub async fn aws_public_replies(sdk: &SdkConfig) -> Result<PlatformReplies, ConfigError> {
@@ -167,9 +179,7 @@ impl Deps {
     pub fn aws_from_env(
         sdk: &aws_config::SdkConfig,
     ) -> Result<(Self, dynamo::DynamoStore), ConfigError> {
-        let table = config::required(config::TABLE_VAR)?;
-        let retention = config::retention()?;
-        let store = dynamo::DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table, retention);
+        let store = dynamo_store_from_env(sdk)?;
         let sms = sns::SnsSms::new(
             aws_sdk_sns::Client::new(sdk),
             config::optional(config::SMS_SENDER_ID_VAR),
@@ -267,9 +277,7 @@ impl Deps {
     }
 
     pub fn delivery_receipts(&self) -> DeliveryReceipts {
-        DeliveryReceipts {
-            receipts: self.receipts.clone(),
-        }
+        DeliveryReceipts::new(self.receipts.clone())
     }
 
     /// The SMS replies of staff, with public replies posted through
