@@ -7,12 +7,16 @@
 //!   string tables), over a megabyte here, and the loader applies them all
 //!   at each cold start; a fixed-address executable has them resolved by
 //!   the linker.
-//! - With rustc's own linker (LLD, the default for x86_64 Linux), identical
-//!   functions are folded into one: generic code instantiated for several
-//!   types often compiles to the same machine code. Earshot never compares
-//!   function addresses. A build that names its own linker (cargo-lambda's
-//!   cross-compiling one, say) is left as it is, since that linker may not
-//!   take the flag.
+//! - With rustc's own linker (the LLD it ships, its default for x86_64
+//!   Linux), identical functions are folded into one: generic code
+//!   instantiated for several types often compiles to the same machine
+//!   code. Earshot never compares function addresses. A build that names
+//!   its own linker (cargo-lambda's cross-compiling one, say), or a
+//!   toolchain without LLD, is left as it is, since its linker may not take
+//!   the flag.
+
+use std::path::PathBuf;
+use std::process::Command;
 
 fn main() {
     println!("cargo::rerun-if-changed=../bootstrap_link.rs");
@@ -23,9 +27,33 @@ fn main() {
         return;
     }
     println!("cargo::rustc-link-arg-bins=-no-pie");
-    let x86_64 = std::env::var("CARGO_CFG_TARGET_ARCH").is_ok_and(|arch| arch == "x86_64");
-    let default_linker = std::env::var_os("RUSTC_LINKER").is_none();
-    if x86_64 && default_linker {
+    if links_with_rustc_lld() {
         println!("cargo::rustc-link-arg-bins=-Wl,--icf=all");
     }
+}
+
+/// Whether the bootstrap is linked by the LLD rustc ships: an x86_64 Linux
+/// target, no linker named by the build (cargo configuration or
+/// RUSTFLAGS), and a toolchain that has LLD.
+fn links_with_rustc_lld() -> bool {
+    let x86_64 = std::env::var("CARGO_CFG_TARGET_ARCH").is_ok_and(|arch| arch == "x86_64");
+    let linker_named = std::env::var_os("RUSTC_LINKER").is_some()
+        || std::env::var("CARGO_ENCODED_RUSTFLAGS").is_ok_and(|flags| flags.contains("linker"));
+    x86_64 && !linker_named && toolchain_has_lld()
+}
+
+fn toolchain_has_lld() -> bool {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let (Ok(target), Ok(output)) = (
+        std::env::var("TARGET"),
+        Command::new(rustc).args(["--print", "sysroot"]).output(),
+    ) else {
+        return false;
+    };
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    sysroot
+        .join("lib/rustlib")
+        .join(target)
+        .join("bin/gcc-ld/ld.lld")
+        .is_file()
 }
