@@ -114,17 +114,19 @@ impl Rotation {
         Zone::named_or_utc(Some(&self.time_zone))
     }
 
-    /// The instant of the hand-over on the local date `day`.
-    fn handover_on(&self, day: NaiveDate) -> DateTime<Utc> {
-        self.zone().instant_of(day.and_time(self.handover.time))
+    /// The instant of the hand-over on the local date `day` in `zone`.
+    fn handover_on(&self, zone: &Zone, day: NaiveDate) -> DateTime<Utc> {
+        zone.instant_of(day.and_time(self.handover.time))
     }
 
     /// The shift under way at `at`; none before the first hand-over.
     pub fn shift_at(&self, at: DateTime<Utc>) -> Option<Shift> {
-        let local_day = self.zone().wall_clock(at).date();
+        // Looked up once: every hand-over below is read in the same zone.
+        let zone = self.zone();
+        let local_day = zone.wall_clock(at).date();
         let back = days_from(self.handover.day, local_day.weekday());
         let mut day = local_day - Days::new(back);
-        if self.handover_on(day) > at {
+        if self.handover_on(&zone, day) > at {
             day = day - Days::new(7);
         }
         if day < self.starts_on {
@@ -135,8 +137,8 @@ impl Rotation {
         Some(Shift {
             tier: self.tier,
             phone,
-            starts: self.handover_on(day),
-            ends: self.handover_on(day + Days::new(7)),
+            starts: self.handover_on(&zone, day),
+            ends: self.handover_on(&zone, day + Days::new(7)),
             cover: Cover::Rotation,
         })
     }

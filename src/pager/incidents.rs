@@ -101,10 +101,10 @@ mod tests {
         async fn save_burst_log(
             &self,
             brand: &str,
-            log: &VersionedLog,
+            read: &VersionedLog,
         ) -> Result<Saved, StoreError> {
             self.calls.fetch_add(1, Ordering::Relaxed);
-            self.store.save_burst_log(brand, log).await
+            self.store.save_burst_log(brand, read).await
         }
     }
 

@@ -26,11 +26,11 @@ pub enum Saved {
 
 #[async_trait]
 pub trait BurstLogStore: Send + Sync {
-    /// Writes `log.log` as the version after `log.version` if the stored
-    /// log is still at `log.version` (0: the brand has none yet). The
+    /// Writes `read.log` as the version after `read.version` if the stored
+    /// log is still at `read.version` (0: the brand has none yet). The
     /// answer to a stale write carries the stored log, so a writer that
     /// guessed needs no separate read: one call per urgent post when this
     /// instance wrote the brand's log last, two otherwise. The log may be
     /// forgotten after [`BurstLog::expires_at`].
-    async fn save_burst_log(&self, brand: &str, log: &VersionedLog) -> Result<Saved, StoreError>;
+    async fn save_burst_log(&self, brand: &str, read: &VersionedLog) -> Result<Saved, StoreError>;
 }
