@@ -4,6 +4,7 @@ mod aws_error;
 pub mod dynamo;
 #[cfg(feature = "embedded")]
 pub mod embedded;
+pub mod sdk_http;
 pub mod secrets;
 pub mod sns;
 pub mod voice;
@@ -50,7 +51,7 @@ pub async fn aws_sdk_config(budget: FunctionBudget) -> SdkConfig {
         .identity_cache(aws_config::identity::IdentityCache::lazy().build())
         .retry_config(aws_config::retry::RetryConfig::standard())
         .timeout_config(budget.sdk_timeouts())
-        .http_client(https_client());
+        .http_client(sdk_http::sdk_http_client());
     config.set_region(EnvironmentVariableRegionProvider::new().region().await);
     config.set_endpoint_url(
         std::env::var("AWS_ENDPOINT_URL")
@@ -64,19 +65,10 @@ pub async fn aws_sdk_config(budget: FunctionBudget) -> SdkConfig {
 /// instance role), for the command-line tool run on a workstation.
 pub async fn aws_sdk_config_from_standard_chain(budget: FunctionBudget) -> SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(https_client())
+        .http_client(sdk_http::sdk_http_client())
         .timeout_config(budget.sdk_timeouts())
         .load()
         .await
-}
-
-/// rustls on ring, the crypto the platform clients use too, so a bootstrap
-/// links one crypto library, not two.
-fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https()
 }
 
 /// Everything a handler needs from outside, built once per cold start.

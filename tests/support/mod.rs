@@ -219,9 +219,11 @@ pub async fn sdk_config_with(
         .await
 }
 
-/// The SDK's loader for `endpoint` in us-east-1 with dummy credentials.
+/// The SDK's loader for `endpoint` in us-east-1 with dummy credentials,
+/// on the HTTP client the functions use.
 fn loader_for(endpoint: &str) -> aws_config::ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(earshot::adapters::sdk_http::sdk_http_client())
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(
