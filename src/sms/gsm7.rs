@@ -1,6 +1,8 @@
 //! The GSM 03.38 alphabet: what one SMS segment can carry without turning
 //! into UCS-2 (70 characters a segment), and how text is made to fit it.
 
+use super::transliteration::latin_for;
+
 /// One SMS segment in the GSM 03.38 alphabet.
 pub const SMS_SEGMENT: usize = 160;
 
@@ -41,7 +43,8 @@ fn is_pictograph(c: char) -> bool {
 /// UCS-2: typographic punctuation becomes ASCII, letters outside the
 /// alphabet are transliterated (Łukasz becomes Lukasz, Cyrillic is spelt in
 /// Latin letters), emoji are dropped, and runs of white space become one
-/// space.
+/// space. The rare ideographs beyond plane 1 are dropped too: the packed
+/// spelling table stops at plane 1.
 pub fn to_gsm7(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -54,7 +57,7 @@ pub fn to_gsm7(text: &str) -> String {
             _ if is_gsm(c) => out.push(c),
             _ if is_pictograph(c) => {}
             _ => {
-                if let Some(latin) = deunicode::deunicode_char(c) {
+                if let Some(latin) = latin_for(c) {
                     out.extend(latin.chars().filter(|&l| is_gsm(l) && l != '\n'));
                 }
             }
@@ -150,5 +153,10 @@ mod tests {
         ] {
             assert_eq!(to_gsm7(raw), shaped);
         }
+    }
+
+    #[test]
+    fn ideographs_beyond_plane_1_are_dropped() {
+        assert_eq!(to_gsm7("\u{20000} late \u{21FFF}"), "late");
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod gsm7;
 pub mod texts;
+mod transliteration;
 
 use std::fmt;
 use std::ops::Deref;
