@@ -77,8 +77,15 @@ struct ReqwestConnector {
 
 impl ReqwestConnector {
     fn new(timeouts: Timeouts) -> Self {
-        crate::platforms::http::use_ring_for_tls();
-        let mut builder = reqwest::Client::builder();
+        let tls = match crate::platforms::http::tls_config() {
+            Ok(tls) => tls,
+            Err(err) => {
+                return Self {
+                    client: Err(err.to_string()),
+                };
+            }
+        };
+        let mut builder = reqwest::Client::builder().tls_backend_preconfigured(tls);
         if let Some(connect) = timeouts.connect {
             builder = builder.connect_timeout(connect);
         }

@@ -2,6 +2,7 @@
 //! frames for local runs. The runner only sees [`Connector`].
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use async_trait::async_trait;
@@ -67,10 +68,17 @@ impl Connector for WebSocketConnector {
         cursor: Option<i64>,
         timeout: StdDuration,
     ) -> Result<Box<dyn FrameStream>, StreamError> {
-        // rustls on ring, the process's one crypto provider.
-        crate::platforms::http::use_ring_for_tls();
+        let tls = crate::platforms::http::tls_config().map_err(|err| StreamError::Connect {
+            endpoint: endpoint.to_owned(),
+            reason: err.to_string(),
+        })?;
         let url = subscribe_url(endpoint, cursor);
-        let connecting = tokio_tungstenite::connect_async(url.as_str());
+        let connecting = tokio_tungstenite::connect_async_tls_with_config(
+            url.as_str(),
+            None,
+            false,
+            Some(tokio_tungstenite::Connector::Rustls(Arc::new(tls))),
+        );
         match tokio::time::timeout(timeout, connecting).await {
             Err(_) => Err(StreamError::ConnectTimeout(endpoint.to_owned())),
             Ok(Err(err)) => Err(StreamError::Connect {

@@ -12,12 +12,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tracing::{info, warn};
 
+use super::http::{HttpSetupError, platform_client};
 use crate::config::{self, Secret};
 use crate::domain::{Mention, Platform};
 use crate::ports::{PublicReplies, PublishError, Published};
 
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest a `Retry-After` is honoured before the one retry; beyond
 /// it the attempt fails and staff hear why.
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(3);
@@ -68,14 +67,10 @@ pub struct ReplyHttp {
 }
 
 impl ReplyHttp {
-    pub fn new() -> Result<Self, reqwest::Error> {
-        super::http::use_ring_for_tls();
-        let client = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .build()?;
-        Ok(Self { client })
+    pub fn new() -> Result<Self, HttpSetupError> {
+        Ok(Self {
+            client: platform_client(USER_AGENT)?,
+        })
     }
 
     pub(crate) fn post(&self, url: &str) -> reqwest::RequestBuilder {
