@@ -77,22 +77,18 @@ struct ReqwestConnector {
 
 impl ReqwestConnector {
     fn new(timeouts: Timeouts) -> Self {
-        let tls = match crate::platforms::http::tls_config() {
-            Ok(tls) => tls,
-            Err(err) => {
-                return Self {
-                    client: Err(err.to_string()),
-                };
-            }
-        };
-        let mut builder = reqwest::Client::builder().tls_backend_preconfigured(tls);
-        if let Some(connect) = timeouts.connect {
-            builder = builder.connect_timeout(connect);
-        }
-        if let Some(read) = timeouts.read {
-            builder = builder.read_timeout(read);
-        }
-        let client = builder.build().map_err(|err| err.to_string());
+        let client = crate::platforms::http::tls_config()
+            .map_err(|err| err.to_string())
+            .and_then(|tls| {
+                let mut builder = reqwest::Client::builder().tls_backend_preconfigured(tls);
+                if let Some(connect) = timeouts.connect {
+                    builder = builder.connect_timeout(connect);
+                }
+                if let Some(read) = timeouts.read {
+                    builder = builder.read_timeout(read);
+                }
+                builder.build().map_err(|err| err.to_string())
+            });
         Self { client }
     }
 }
