@@ -10,10 +10,12 @@ use support::{KIM, Moto, SAM};
 
 const SECRET: &str = "loop-secret";
 
-/// moto with Sam and Kim on call.
+/// moto with Sam and Kim on call, and the SMS-reply handler on it
+/// (posting no public replies).
 struct Loop {
     moto: Moto,
     deps: Deps,
+    replies: SmsReplies,
 }
 
 impl Loop {
@@ -21,12 +23,12 @@ impl Loop {
         let moto = Moto::start();
         let deps = moto.deps("loop").await;
         support::seat_on_call(deps.roster.as_ref(), &[("Sam", SAM, 1), ("Kim", KIM, 1)]).await;
-        Self { moto, deps }
-    }
-
-    /// The SMS-reply handler, posting no public replies.
-    fn replies(&self) -> SmsReplies {
-        support::sms_replies(&self.deps, Clock::System)
+        let replies = support::sms_replies(&deps, Clock::System);
+        Self {
+            moto,
+            deps,
+            replies,
+        }
     }
 }
 
@@ -53,7 +55,7 @@ impl Loop {
     }
 
     async fn text(&self, from: &str, body: &str, inbound_id: &str) -> ReplySummary {
-        support::text(&self.replies(), from, body, inbound_id).await
+        support::text(&self.replies, from, body, inbound_id).await
     }
 
     /// The reply code of the alert the phone last received.
@@ -194,7 +196,7 @@ async fn strangers_get_no_answer_and_malformed_messages_are_skipped() {
             },
         }],
     };
-    let summary = stack.replies().handle(&garbled).await.unwrap();
+    let summary = stack.replies.handle(&garbled).await.unwrap();
     assert_eq!(summary.malformed, 1);
 
     let nonsense = stack.text(SAM, "pizza tonight?", "in-2").await;
