@@ -1,11 +1,11 @@
 //! Latin spellings of letters outside GSM-7, as `deunicode` gives them,
-//! from a packed copy of its table that build.rs generates: about 270 KiB
-//! instead of the 465 KiB deunicode would link into every bootstrap that
-//! texts. See build.rs for the layout.
+//! from a packed copy of its table that build/transliteration.rs generates
+//! (the layout is described there): about 270 KiB instead of the 465 KiB
+//! deunicode would link into every bootstrap that texts.
 
 /// Code points covered: planes 0 and 1.
 const CODE_POINTS: usize = 0x2_0000;
-/// What build.rs stores where deunicode has no answer.
+/// What the build stores where deunicode has no answer.
 const NO_TRANSLITERATION: u16 = u16::MAX;
 
 const STRINGS: &str = include_str!(concat!(env!("OUT_DIR"), "/translit_strings.txt"));
@@ -14,7 +14,7 @@ const LENGTHS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/translit_length
 const BLOCKS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/translit_blocks.bin"));
 const BLOCK_INDEX: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/translit_block_index.bin"));
 
-/// Code points per block, whichever size build.rs chose.
+/// Code points per block, whichever size the build chose.
 const BLOCK_LEN: usize = CODE_POINTS / (BLOCK_INDEX.len() / 2);
 const _: () = assert!(BLOCK_LEN * (BLOCK_INDEX.len() / 2) == CODE_POINTS);
 
