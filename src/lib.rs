@@ -21,6 +21,7 @@ pub mod domain;
 pub mod escalate;
 pub mod firehose;
 pub mod http;
+pub mod https;
 pub mod ingest;
 pub mod lambda;
 pub mod pager;

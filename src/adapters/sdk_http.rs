@@ -77,18 +77,17 @@ struct ReqwestConnector {
 
 impl ReqwestConnector {
     fn new(timeouts: Timeouts) -> Self {
-        let client = crate::platforms::http::tls_config()
-            .map_err(|err| err.to_string())
-            .and_then(|tls| {
-                let mut builder = reqwest::Client::builder().tls_backend_preconfigured(tls);
+        let client = crate::https::client_builder()
+            .and_then(|mut builder| {
                 if let Some(connect) = timeouts.connect {
                     builder = builder.connect_timeout(connect);
                 }
                 if let Some(read) = timeouts.read {
                     builder = builder.read_timeout(read);
                 }
-                builder.build().map_err(|err| err.to_string())
-            });
+                Ok(builder.build()?)
+            })
+            .map_err(|err| err.to_string());
         Self { client }
     }
 }

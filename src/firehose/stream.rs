@@ -68,7 +68,7 @@ impl Connector for WebSocketConnector {
         cursor: Option<i64>,
         timeout: StdDuration,
     ) -> Result<Box<dyn FrameStream>, StreamError> {
-        let tls = crate::platforms::http::tls_config().map_err(|err| StreamError::Connect {
+        let tls = crate::https::tls_config().map_err(|err| StreamError::Connect {
             endpoint: endpoint.to_owned(),
             reason: err.to_string(),
         })?;

@@ -1,14 +1,12 @@
 //! Platform HTTP: one reqwest client (rustls, timeouts, an honest
 //! User-Agent) and how a platform's answer becomes a page or a [`FetchError`].
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use reqwest::header::HeaderMap;
-use rustls_platform_verifier::ConfigVerifierExt;
-use thiserror::Error;
 
+pub use crate::https::HttpSetupError;
 pub use crate::ports::search::FetchError;
 use crate::ports::{Page, PageRequest};
 
@@ -24,7 +22,7 @@ pub const DEFAULT_BACKOFF: chrono::Duration = chrono::Duration::seconds(60);
 
 /// The longest any one request may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A response as the platform modules read it.
 pub struct Response {
@@ -45,28 +43,6 @@ pub struct Http {
     client: reqwest::Client,
 }
 
-/// The TLS set-up every HTTPS client of the process shares: rustls on
-/// ring, checking servers against the system's root certificates. Reading
-/// and parsing those roots takes milliseconds, so it is done once, not once
-/// per client (platform searches, public replies, the SDK's, the firehose).
-pub(crate) fn tls_config() -> Result<rustls::ClientConfig, HttpSetupError> {
-    static CONFIG: OnceLock<Result<rustls::ClientConfig, rustls::Error>> = OnceLock::new();
-    CONFIG
-        .get_or_init(|| {
-            // reqwest and tungstenite are built without a crypto provider of
-            // their own; installing fails harmlessly once one is installed.
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            rustls::ClientConfig::with_platform_verifier()
-        })
-        .clone()
-        .map_err(|err| HttpSetupError(err.to_string()))
-}
-
-/// An HTTPS client could not be set up (no readable root certificates).
-#[derive(Debug, Clone, Error)]
-#[error("cannot set up HTTPS: {0}")]
-pub struct HttpSetupError(String);
-
 impl From<HttpSetupError> for FetchError {
     fn from(err: HttpSetupError) -> Self {
         FetchError::Network(err.to_string())
@@ -76,13 +52,11 @@ impl From<HttpSetupError> for FetchError {
 /// A platform API client sending `user_agent`, with Earshot's connect and
 /// request timeouts, on the shared TLS set-up.
 pub(crate) fn platform_client(user_agent: &str) -> Result<reqwest::Client, HttpSetupError> {
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls_config()?)
+    Ok(crate::https::client_builder()?
         .user_agent(user_agent)
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
-        .build()
-        .map_err(|err| HttpSetupError(err.to_string()))
+        .build()?)
 }
 
 impl Http {
