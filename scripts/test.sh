@@ -20,4 +20,9 @@ sam_venv="${EARSHOT_SAM_VENV:-target/sam-cli}"
 EARSHOT_SAM="$(cd "$sam_venv/bin" && pwd)/sam"
 export EARSHOT_SAM
 
+# A fresh clone builds once: incremental state would only fill the disk.
+if [ -n "${CI:-}" ]; then
+    export CARGO_INCREMENTAL=0
+fi
+
 cargo test --workspace --locked

@@ -1,9 +1,8 @@
 //! The SMS budget and held alerts: the embedded SQLite store and DynamoDB
 //! (on a real moto server) count and hold the same way.
 
-#[path = "support/builders.rs"]
-mod builders;
-mod support;
+use crate::builders;
+use crate::support;
 
 use support::contract;
 use support::{at, phone};

@@ -17,13 +17,11 @@
 //! milliseconds instead of a second, and a timed-out call is held for
 //! `HOLD` and then closed unanswered, which is what a client's own attempt
 //! timeout leaves it with. The clients set no attempt timeout of their own:
-//! a slow emulator must not pass for a fault. `cargo test --test chaos --
-//! --nocapture` prints each rate's figures as a table row.
+//! a slow emulator must not pass for a fault. `cargo test --test integration
+//! chaos:: -- --nocapture` prints each rate's figures as a table row.
 
-#[path = "support/fault_proxy.rs"]
-#[allow(dead_code)]
-mod fault_proxy;
-mod support;
+use crate::fault_proxy;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! replay it, and look at what was stored and sent, on the embedded default
 //! and with `--aws` against moto.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -1,9 +1,8 @@
 //! The delivery function's handler on CloudWatch Logs subscription events
 //! (base64 of gzipped JSON), over the embedded store and DynamoDB on moto.
 
-#[path = "support/builders.rs"]
-mod builders;
-mod support;
+use crate::builders;
+use crate::support;
 
 use support::at;
 use support::contract;

@@ -1,9 +1,8 @@
 //! Follow-through on DynamoDB and SNS (a real moto server): unacknowledged
 //! alerts climb the tiers, an ACK stops them, failed alerts are re-sent.
 
-mod support;
-#[path = "support/three_tiers.rs"]
-mod three_tiers;
+use crate::support;
+use crate::three_tiers;
 
 use std::sync::Arc;
 

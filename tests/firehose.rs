@@ -5,7 +5,7 @@
 //! run cut by its deadline and a cursor left far behind. Every test checks
 //! that each matched post is stored exactly once.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::process::Command;

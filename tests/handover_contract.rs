@@ -1,9 +1,8 @@
 //! PASS offers, owner transfers and chain notices: the embedded SQLite
 //! store and DynamoDB (on a real moto server) keep them the same way.
 
-#[path = "support/builders.rs"]
-mod builders;
-mod support;
+use crate::builders;
+use crate::support;
 
 use support::at;
 use support::contract;

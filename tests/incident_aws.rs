@@ -2,7 +2,7 @@
 //! similar urgent complaints pages twice on its own, once as an incident,
 //! then folds, with an update at ten posts; unrelated posts page as usual.
 
-mod support;
+use crate::support;
 
 use chrono::{DateTime, Duration, Utc};
 use earshot::config::Secret;

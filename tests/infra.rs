@@ -2,7 +2,7 @@
 //! code: every function is declared, every variable the code reads is set,
 //! and the table has exactly the indexes the code queries.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::process::Command;

@@ -5,9 +5,8 @@
 //! written). Bounded: 256 cases each, or `PROPTEST_CASES`. The open-ended
 //! search lives in fuzz/ (see fuzz/README.md).
 
-#[path = "support/builders.rs"]
-mod builders;
-mod support;
+use crate::builders;
+use crate::support;
 
 use chrono::{DateTime, Utc};
 use earshot::domain::Watch;

@@ -3,8 +3,6 @@
 //! stored posts. One page per platform, replayed by a local HTTP server in
 //! the platform's own format.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 

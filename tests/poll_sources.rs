@@ -3,7 +3,7 @@
 //! timeouts, the same post on two pages and a run cut off by its deadline.
 //! Every test ends by checking that no mention was lost or stored twice.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -3,9 +3,8 @@
 //! once, failing numbers are reported once, voice calls follow the last
 //! tier, the chain is told once, and PASS, SNOOZE and TAKE by SMS.
 
-mod support;
-#[path = "support/three_tiers.rs"]
-mod three_tiers;
+use crate::support;
+use crate::three_tiers;
 
 use std::sync::Arc;
 

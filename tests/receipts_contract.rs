@@ -1,9 +1,8 @@
 //! Delivery receipts and phone health: the embedded SQLite store and
 //! DynamoDB (on a real moto server) record them the same way.
 
-#[path = "support/builders.rs"]
-mod builders;
-mod support;
+use crate::builders;
+use crate::support;
 
 use support::{KIM, SAM, at, contract, phone};
 

@@ -2,9 +2,8 @@
 //! watch keeps its templates and the roster who may reply, on the embedded
 //! SQLite store and on DynamoDB (a real moto server) alike.
 
-#[path = "support/builders.rs"]
-mod builders;
-mod support;
+use crate::builders;
+use crate::support;
 
 use support::at;
 use support::contract;

@@ -2,7 +2,7 @@
 //! with X answered by a loopback server: a page, then a public reply from
 //! the pager.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

@@ -1,9 +1,8 @@
 //! The rota: the embedded SQLite store and DynamoDB (on a real moto
 //! server) keep rotations, overrides and shift notices the same way.
 
-#[path = "support/builders.rs"]
-mod builders;
-mod support;
+use crate::builders;
+use crate::support;
 
 use support::{KIM, LEE, SAM, at, contract, phone};
 

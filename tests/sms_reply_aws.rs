@@ -1,7 +1,7 @@
 //! Closing the loop on DynamoDB and SNS (a real moto server): a page, then
 //! staff replies by SMS.
 
-mod support;
+use crate::support;
 
 use earshot::adapters::Deps;
 use earshot::domain::Clock;

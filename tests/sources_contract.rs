@@ -1,9 +1,8 @@
 //! Watches, source state and mention revisions: the embedded SQLite store
 //! and DynamoDB (on a real moto server) keep the same promises.
 
-#[path = "support/builders.rs"]
-mod builders;
-mod support;
+use crate::builders;
+use crate::support;
 
 use support::at;
 use support::contract;

@@ -1,9 +1,8 @@
 //! One contract, two stores: the embedded SQLite store and DynamoDB (on a
 //! real moto server) must keep the same promises.
 
-#[path = "support/builders.rs"]
-mod builders;
-mod support;
+use crate::builders;
+use crate::support;
 
 use support::contract;
 use support::{at, phone};

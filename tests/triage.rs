@@ -1,7 +1,7 @@
 //! Triage from the outside: the shipped model comes from the project's own
 //! corpus, and the batch commands read and write what they promise.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 

@@ -1,7 +1,7 @@
 //! The urgency corpus keeps its promises, and the shipped urgency model is
 //! exactly what it trains.
 
-mod support;
+use crate::support;
 
 use std::collections::HashSet;
 

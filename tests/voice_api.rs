@@ -2,7 +2,7 @@
 //! Messaging SMS and voice v2 JSON 1.0 protocol (moto does not implement
 //! that service).
 
-mod support;
+use crate::support;
 
 use earshot::adapters::voice::EndUserMessagingVoice;
 use earshot::domain::PhoneNumber;

@@ -1,7 +1,7 @@
 //! The webhook handler end to end on DynamoDB and SNS (a real moto server):
 //! what is stored, what is sent, and what happens when parts fail.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

@@ -1,7 +1,7 @@
 //! The webhook's HTTP contract: routes, challenges, limits and bad input,
 //! on the embedded store (no AWS needed for these answers).
 
-mod support;
+use crate::support;
 
 use earshot::adapters::Deps;
 use earshot::config::Secret;

@@ -3,7 +3,7 @@
 //! applied in place, and no SMS twice. Each case runs on the embedded store
 //! and on DynamoDB and SNS (a real moto server).
 
-mod support;
+use crate::support;
 
 use chrono::Utc;
 use earshot::adapters::Deps;

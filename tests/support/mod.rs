@@ -1,6 +1,7 @@
 //! Shared test support: a real moto server on a free loopback port, AWS
 //! clients pointed at it, and sample payloads.
-// Each test binary uses a different part of this module.
+// The webhook's bootstrap test and the load example include this module
+// too, and each uses only part of it.
 #![allow(dead_code, unused_macros, unused_imports)]
 
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -1,8 +1,7 @@
 //! Three people on call, one a tier, on DynamoDB and SNS (a real moto
 //! server), with the clock counted in minutes from t0: the stack the
-//! escalation and reach tests page through. Included by path beside
-//! `mod support`.
-// Each includer uses a different part of this file.
+//! escalation and reach tests page through.
+// Each suite that uses it takes a different part.
 #![allow(dead_code)]
 
 use chrono::{DateTime, Duration, Utc};
