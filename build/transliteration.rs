@@ -1,22 +1,26 @@
-//! Packs deunicode's transliterations of planes 0 and 1 into a table for
-//! `sms::transliteration`. deunicode stays the one source of the spellings,
-//! but its runtime table holds three bytes for every code point up to
-//! U+22000 (about 465 KiB), the largest item in every Lambda bootstrap that
-//! texts. Here a code point costs two bytes, and none at all when its whole
-//! block repeats another one (unassigned ranges, runs of the same answer).
+//! Packs deunicode's transliterations of planes 0 and 1 into a deflated
+//! table for `sms::transliteration`. deunicode stays the one source of the
+//! spellings, but its runtime table holds three bytes for every code point
+//! up to U+22000 (about 465 KiB), the largest item in every Lambda
+//! bootstrap that texts. Here the whole table deflates to about 126 KiB.
 //!
-//! Output, in OUT_DIR (u16 values little-endian):
-//! - `translit_strings.txt`: every distinct transliteration, overlapping
-//!   where one is found inside another.
-//! - `translit_starts.bin` (u16) and `translit_lengths.bin` (u8): where each
-//!   string id's spelling lies in that text.
-//! - `translit_blocks.bin`: blocks of `BLOCK_LEN` string ids, each distinct
-//!   block once; `NO_TRANSLITERATION` where deunicode has no answer.
-//! - `translit_block_index.bin`: for each run of `BLOCK_LEN` code points,
-//!   the number of its block.
+//! Inflated layout of `translit.deflate` in OUT_DIR (u16 values split into
+//! a plane of low bytes followed by a plane of high bytes, which deflate
+//! compresses far better than interleaved pairs):
+//! - u16 little-endian: the number of distinct spellings, `n`;
+//! - the spelling id of each of the `CODE_POINTS` code points (u16 planes),
+//!   `NO_TRANSLITERATION` where deunicode has no answer;
+//! - where each id's spelling starts in the text below (u16 planes, `n`
+//!   each) and its length in bytes (`n` bytes);
+//! - the text: every distinct spelling, overlapping where one is found
+//!   inside another.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::Path;
+
+use flate2::Compression;
+use flate2::write::DeflateEncoder;
 
 use crate::write;
 
@@ -24,9 +28,6 @@ use crate::write;
 /// and the "mathematical" letters used as fancy fonts. The rarer ideographs
 /// of plane 2 are left out.
 const CODE_POINTS: u32 = 0x2_0000;
-/// Code points per block: 32 and 64 tie for the smallest total of the sizes
-/// tried (16 to 256); 64 keeps the block index shorter.
-const BLOCK_LEN: usize = 64;
 /// The id of "deunicode has no answer" (surrogates, unassigned code points).
 const NO_TRANSLITERATION: u16 = u16::MAX;
 
@@ -70,29 +71,17 @@ pub fn pack(out: &Path) {
         lengths[id] = u8::try_from(latin.len()).expect("a transliteration longer than 255 bytes");
     }
 
-    let mut blocks: Vec<u16> = Vec::new();
-    let mut block_of: HashMap<&[u16], u16> = HashMap::new();
-    let mut block_index: Vec<u16> = Vec::new();
-    for block in ids.chunks(BLOCK_LEN) {
-        let number = *block_of.entry(block).or_insert_with(|| {
-            blocks.extend_from_slice(block);
-            fits_u16(
-                blocks.len() / BLOCK_LEN - 1,
-                "the number of distinct blocks",
-            )
-        });
-        block_index.push(number);
-    }
+    let mut table = Vec::new();
+    table.extend(fits_u16(distinct.len(), "the number of distinct transliterations").to_le_bytes());
+    table.extend(planes(&ids));
+    table.extend(planes(&starts));
+    table.extend(&lengths);
+    table.extend(strings.as_bytes());
 
-    write(out, "translit_strings.txt", strings.as_bytes());
-    write(out, "translit_starts.bin", &little_endian(&starts));
-    write(out, "translit_lengths.bin", &lengths);
-    write(out, "translit_blocks.bin", &little_endian(&blocks));
-    write(
-        out,
-        "translit_block_index.bin",
-        &little_endian(&block_index),
-    );
+    let mut deflated = DeflateEncoder::new(Vec::new(), Compression::best());
+    deflated.write_all(&table).expect("deflating in memory");
+    let deflated = deflated.finish().expect("deflating in memory");
+    write(out, "translit.deflate", &deflated);
 }
 
 /// The table stores everything as u16; a deunicode release that outgrows
@@ -101,6 +90,9 @@ fn fits_u16(value: usize, what: &str) -> u16 {
     u16::try_from(value).unwrap_or_else(|_| panic!("{what} ({value}) no longer fits in a u16"))
 }
 
-fn little_endian(values: &[u16]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+/// Every value's low byte, then every value's high byte.
+fn planes(values: &[u16]) -> Vec<u8> {
+    let low = values.iter().map(|v| v.to_le_bytes()[0]);
+    let high = values.iter().map(|v| v.to_le_bytes()[1]);
+    low.chain(high).collect()
 }

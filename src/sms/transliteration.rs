@@ -1,22 +1,19 @@
 //! Latin spellings of letters outside GSM-7, as `deunicode` gives them,
-//! from a packed copy of its table that build/transliteration.rs generates
-//! (the layout is described there): about 270 KiB instead of the 465 KiB
-//! deunicode would link into every bootstrap that texts.
+//! from a deflated copy of its table that build/transliteration.rs packs
+//! (the layout is described there): about 126 KiB in every bootstrap that
+//! texts instead of the 465 KiB deunicode would link. The table is inflated
+//! the first time an SMS holds a letter outside GSM-7, once per process.
+
+use std::io::Read;
+use std::ops::Range;
+use std::sync::OnceLock;
 
 /// Code points covered: planes 0 and 1.
 const CODE_POINTS: usize = 0x2_0000;
 /// What the build stores where deunicode has no answer.
 const NO_TRANSLITERATION: u16 = u16::MAX;
 
-const STRINGS: &str = include_str!(concat!(env!("OUT_DIR"), "/translit_strings.txt"));
-const STARTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/translit_starts.bin"));
-const LENGTHS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/translit_lengths.bin"));
-const BLOCKS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/translit_blocks.bin"));
-const BLOCK_INDEX: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/translit_block_index.bin"));
-
-/// Code points per block, whichever size the build chose.
-const BLOCK_LEN: usize = CODE_POINTS / (BLOCK_INDEX.len() / 2);
-const _: () = assert!(BLOCK_LEN * (BLOCK_INDEX.len() / 2) == CODE_POINTS);
+const DEFLATED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/translit.deflate"));
 
 /// The Latin spelling `deunicode::deunicode_char` gives `c` ("Lukasz" from
 /// "Łukasz", "Bei " from 北), or `None` where it has none.
@@ -25,23 +22,73 @@ const _: () = assert!(BLOCK_LEN * (BLOCK_INDEX.len() / 2) == CODE_POINTS);
 /// ideographs of plane 2 and later, left out of the table, so an SMS drops
 /// them as it drops emoji.
 pub fn latin_for(c: char) -> Option<&'static str> {
-    let code = c as usize;
-    let block = u16_at(BLOCK_INDEX, code / BLOCK_LEN)?;
-    let id = u16_at(BLOCKS, usize::from(block) * BLOCK_LEN + code % BLOCK_LEN)?;
-    if id == NO_TRANSLITERATION {
-        return None;
-    }
-    let start = usize::from(u16_at(STARTS, usize::from(id))?);
-    let len = usize::from(*LENGTHS.get(usize::from(id))?);
-    STRINGS.get(start..start + len)
+    TABLE.get_or_init(Table::inflate).as_ref()?.latin_for(c)
 }
 
-/// The `index`th little-endian u16 of `bytes`; `None` past the end.
-fn u16_at(bytes: &[u8], index: usize) -> Option<u16> {
-    match bytes.get(index * 2..index * 2 + 2)? {
-        &[low, high] => Some(u16::from_le_bytes([low, high])),
-        _ => None,
+/// `None` only if the table the build wrote cannot be read, which the tests
+/// rule out; letters outside GSM-7 are then dropped.
+static TABLE: OnceLock<Option<Table>> = OnceLock::new();
+
+/// The inflated table: its numbers, where each kind lies among them, and
+/// the text of every spelling.
+struct Table {
+    numbers: Vec<u8>,
+    /// Each code point's spelling id (u16 planes).
+    ids: Range<usize>,
+    /// Where each id's spelling starts in `text` (u16 planes).
+    starts: Range<usize>,
+    /// Each id's spelling length in bytes.
+    lengths: Range<usize>,
+    text: String,
+}
+
+impl Table {
+    fn inflate() -> Option<Self> {
+        let mut bytes = Vec::new();
+        flate2::read::DeflateDecoder::new(DEFLATED)
+            .read_to_end(&mut bytes)
+            .ok()?;
+        let spellings = usize::from(u16::from_le_bytes([*bytes.first()?, *bytes.get(1)?]));
+        let ids = 2..2 + 2 * CODE_POINTS;
+        let starts = ids.end..ids.end + 2 * spellings;
+        let lengths = starts.end..starts.end + spellings;
+        if bytes.len() < lengths.end {
+            return None;
+        }
+        let text = String::from_utf8(bytes.split_off(lengths.end)).ok()?;
+        Some(Self {
+            numbers: bytes,
+            ids,
+            starts,
+            lengths,
+            text,
+        })
     }
+
+    fn latin_for(&self, c: char) -> Option<&str> {
+        let id = u16_in(self.part(&self.ids)?, c as usize)?;
+        if id == NO_TRANSLITERATION {
+            return None;
+        }
+        let id = usize::from(id);
+        let start = usize::from(u16_in(self.part(&self.starts)?, id)?);
+        let len = usize::from(*self.part(&self.lengths)?.get(id)?);
+        self.text.get(start..start + len)
+    }
+
+    fn part(&self, range: &Range<usize>) -> Option<&[u8]> {
+        self.numbers.get(range.clone())
+    }
+}
+
+/// The `index`th u16 of `planes` (all the low bytes, then all the high
+/// bytes); `None` past the end.
+fn u16_in(planes: &[u8], index: usize) -> Option<u16> {
+    let count = planes.len() / 2;
+    if index >= count {
+        return None;
+    }
+    Some(u16::from_le_bytes([planes[index], planes[count + index]]))
 }
 
 #[cfg(test)]
@@ -62,5 +109,13 @@ mod tests {
         assert!(deunicode::deunicode_char(rare_ideograph).is_some());
         assert_eq!(latin_for(rare_ideograph), None);
         assert_eq!(latin_for(char::MAX), None);
+    }
+
+    #[test]
+    fn the_table_inflates_whole() {
+        let table = Table::inflate().expect("the packed table reads back");
+        assert_eq!(table.ids.len(), 2 * CODE_POINTS);
+        assert!(!table.text.is_empty());
+        assert_eq!(table.starts.len(), 2 * table.lengths.len());
     }
 }
