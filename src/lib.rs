@@ -24,6 +24,7 @@ pub mod http;
 pub mod https;
 pub mod ingest;
 pub mod lambda;
+mod packed;
 pub mod pager;
 pub mod platforms;
 pub mod poll;

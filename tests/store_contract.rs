@@ -196,10 +196,7 @@ async fn each_phone_gets_each_alert_once<S: MentionStore>(store: &S) {
     let sent = Delivery::Sent {
         message_id: "m-1".into(),
     };
-    store
-        .record_delivery(&id, &code, &sam, &sent, now)
-        .await
-        .unwrap();
+    record_outcome(store, &id, &code, &sam, &sent, now).await;
     let later = now + Duration::hours(2);
     assert_eq!(
         claim(
@@ -218,10 +215,7 @@ async fn each_phone_gets_each_alert_once<S: MentionStore>(store: &S) {
     let failed = Delivery::Failed {
         reason: "throttled".into(),
     };
-    store
-        .record_delivery(&id, &code, &kim, &failed, now)
-        .await
-        .unwrap();
+    record_outcome(store, &id, &code, &kim, &failed, now).await;
     assert_eq!(
         claim(store, &id, &kim, &second, now, lease).await,
         Claim::Granted,
@@ -275,6 +269,21 @@ async fn claim_at<S: MentionStore>(
     .await
 }
 
+/// Records what became of `phone`'s SMS for `id`.
+async fn record_outcome<S: MentionStore>(
+    store: &S,
+    id: &MentionId,
+    code: &AlertCode,
+    phone: &PhoneNumber,
+    outcome: &Delivery,
+    now: DateTime<Utc>,
+) {
+    store
+        .record_delivery(id, code, phone, outcome, now)
+        .await
+        .unwrap();
+}
+
 /// `claimant` gives up its claim on post `post` for the roster's first phone.
 async fn release<S: MentionStore>(store: &S, post: &str, claimant: &Claimant, reason: &str) {
     store
@@ -321,10 +330,7 @@ async fn a_released_claim_is_free_at_once<S: MentionStore>(store: &S) {
     let sent = Delivery::Sent {
         message_id: "m-2".into(),
     };
-    store
-        .record_delivery(&id, &code, &sam, &sent, now)
-        .await
-        .unwrap();
+    record_outcome(store, &id, &code, &sam, &sent, now).await;
     // A late release by the earlier claimant cannot undo the SMS.
     release(store, "303", &first, "late").await;
     assert_eq!(
@@ -483,10 +489,7 @@ async fn codes_and_latest_alerts_lead_back_to_mentions<S: FollowUpStore + Mentio
     // A held alert is not the phone's latest; recording the SMS as sent
     // makes it so.
     for (outcome, latest) in [(held, None), (sent, Some(code.clone()))] {
-        store
-            .record_delivery(id, &code, &sam, &outcome, now)
-            .await
-            .unwrap();
+        record_outcome(store, id, &code, &sam, &outcome, now).await;
         assert_eq!(
             store.latest_alert(&sam).await.unwrap(),
             latest,

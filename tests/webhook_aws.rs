@@ -13,7 +13,7 @@ use earshot::config::Secret;
 use earshot::domain::Clock;
 use earshot::domain::{AlertState, MentionId, Platform};
 use earshot::http::{HttpRequest, HttpResponse};
-use earshot::ports::{MentionStore, RosterStore, SmsSender};
+use earshot::ports::{MentionStore, SmsSender};
 
 use earshot::webhook::{Webhook, WebhookSecrets};
 use support::Moto;
@@ -32,12 +32,8 @@ impl Stack {
         let moto = Moto::start();
         let table = support::unique_table("webhook");
         let store = moto.dynamo_store(&table).await;
-        for (name, phone) in ["Sam", "Kim"].into_iter().zip(ON_CALL) {
-            store
-                .put_contact(&support::on_call(name, phone, 1))
-                .await
-                .unwrap();
-        }
+        let people = [("Sam", ON_CALL[0], 1), ("Kim", ON_CALL[1], 1)];
+        support::seat_on_call(&store, &people).await;
         Self { moto, store, table }
     }
 

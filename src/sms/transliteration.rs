@@ -4,7 +4,6 @@
 //! texts instead of the 465 KiB deunicode would link. The table is inflated
 //! the first time an SMS holds a letter outside GSM-7, once per process.
 
-use std::io::Read;
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -44,10 +43,7 @@ struct Table {
 
 impl Table {
     fn inflate() -> Option<Self> {
-        let mut bytes = Vec::new();
-        flate2::read::DeflateDecoder::new(DEFLATED)
-            .read_to_end(&mut bytes)
-            .ok()?;
+        let mut bytes = crate::packed::inflate(DEFLATED)?;
         let spellings = usize::from(u16::from_le_bytes([*bytes.first()?, *bytes.get(1)?]));
         let ids = 2..2 + 2 * CODE_POINTS;
         let starts = ids.end..ids.end + 2 * spellings;

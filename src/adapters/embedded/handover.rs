@@ -24,15 +24,12 @@ CREATE TABLE IF NOT EXISTS chain_news (
 #[async_trait]
 impl HandOverStore for EmbeddedStore {
     async fn offer(&self, offer: &Offer) -> Result<(), StoreError> {
-        let json = serde_json::to_string(offer).map_err(corrupt)?;
-        self.conn()
-            .execute(
-                "INSERT INTO alert_offers (mention_id, offer) VALUES (?1, ?2)
-                 ON CONFLICT (mention_id) DO UPDATE SET offer = ?2",
-                params![offer.mention.as_str(), json],
-            )
-            .map_err(unavailable)?;
-        Ok(())
+        self.put_json(
+            "INSERT INTO alert_offers (mention_id, offer) VALUES (?1, ?2)
+             ON CONFLICT (mention_id) DO UPDATE SET offer = ?2",
+            offer.mention.as_str(),
+            offer,
+        )
     }
 
     async fn offer_of(&self, mention: &MentionId) -> Result<Option<Offer>, StoreError> {

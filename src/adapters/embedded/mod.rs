@@ -255,6 +255,21 @@ impl EmbeddedStore {
             .map(|json| serde_json::from_str(&json).map_err(corrupt))
             .transpose()
     }
+
+    /// Stores `value` as JSON by `upsert`, which binds `key` as ?1 and the
+    /// JSON as ?2.
+    pub(super) fn put_json<T: serde::Serialize + ?Sized>(
+        &self,
+        upsert: &str,
+        key: impl rusqlite::ToSql,
+        value: &T,
+    ) -> Result<(), StoreError> {
+        let json = serde_json::to_string(value).map_err(corrupt)?;
+        self.conn()
+            .execute(upsert, params![key, json])
+            .map_err(unavailable)?;
+        Ok(())
+    }
 }
 
 /// A claimed row's status, lease end and one more column (its holder, or
@@ -536,15 +551,12 @@ impl MentionStore for EmbeddedStore {
 #[async_trait]
 impl RosterStore for EmbeddedStore {
     async fn put_contact(&self, contact: &OnCallContact) -> Result<(), StoreError> {
-        let json = serde_json::to_string(contact).map_err(corrupt)?;
-        self.conn()
-            .execute(
-                "INSERT INTO roster (phone, contact) VALUES (?1, ?2)
-                 ON CONFLICT (phone) DO UPDATE SET contact = ?2",
-                params![contact.phone.as_str(), json],
-            )
-            .map_err(unavailable)?;
-        Ok(())
+        self.put_json(
+            "INSERT INTO roster (phone, contact) VALUES (?1, ?2)
+             ON CONFLICT (phone) DO UPDATE SET contact = ?2",
+            contact.phone.as_str(),
+            contact,
+        )
     }
 
     async fn contacts(&self) -> Result<Vec<OnCallContact>, StoreError> {

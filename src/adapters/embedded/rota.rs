@@ -29,15 +29,12 @@ CREATE TABLE IF NOT EXISTS shift_notices (
 #[async_trait]
 impl RotaStore for EmbeddedStore {
     async fn put_rotation(&self, rotation: &Rotation) -> Result<(), StoreError> {
-        let json = serde_json::to_string(rotation).map_err(corrupt)?;
-        self.conn()
-            .execute(
-                "INSERT INTO rotations (tier, rotation) VALUES (?1, ?2)
-                 ON CONFLICT (tier) DO UPDATE SET rotation = ?2",
-                params![rotation.tier, json],
-            )
-            .map_err(unavailable)?;
-        Ok(())
+        self.put_json(
+            "INSERT INTO rotations (tier, rotation) VALUES (?1, ?2)
+             ON CONFLICT (tier) DO UPDATE SET rotation = ?2",
+            rotation.tier,
+            rotation,
+        )
     }
 
     async fn remove_rotation(&self, tier: u8) -> Result<bool, StoreError> {

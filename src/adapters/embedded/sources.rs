@@ -53,15 +53,12 @@ fn state_from(json: &str, alarm: Option<String>) -> Result<SourceState, StoreErr
 #[async_trait]
 impl WatchStore for EmbeddedStore {
     async fn put_watch(&self, watch: &Watch) -> Result<(), StoreError> {
-        let json = serde_json::to_string(watch).map_err(corrupt)?;
-        self.conn()
-            .execute(
-                "INSERT INTO watches (brand, watch) VALUES (?1, ?2)
-                 ON CONFLICT (brand) DO UPDATE SET watch = excluded.watch",
-                params![watch.brand, json],
-            )
-            .map_err(unavailable)?;
-        Ok(())
+        self.put_json(
+            "INSERT INTO watches (brand, watch) VALUES (?1, ?2)
+             ON CONFLICT (brand) DO UPDATE SET watch = excluded.watch",
+            &watch.brand,
+            watch,
+        )
     }
 
     async fn watches(&self) -> Result<Vec<Watch>, StoreError> {

@@ -2,7 +2,6 @@
 //! archive of TZif files, inflated the first time a zone is asked for and
 //! kept for the life of the process, each zone parsed once on first use.
 
-use std::io::Read;
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -57,10 +56,7 @@ struct ZoneEntry {
 
 impl Database {
     fn inflate() -> Option<Self> {
-        let mut bytes = Vec::new();
-        flate2::read::DeflateDecoder::new(DEFLATED)
-            .read_to_end(&mut bytes)
-            .ok()?;
+        let bytes = crate::packed::inflate(DEFLATED)?;
         let mut reader = Reader {
             bytes: &bytes,
             at: 0,
