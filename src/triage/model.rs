@@ -5,6 +5,9 @@
 
 use std::io::{self, Read, Write};
 
+use flate2::Compression;
+use flate2::read::DeflateDecoder;
+use flate2::write::DeflateEncoder;
 use thiserror::Error;
 
 use super::noise::{Noise, Xorshift};
@@ -13,7 +16,10 @@ use super::noise::{Noise, Xorshift};
 /// posts while the sparse file stays small.
 const BUCKET_BITS: u32 = 18;
 const BUCKETS: usize = 1 << BUCKET_BITS;
-const MAGIC: &[u8; 8] = b"ESHOTLM2";
+const MAGIC: &[u8; 8] = b"ESHOTLM3";
+/// Models of today's features with 16-bit weights, interleaved with their
+/// buckets and not deflated: read still.
+const MAGIC_16_BIT: &[u8; 8] = b"ESHOTLM2";
 const NOISE_SEED: u64 = 0x6e6f_6973_7920;
 /// Models of the first feature set (with character trigrams): their weights
 /// mean nothing to today's features.
@@ -283,9 +289,12 @@ impl LinearModel {
         Self { bias, weights }
     }
 
-    /// Rounds every weight to one of 65,535 steps of the largest, which is
-    /// all the file keeps; done when training ends, so a model reads back
-    /// exactly as it was trained and judges alike before and after.
+    /// Rounds every weight to one of the 255 steps of the largest (-127 to
+    /// 127) the file keeps; done when training ends, so a model reads back
+    /// exactly as it was trained and judges alike before and after. Steps
+    /// this coarse judged as 16-bit ones did, to a post or two, on every
+    /// held-out figure (benches/README.md, "Cold start and size"), at half
+    /// the size.
     fn quantised(mut self) -> Self {
         let scale = self.scale();
         for weight in &mut self.weights {
@@ -298,17 +307,18 @@ impl LinearModel {
     fn scale(&self) -> f32 {
         let largest = self.weights.iter().fold(0.0f32, |max, w| max.max(w.abs()));
         if largest > 0.0 {
-            largest / f32::from(i16::MAX)
+            largest / f32::from(i8::MAX)
         } else {
             1.0
         }
     }
 
-    /// Writes the non-zero weights only, each as the gap from the previous
-    /// bucket (LEB128) and a 16-bit step count: about three bytes a weight.
+    /// Writes the non-zero weights only, deflated: the gap from each one's
+    /// bucket to the previous one (LEB128), then every step count (one
+    /// byte each). Gaps and steps apart deflate better than interleaved.
     pub fn write(&self, mut out: impl Write) -> Result<(), ModelError> {
         let scale = self.scale();
-        let nonzero: Vec<(u32, i16)> = self
+        let nonzero: Vec<(u32, i8)> = self
             .weights
             .iter()
             .enumerate()
@@ -320,24 +330,30 @@ impl LinearModel {
         out.write_all(&self.bias.to_le_bytes())?;
         out.write_all(&scale.to_le_bytes())?;
         out.write_all(&(nonzero.len() as u32).to_le_bytes())?;
+        let mut body = DeflateEncoder::new(out, Compression::best());
         let mut previous = 0;
-        for (index, steps) in nonzero {
-            write_varint(&mut out, index - previous)?;
-            out.write_all(&steps.to_le_bytes())?;
-            previous = index;
+        for (index, _) in &nonzero {
+            write_varint(&mut body, index - previous)?;
+            previous = *index;
         }
+        for (_, steps) in &nonzero {
+            body.write_all(&steps.to_le_bytes())?;
+        }
+        body.finish()?;
         Ok(())
     }
 
+    /// Reads a model [`write`](Self::write) wrote, or one of the 16-bit
+    /// files earlier releases wrote.
     pub fn read(mut input: impl Read) -> Result<Self, ModelError> {
         let mut magic = [0u8; 8];
         input.read_exact(&mut magic)?;
-        if &magic == MAGIC_TRIGRAMS {
-            return Err(ModelError::Outdated);
-        }
-        if &magic != MAGIC {
-            return Err(ModelError::NotAModel);
-        }
+        let sixteen_bit = match &magic {
+            MAGIC => false,
+            MAGIC_16_BIT => true,
+            MAGIC_TRIGRAMS => return Err(ModelError::Outdated),
+            _ => return Err(ModelError::NotAModel),
+        };
         let mut word = [0u8; 4];
         let mut next = |input: &mut dyn Read| -> Result<[u8; 4], ModelError> {
             input.read_exact(&mut word)?;
@@ -352,30 +368,61 @@ impl LinearModel {
         if count > BUCKETS {
             return Err(ModelError::Damaged("more weights than buckets"));
         }
+        let stored = if sixteen_bit {
+            read_16_bit(input, count)?
+        } else {
+            read_deflated(input, count)?
+        };
         let mut weights = vec![0.0f32; BUCKETS];
         let mut index = 0usize;
-        for n in 0..count {
-            let gap = read_varint(&mut input)? as usize;
+        for (n, (gap, steps)) in stored.into_iter().enumerate() {
             if n > 0 && gap == 0 {
                 return Err(ModelError::Damaged("the same bucket twice"));
             }
-            index += gap;
-            let mut steps = [0u8; 2];
-            input.read_exact(&mut steps)?;
+            index += gap as usize;
             *weights
                 .get_mut(index)
                 .ok_or(ModelError::Damaged("weight index out of range"))? =
-                f32::from(i16::from_le_bytes(steps)) * scale;
+                f32::from(steps) * scale;
         }
         Ok(Self { bias, weights })
     }
 }
 
-/// `weight` in steps of `scale`, the nearest of the 16-bit range.
-fn quantum(weight: f32, scale: f32) -> i16 {
+/// `count` weights as (bucket gap, steps) of a file [`LinearModel::write`]
+/// wrote: a deflated run of gaps, then one signed byte a weight.
+fn read_deflated(input: impl Read, count: usize) -> Result<Vec<(u32, i16)>, ModelError> {
+    let mut body = Vec::new();
+    DeflateDecoder::new(input).read_to_end(&mut body)?;
+    let mut rest = body.as_slice();
+    let gaps = (0..count)
+        .map(|_| read_varint(&mut rest))
+        .collect::<Result<Vec<u32>, _>>()?;
+    if rest.len() != count {
+        return Err(ModelError::Damaged("weights missing or left over"));
+    }
+    let steps = rest.iter().map(|&byte| i16::from(byte as i8));
+    Ok(gaps.into_iter().zip(steps).collect())
+}
+
+/// `count` weights of an earlier release's file: each a bucket gap
+/// (LEB128) and two bytes of steps.
+fn read_16_bit(mut input: impl Read, count: usize) -> Result<Vec<(u32, i16)>, ModelError> {
+    (0..count)
+        .map(|_| {
+            let gap = read_varint(&mut input)?;
+            let mut steps = [0u8; 2];
+            input.read_exact(&mut steps)?;
+            Ok((gap, i16::from_le_bytes(steps)))
+        })
+        .collect()
+}
+
+/// `weight` in steps of `scale`, the nearest of -127 to 127.
+fn quantum(weight: f32, scale: f32) -> i8 {
     (weight / scale)
         .round()
-        .clamp(-f32::from(i16::MAX), f32::from(i16::MAX)) as i16
+        .clamp(-f32::from(i8::MAX), f32::from(i8::MAX)) as i8
 }
 
 fn write_varint(out: &mut impl Write, mut value: u32) -> io::Result<()> {
@@ -449,8 +496,8 @@ mod tests {
         assert_eq!(LinearModel::read(bytes.as_slice()).unwrap(), model);
         let weights = model.weights.iter().filter(|w| **w != 0.0).count();
         assert!(
-            bytes.len() <= 24 + 4 * weights,
-            "a gap and 16 bits a weight"
+            bytes.len() <= 24 + 3 * weights,
+            "at most a gap and a byte a weight, deflated"
         );
         assert!(matches!(
             LinearModel::read(&b"not a model"[..]),
@@ -464,6 +511,25 @@ mod tests {
         ));
         assert!(
             LinearModel::read(&bytes[..bytes.len() - 3]).is_err(),
+            "a cut file is refused"
+        );
+    }
+
+    #[test]
+    fn a_16_bit_model_of_an_earlier_release_still_reads() {
+        let mut file = MAGIC_16_BIT.to_vec();
+        file.extend(BUCKET_BITS.to_le_bytes());
+        file.extend(0.5f32.to_le_bytes()); // bias
+        file.extend(0.25f32.to_le_bytes()); // scale
+        file.extend(2u32.to_le_bytes()); // weights
+        file.extend([0x03, 0x04, 0x00]); // bucket 3: 4 steps
+        file.extend([0x82, 0x01, 0xfe, 0xff]); // bucket 3 + 130: -2 steps
+        let model = LinearModel::read(file.as_slice()).unwrap();
+        assert_eq!(model.bias, 0.5);
+        assert_eq!((model.weights[3], model.weights[133]), (1.0, -0.5));
+        assert_eq!(model.weights.iter().filter(|w| **w != 0.0).count(), 2);
+        assert!(
+            LinearModel::read(&file[..file.len() - 1]).is_err(),
             "a cut file is refused"
         );
     }
