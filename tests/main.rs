@@ -32,6 +32,7 @@ mod escalate_aws;
 mod incident_aws;
 mod reach_aws;
 mod reply_sms_aws;
+mod secrets_aws;
 mod sms_reply_aws;
 mod webhook_aws;
 mod webhook_meta_mastodon;

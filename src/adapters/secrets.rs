@@ -1,62 +1,116 @@
-//! Secrets for Lambda: from the environment, or from an SSM SecureString
-//! parameter named in `<NAME>_PARAM`, fetched once per cold start.
+//! Secrets for Lambda: from the environment, or from SSM SecureString
+//! parameters named in `<NAME>_PARAM`. A function's secrets are fetched
+//! together once per cold start: one GetParameters call for up to ten of
+//! them, not a round trip each.
+
+use std::collections::BTreeMap;
 
 use aws_sdk_ssm::error::DisplayErrorContext;
+use aws_sdk_ssm::types::Parameter;
 
 use crate::config::{self, ConfigError, SECRET_PARAM_SUFFIX, Secret};
 use crate::platforms::reply::ReplyCredentials;
 
-/// Reads secret `name`: the variable itself when set (local use), else the
-/// SSM parameter named by `<name>_PARAM`.
-pub async fn resolve(
-    sdk: &aws_config::SdkConfig,
-    name: &'static str,
-) -> Result<Secret, ConfigError> {
-    if let Some(value) = config::optional(name) {
-        return Ok(Secret::new(value));
-    }
-    let param_var = format!("{name}{SECRET_PARAM_SUFFIX}");
-    // An empty parameter name means "not used" (optional platforms).
-    let Some(parameter) = std::env::var(&param_var)
-        .ok()
-        .filter(|p| !p.trim().is_empty())
-    else {
-        return Err(ConfigError::Missing(name));
-    };
-    let output = aws_sdk_ssm::Client::new(sdk)
-        .get_parameter()
-        .name(&parameter)
-        .with_decryption(true)
-        .send()
-        .await
-        .map_err(|err| ConfigError::Invalid {
-            name,
-            reason: format!(
-                "cannot read SSM parameter {parameter}: {}",
-                DisplayErrorContext(err)
-            ),
-        })?;
-    output
-        .parameter
-        .and_then(|p| p.value)
-        .filter(|v| !v.is_empty())
-        .map(Secret::new)
-        .ok_or_else(|| ConfigError::Invalid {
-            name,
-            reason: format!("SSM parameter {parameter} is empty"),
-        })
+/// The most names one GetParameters call takes.
+const GET_PARAMETERS_LIMIT: usize = 10;
+
+/// The secrets a function asked for, as found.
+pub struct Secrets {
+    found: BTreeMap<&'static str, Secret>,
 }
 
-/// Reads secret `name` like [`resolve`]; `None` when it is not configured.
-pub async fn optional(
-    sdk: &aws_config::SdkConfig,
-    name: &'static str,
-) -> Result<Option<Secret>, ConfigError> {
-    match resolve(sdk, name).await {
-        Ok(secret) => Ok(Some(secret)),
-        Err(ConfigError::Missing(_)) => Ok(None),
-        Err(err) => Err(err),
+impl Secrets {
+    /// Reads every secret in `names`: the variable itself when set (local
+    /// use), else the SSM parameter named by `<name>_PARAM`. A name with
+    /// neither is left out; a parameter that is named but missing or empty
+    /// is an error.
+    pub async fn fetch(
+        sdk: &aws_config::SdkConfig,
+        names: &[&'static str],
+    ) -> Result<Self, ConfigError> {
+        Self::fetch_with(sdk, names, |var| std::env::var(var).ok()).await
     }
+
+    /// As [`fetch`](Self::fetch), with variables read by `var` instead of
+    /// from the process environment.
+    pub async fn fetch_with(
+        sdk: &aws_config::SdkConfig,
+        names: &[&'static str],
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        // Blank counts as unset, as everywhere in the configuration; an
+        // empty parameter name means "not used" (optional platforms).
+        let set = |name: &str| var(name).filter(|value| !value.trim().is_empty());
+        let mut found = BTreeMap::new();
+        let mut stored = Vec::new();
+        for &name in names {
+            if let Some(value) = set(name) {
+                found.insert(name, Secret::new(value));
+            } else if let Some(parameter) = set(&format!("{name}{SECRET_PARAM_SUFFIX}")) {
+                stored.push((name, parameter));
+            }
+        }
+        if stored.is_empty() {
+            return Ok(Self { found });
+        }
+        let client = aws_sdk_ssm::Client::new(sdk);
+        for batch in stored.chunks(GET_PARAMETERS_LIMIT) {
+            let parameters: Vec<String> = batch.iter().map(|(_, p)| p.clone()).collect();
+            let output = client
+                .get_parameters()
+                .set_names(Some(parameters.clone()))
+                .with_decryption(true)
+                .send()
+                .await
+                .map_err(|err| ConfigError::Invalid {
+                    name: batch[0].0,
+                    reason: format!(
+                        "cannot read SSM parameters {}: {}",
+                        parameters.join(", "),
+                        DisplayErrorContext(err)
+                    ),
+                })?;
+            for (name, requested) in batch {
+                let value = output
+                    .parameters()
+                    .iter()
+                    .find(|parameter| answers(parameter, requested))
+                    .and_then(|parameter| parameter.value())
+                    .ok_or_else(|| ConfigError::Invalid {
+                        name,
+                        reason: format!("SSM parameter {requested} not found"),
+                    })?;
+                if value.is_empty() {
+                    return Err(ConfigError::Invalid {
+                        name,
+                        reason: format!("SSM parameter {requested} is empty"),
+                    });
+                }
+                found.insert(*name, Secret::new(value));
+            }
+        }
+        Ok(Self { found })
+    }
+
+    /// Secret `name`; an error naming it when it was not configured.
+    pub fn required(&mut self, name: &'static str) -> Result<Secret, ConfigError> {
+        self.found.remove(name).ok_or(ConfigError::Missing(name))
+    }
+
+    /// Secret `name`, `None` when it was not configured.
+    pub fn optional(&mut self, name: &'static str) -> Option<Secret> {
+        self.found.remove(name)
+    }
+}
+
+/// Whether `parameter` is the answer to `requested`, which may name it, give
+/// its ARN, or name one version or label of it (`name:3`).
+fn answers(parameter: &Parameter, requested: &str) -> bool {
+    let name = parameter.name().unwrap_or_default();
+    let selector = parameter.selector().unwrap_or_default();
+    requested == name
+        || parameter.arn() == Some(requested)
+        || requested.strip_prefix(name) == Some(selector) && !selector.is_empty()
 }
 
 /// The public-reply credentials, each from the environment or its SSM
@@ -65,11 +119,21 @@ pub async fn optional(
 pub async fn reply_credentials(
     sdk: &aws_config::SdkConfig,
 ) -> Result<ReplyCredentials, ConfigError> {
-    let bluesky_password = optional(sdk, config::BLUESKY_APP_PASSWORD_VAR).await?;
+    let mut secrets = Secrets::fetch(
+        sdk,
+        &[
+            config::BLUESKY_APP_PASSWORD_VAR,
+            config::X_REPLY_TOKEN_VAR,
+            config::MASTODON_REPLY_TOKEN_VAR,
+            config::META_REPLY_TOKEN_VAR,
+        ],
+    )
+    .await?;
+    let bluesky_password = secrets.optional(config::BLUESKY_APP_PASSWORD_VAR);
     Ok(ReplyCredentials {
-        x_token: optional(sdk, config::X_REPLY_TOKEN_VAR).await?,
+        x_token: secrets.optional(config::X_REPLY_TOKEN_VAR),
         bluesky: config::optional(config::BLUESKY_REPLY_HANDLE_VAR).zip(bluesky_password),
-        mastodon_token: optional(sdk, config::MASTODON_REPLY_TOKEN_VAR).await?,
-        meta_token: optional(sdk, config::META_REPLY_TOKEN_VAR).await?,
+        mastodon_token: secrets.optional(config::MASTODON_REPLY_TOKEN_VAR),
+        meta_token: secrets.optional(config::META_REPLY_TOKEN_VAR),
     })
 }

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{Poller, SearchSource};
-use crate::adapters::{Deps, secrets};
+use crate::adapters::Deps;
+use crate::adapters::secrets::Secrets;
 use crate::config::{self, ConfigError, FunctionBudget, Secret};
 use crate::domain::Clock;
 use crate::domain::{HealthPolicy, Platform};
@@ -37,12 +38,12 @@ impl PollSecrets {
 
     /// From the environment or SSM (`<NAME>_PARAM`); all are optional.
     pub async fn resolve(sdk: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
-        let mut tokens = BTreeMap::new();
-        for var in token_vars() {
-            if let Some(secret) = secrets::optional(sdk, var).await? {
-                tokens.insert(var, secret);
-            }
-        }
+        let vars: Vec<&'static str> = token_vars().collect();
+        let mut secrets = Secrets::fetch(sdk, &vars).await?;
+        let tokens = vars
+            .into_iter()
+            .filter_map(|var| Some((var, secrets.optional(var)?)))
+            .collect();
         Ok(Self { tokens })
     }
 }

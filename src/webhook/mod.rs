@@ -11,7 +11,8 @@ use std::sync::Arc;
 use serde_json::json;
 use tracing::{error, info, warn};
 
-use crate::adapters::{Deps, secrets};
+use crate::adapters::Deps;
+use crate::adapters::secrets::Secrets;
 use crate::config::{self, ConfigError, FunctionBudget, Secret};
 use crate::domain::Clock;
 use crate::domain::Watch;
@@ -379,13 +380,23 @@ impl WebhookSecrets {
 
     /// From the environment or SSM; fails naming the first missing secret.
     pub async fn resolve(sdk: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
+        let mut secrets = Secrets::fetch(
+            sdk,
+            &[
+                config::X_SECRET_VAR,
+                config::META_APP_SECRET_VAR,
+                config::META_VERIFY_TOKEN_VAR,
+                config::META_ACCESS_TOKEN_VAR,
+                config::MASTODON_WEBHOOK_SECRET_VAR,
+            ],
+        )
+        .await?;
         Ok(Self {
-            x_consumer_secret: secrets::resolve(sdk, config::X_SECRET_VAR).await?,
-            meta_app_secret: secrets::optional(sdk, config::META_APP_SECRET_VAR).await?,
-            meta_verify_token: secrets::optional(sdk, config::META_VERIFY_TOKEN_VAR).await?,
-            meta_access_token: secrets::optional(sdk, config::META_ACCESS_TOKEN_VAR).await?,
-            mastodon_webhook_secret: secrets::optional(sdk, config::MASTODON_WEBHOOK_SECRET_VAR)
-                .await?,
+            x_consumer_secret: secrets.required(config::X_SECRET_VAR)?,
+            meta_app_secret: secrets.optional(config::META_APP_SECRET_VAR),
+            meta_verify_token: secrets.optional(config::META_VERIFY_TOKEN_VAR),
+            meta_access_token: secrets.optional(config::META_ACCESS_TOKEN_VAR),
+            mastodon_webhook_secret: secrets.optional(config::MASTODON_WEBHOOK_SECRET_VAR),
         })
     }
 }
