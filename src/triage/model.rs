@@ -290,8 +290,8 @@ impl LinearModel {
     /// 127) the file keeps; done when training ends, so a model reads back
     /// exactly as it was trained and judges alike before and after. Steps
     /// this coarse judged as 16-bit ones did, to a post or two, on every
-    /// held-out figure (benches/README.md, "Cold start and size"), at half
-    /// the size.
+    /// held-out figure (benches/README.md, "Cold start and size"), in less
+    /// than half the bytes.
     fn quantised(mut self) -> Self {
         let scale = self.scale();
         for weight in &mut self.weights {
