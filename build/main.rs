@@ -5,8 +5,12 @@
 mod time_zones;
 mod transliteration;
 
+use std::io::Write;
 use std::path::Path;
 use std::{env, fs};
+
+use flate2::Compression;
+use flate2::write::DeflateEncoder;
 
 fn main() {
     println!("cargo:rerun-if-changed=build");
@@ -16,7 +20,12 @@ fn main() {
     time_zones::pack(out);
 }
 
-fn write(dir: &Path, name: &str, bytes: &[u8]) {
+/// Writes `bytes` deflated at the best level, as `packed::inflate` reads
+/// them back.
+fn write_deflated(dir: &Path, name: &str, bytes: &[u8]) {
+    let mut deflated = DeflateEncoder::new(Vec::new(), Compression::best());
+    deflated.write_all(bytes).expect("deflating in memory");
+    let deflated = deflated.finish().expect("deflating in memory");
     let path = dir.join(name);
-    fs::write(&path, bytes).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    fs::write(&path, deflated).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
 }

@@ -8,13 +8,9 @@
 //! - u16 file count, then per file: u32 length, the TZif bytes.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
 
-use flate2::Compression;
-use flate2::write::DeflateEncoder;
-
-use crate::write;
+use crate::write_deflated;
 
 pub fn pack(out: &Path) {
     let mut names = Vec::new();
@@ -44,8 +40,5 @@ pub fn pack(out: &Path) {
         archive.extend(*tzif);
     }
 
-    let mut deflated = DeflateEncoder::new(Vec::new(), Compression::best());
-    deflated.write_all(&archive).expect("deflating in memory");
-    let deflated = deflated.finish().expect("deflating in memory");
-    write(out, "zones.deflate", &deflated);
+    write_deflated(out, "zones.deflate", &archive);
 }

@@ -2,7 +2,7 @@
 //! table for `sms::transliteration`. deunicode stays the one source of the
 //! spellings, but its runtime table holds three bytes for every code point
 //! up to U+22000 (about 465 KiB), the largest item in every Lambda
-//! bootstrap that texts. Here the whole table deflates to about 126 KiB.
+//! bootstrap that texts. Here the whole table deflates to about 128 KiB.
 //!
 //! Inflated layout of `translit.deflate` in OUT_DIR (u16 values split into
 //! a plane of low bytes followed by a plane of high bytes, which deflate
@@ -16,13 +16,9 @@
 //!   inside another.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
 
-use flate2::Compression;
-use flate2::write::DeflateEncoder;
-
-use crate::write;
+use crate::write_deflated;
 
 /// Planes 0 and 1: every alphabet, kana, Hangul, the common CJK ideographs
 /// and the "mathematical" letters used as fancy fonts. The rarer ideographs
@@ -78,10 +74,7 @@ pub fn pack(out: &Path) {
     table.extend(&lengths);
     table.extend(strings.as_bytes());
 
-    let mut deflated = DeflateEncoder::new(Vec::new(), Compression::best());
-    deflated.write_all(&table).expect("deflating in memory");
-    let deflated = deflated.finish().expect("deflating in memory");
-    write(out, "translit.deflate", &deflated);
+    write_deflated(out, "translit.deflate", &table);
 }
 
 /// The table stores everything as u16; a deunicode release that outgrows

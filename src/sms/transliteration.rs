@@ -1,6 +1,6 @@
 //! Latin spellings of letters outside GSM-7, as `deunicode` gives them,
 //! from a deflated copy of its table that build/transliteration.rs packs
-//! (the layout is described there): about 126 KiB in every bootstrap that
+//! (the layout is described there): about 128 KiB in every bootstrap that
 //! texts instead of the 465 KiB deunicode would link. The table is inflated
 //! the first time an SMS holds a letter outside GSM-7, once per process.
 

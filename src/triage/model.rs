@@ -14,8 +14,8 @@ use super::noise::{Noise, Xorshift};
 const BUCKET_BITS: u32 = 18;
 const BUCKETS: usize = 1 << BUCKET_BITS;
 const MAGIC: &[u8; 8] = b"ESHOTLM3";
-/// Models of today's features with 16-bit weights, interleaved with their
-/// buckets and not deflated: read still.
+/// Models of today's features with 16-bit weights, each after its bucket's
+/// gap from the previous one: read still.
 const MAGIC_16_BIT: &[u8; 8] = b"ESHOTLM2";
 const NOISE_SEED: u64 = 0x6e6f_6973_7920;
 /// Models of the first feature set (with character trigrams): their weights
