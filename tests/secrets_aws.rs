@@ -51,6 +51,14 @@ fn param_var(name: &str) -> String {
     format!("{name}{SECRET_PARAM_SUFFIX}")
 }
 
+/// The variables `pairs` set, as `Secrets::fetch_with` reads them.
+fn environment(pairs: &[(String, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(var, value)| (var.clone(), (*value).to_owned()))
+        .collect()
+}
+
 fn get_parameters_calls(proxy: &FaultProxy) -> u64 {
     let stats = proxy.stats();
     stats.operations.get("GetParameters").copied().unwrap_or(0)
@@ -62,7 +70,7 @@ async fn a_functions_secrets_come_in_one_call_and_the_environment_wins() {
     put_secure(&sdk, "/earshot/x-consumer-secret", "x-from-ssm").await;
     put_secure(&sdk, "/earshot/meta-app-secret", "meta-from-ssm").await;
     put_secure(&sdk, "/earshot/meta-verify-token", "verify-from-ssm").await;
-    let env: HashMap<String, String> = [
+    let env = environment(&[
         (
             param_var(config::X_SECRET_VAR),
             "/earshot/x-consumer-secret",
@@ -83,10 +91,7 @@ async fn a_functions_secrets_come_in_one_call_and_the_environment_wins() {
         ),
         // An empty parameter name: the platform is not used.
         (param_var(config::MASTODON_WEBHOOK_SECRET_VAR), " "),
-    ]
-    .into_iter()
-    .map(|(var, value)| (var, value.to_owned()))
-    .collect();
+    ]);
 
     let names = [
         config::X_SECRET_VAR,
@@ -153,13 +158,10 @@ async fn more_secrets_than_one_call_takes_are_read_in_batches() {
 async fn a_parameter_named_but_missing_stops_the_cold_start_naming_the_secret() {
     let (_moto, _proxy, sdk) = ssm().await;
     put_secure(&sdk, "/earshot/present", "here").await;
-    let env: HashMap<String, String> = [
+    let env = environment(&[
         (param_var(config::X_SECRET_VAR), "/earshot/present"),
         (param_var(config::META_APP_SECRET_VAR), "/earshot/absent"),
-    ]
-    .into_iter()
-    .map(|(var, value)| (var, value.to_owned()))
-    .collect();
+    ]);
     let names = [config::X_SECRET_VAR, config::META_APP_SECRET_VAR];
     let result = Secrets::fetch_with(&sdk, &names, |var| env.get(var).cloned()).await;
     match result {
@@ -176,12 +178,11 @@ async fn a_parameter_named_but_missing_stops_the_cold_start_naming_the_secret() 
 #[tokio::test]
 async fn no_call_is_made_when_every_secret_is_in_the_environment() {
     let (_moto, proxy, sdk) = ssm().await;
-    let env: HashMap<&str, &str> = [(config::X_SECRET_VAR, "local")].into_iter().collect();
-    let mut secrets = Secrets::fetch_with(&sdk, &[config::X_SECRET_VAR], |var| {
-        env.get(var).map(|value| value.to_string())
-    })
-    .await
-    .unwrap();
+    let env = environment(&[(config::X_SECRET_VAR.to_owned(), "local")]);
+    let mut secrets =
+        Secrets::fetch_with(&sdk, &[config::X_SECRET_VAR], |var| env.get(var).cloned())
+            .await
+            .unwrap();
     assert_eq!(
         secrets.required(config::X_SECRET_VAR).unwrap().expose_str(),
         "local"

@@ -5,14 +5,13 @@
 
 use std::sync::Arc;
 
-use aws_config::BehaviorVersion;
-use aws_config::Region;
-use aws_credential_types::Credentials;
 use earshot::platforms::http::Http;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+
+use crate::support;
 
 /// A loopback TLS server with a freshly made self-signed certificate for
 /// `localhost`; its task ends with what the handshake came to.
@@ -68,14 +67,14 @@ async fn a_platform_client_refuses_a_server_no_system_root_vouches_for() {
 #[tokio::test]
 async fn the_sdk_client_refuses_a_server_no_system_root_vouches_for() {
     let (url, server) = self_signed_server().await;
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(earshot::adapters::sdk_http::sdk_http_client())
-        .endpoint_url(url)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "tls-test"))
-        .retry_config(aws_config::retry::RetryConfig::disabled())
-        .load()
-        .await;
+    let sdk = support::sdk_config_with(
+        &url,
+        aws_config::retry::RetryConfig::disabled(),
+        aws_config::timeout::TimeoutConfig::builder()
+            .operation_timeout(std::time::Duration::from_secs(10))
+            .build(),
+    )
+    .await;
     let tables = aws_sdk_dynamodb::Client::new(&sdk)
         .list_tables()
         .send()
