@@ -17,6 +17,11 @@ const THROTTLING_CODES: [&str; 5] = [
     "ThrottledException",
 ];
 
+/// Whether an AWS error code means "too many calls, try again later".
+pub(crate) fn is_throttling(code: &str) -> bool {
+    THROTTLING_CODES.contains(&code)
+}
+
 /// One SDK error, read once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwsFailure {
@@ -50,7 +55,7 @@ impl AwsFailure {
                     } else {
                         format!("{code}: {message}")
                     },
-                    refused: (400..500).contains(&status) && !THROTTLING_CODES.contains(&code),
+                    refused: (400..500).contains(&status) && !is_throttling(code),
                 }
             }
             SdkError::TimeoutError(_) => Self::unanswered("timeout"),

@@ -7,6 +7,7 @@ pub mod embedded;
 pub mod sdk_http;
 pub mod secrets;
 pub mod sns;
+pub mod ssm;
 pub mod voice;
 
 use std::sync::Arc;

@@ -5,9 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_ssm::error::DisplayErrorContext;
-use aws_sdk_ssm::types::Parameter;
-
+use super::ssm::{Parameter, ParameterStore};
 use crate::config::{self, ConfigError, SECRET_PARAM_SUFFIX, Secret};
 use crate::platforms::reply::ReplyCredentials;
 
@@ -53,29 +51,27 @@ impl Secrets {
         if stored.is_empty() {
             return Ok(Self { found });
         }
-        let client = aws_sdk_ssm::Client::new(sdk);
+        let ssm = ParameterStore::new(sdk).map_err(|err| ConfigError::Invalid {
+            name: stored[0].0,
+            reason: err.to_string(),
+        })?;
         for batch in stored.chunks(GET_PARAMETERS_LIMIT) {
             let parameters: Vec<String> = batch.iter().map(|(_, p)| p.clone()).collect();
-            let output = client
-                .get_parameters()
-                .set_names(Some(parameters.clone()))
-                .with_decryption(true)
-                .send()
-                .await
-                .map_err(|err| ConfigError::Invalid {
-                    name: batch[0].0,
-                    reason: format!(
-                        "cannot read SSM parameters {}: {}",
-                        parameters.join(", "),
-                        DisplayErrorContext(err)
-                    ),
-                })?;
+            let answered =
+                ssm.get_parameters(&parameters)
+                    .await
+                    .map_err(|err| ConfigError::Invalid {
+                        name: batch[0].0,
+                        reason: format!(
+                            "cannot read SSM parameters {}: {err}",
+                            parameters.join(", ")
+                        ),
+                    })?;
             for (name, requested) in batch {
-                let value = output
-                    .parameters()
+                let value = answered
                     .iter()
                     .find(|parameter| answers(parameter, requested))
-                    .and_then(|parameter| parameter.value())
+                    .map(|parameter| parameter.value.as_str())
                     .ok_or_else(|| ConfigError::Invalid {
                         name,
                         reason: format!("SSM parameter {requested} not found"),
@@ -106,10 +102,10 @@ impl Secrets {
 /// Whether `parameter` is the answer to `requested`, which may name it, give
 /// its ARN, or name one version or label of it (`name:3`).
 fn answers(parameter: &Parameter, requested: &str) -> bool {
-    let name = parameter.name().unwrap_or_default();
-    let selector = parameter.selector().unwrap_or_default();
+    let name = parameter.name.as_str();
+    let selector = parameter.selector.as_deref().unwrap_or_default();
     requested == name
-        || parameter.arn() == Some(requested)
+        || parameter.arn.as_deref() == Some(requested)
         || requested.strip_prefix(name) == Some(selector) && !selector.is_empty()
 }
 

@@ -76,6 +76,12 @@ fn free_port() -> u16 {
 
 impl Moto {
     pub fn start() -> Self {
+        Self::start_with_env(&[])
+    }
+
+    /// A server started with the environment variables `vars` set (moto
+    /// reads its settings from there).
+    pub fn start_with_env(vars: &[(&str, &str)]) -> Self {
         // Another process may take the port between our probe and moto's
         // bind; a second port fixes that rare case.
         for _ in 0..3 {
@@ -84,6 +90,7 @@ impl Moto {
             let mut child = Command::new(&program)
                 .args(&script)
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .envs(vars.iter().copied())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
