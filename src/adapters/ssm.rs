@@ -67,8 +67,9 @@ impl SsmError {
     }
 }
 
-/// One parameter of an answer.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// One parameter of an answer. Its `Debug` leaves the value out: it is a
+/// secret.
+#[derive(Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Parameter {
     pub name: String,
@@ -79,6 +80,16 @@ pub struct Parameter {
     /// The version or label asked for (`:3`), when one was.
     #[serde(default)]
     pub selector: Option<String>,
+}
+
+impl std::fmt::Debug for Parameter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Parameter")
+            .field("name", &self.name)
+            .field("arn", &self.arn)
+            .field("selector", &self.selector)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Serialize)]
@@ -318,6 +329,21 @@ mod tests {
         assert!(refusal(503, b"<html>busy</html>").is_transient());
         assert!(SsmError::Unreachable("reset".into()).is_transient());
         assert!(!SsmError::Unreadable("eof".into()).is_transient());
+    }
+
+    #[test]
+    fn a_parameter_never_shows_its_value_in_debug_output() {
+        let answer: GetParametersOutput = serde_json::from_str(
+            r#"{"Parameters":[{"Name":"/earshot/x","Type":"SecureString","Value":"hunter2","Version":1,"ARN":"arn:aws:ssm:eu-west-1:123456789012:parameter/earshot/x"}],"InvalidParameters":[]}"#,
+        )
+        .unwrap();
+        let parameter = &answer.parameters[0];
+        assert_eq!(parameter.value, "hunter2");
+        let shown = format!("{parameter:?}");
+        assert!(
+            shown.contains("/earshot/x") && !shown.contains("hunter2"),
+            "{shown}"
+        );
     }
 
     #[test]
