@@ -11,8 +11,11 @@ pub struct ColdStart {
     /// For the SSM look-ups of the function's own secrets, and the clients
     /// only some functions use (voice, public replies).
     pub sdk: SdkConfig,
-    pub deps: Deps,
-    /// The store itself, for the functions that keep a cursor in it.
+    /// The ingest and paging ports; a function that follows through adds
+    /// [`crate::adapters::FollowThrough`] on `store`.
+    pub deps: Deps<()>,
+    /// The store itself: for the functions that keep a cursor in it, and
+    /// for the follow-through ports.
     pub store: DynamoStore,
 }
 

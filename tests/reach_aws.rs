@@ -47,7 +47,7 @@ async fn start(with_voice: bool) -> Stack {
         .mount(&server)
         .await;
         let sdk = support::sdk_config_for(&server.uri()).await;
-        deps.voice = Some(Arc::new(EndUserMessagingVoice::new(
+        deps.follow_through.voice = Some(Arc::new(EndUserMessagingVoice::new(
             aws_sdk_pinpointsmsvoicev2::Client::new(&sdk),
             "+15555550199",
         )));
@@ -143,6 +143,7 @@ impl Stack {
     async fn alert_sms_fails(&self, to: &str) {
         let sent = self
             .deps
+            .follow_through
             .receipts
             .alert_sms(&self.mention().await)
             .await
@@ -227,7 +228,13 @@ async fn a_number_failing_three_times_raises_one_warning_to_tier_one() {
     let warnings = stack.texts_to(SAM, "SMS to Kim failed 3 times in a row");
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(stack.texts_to(KIM, "failed").is_empty(), "Kim is not told");
-    let health = stack.deps.receipts.phone_health().await.unwrap();
+    let health = stack
+        .deps
+        .follow_through
+        .receipts
+        .phone_health()
+        .await
+        .unwrap();
     assert_eq!((health[0].failures, health[0].warned), (3, true));
 }
 
@@ -323,6 +330,7 @@ async fn pass_hands_an_alert_over_only_when_the_other_person_acks() {
     assert_eq!(
         stack
             .deps
+            .follow_through
             .handover
             .offer_of(&stack.mention().await)
             .await

@@ -72,9 +72,13 @@ pub async fn aws_sdk_config_from_standard_chain(budget: FunctionBudget) -> SdkCo
         .await
 }
 
-/// Everything a handler needs from outside, built once per cold start.
+/// Everything a handler needs from outside, built once per cold start:
+/// the ports of ingest and paging, and in `follow_through` those only
+/// escalation and staff replies call. The functions that only page
+/// (webhook, poll, firehose) hold `Deps<()>`, so the code of the ports they
+/// never call is not linked into them.
 #[derive(Clone)]
-pub struct Deps {
+pub struct Deps<F = FollowThrough> {
     pub store: Arc<dyn MentionStore>,
     pub roster: Arc<dyn RosterStore>,
     pub follow_up: Arc<dyn FollowUpStore>,
@@ -82,17 +86,55 @@ pub struct Deps {
     pub watches: Arc<dyn WatchStore>,
     pub revisions: Arc<dyn MentionRevisions>,
     pub budget: Arc<dyn SmsBudget>,
-    pub receipts: Arc<dyn ReceiptStore>,
     pub rota: Arc<dyn RotaStore>,
-    pub handover: Arc<dyn HandOverStore>,
-    /// Calls for alerts texts did not settle; `None` leaves calls off.
-    pub voice: Option<Arc<dyn VoiceCaller>>,
     pub limits: SmsLimits,
     pub bursts: Arc<dyn BurstLogStore>,
     /// The watches, cached; shared by every handler built from these deps.
     pub watch_cache: Arc<WatchCache>,
+    pub follow_through: F,
+}
+
+/// The ports that make sure a page reaches someone and is acted on,
+/// beyond the SMS itself: receipts, hand-overs, voice calls and the ledger
+/// of public replies.
+#[derive(Clone)]
+pub struct FollowThrough {
+    pub receipts: Arc<dyn ReceiptStore>,
+    pub handover: Arc<dyn HandOverStore>,
+    /// Calls for alerts texts did not settle; `None` leaves calls off.
+    pub voice: Option<Arc<dyn VoiceCaller>>,
     /// Which approved public replies went out.
     pub ledger: Arc<dyn ReplyLedger>,
+}
+
+impl FollowThrough {
+    /// Every follow-through port on `store`; no voice calls.
+    pub fn on_store<S>(store: S) -> Self
+    where
+        S: ReceiptStore + HandOverStore + ReplyLedger + Clone + 'static,
+    {
+        Self {
+            receipts: Arc::new(store.clone()),
+            handover: Arc::new(store.clone()),
+            voice: None,
+            ledger: Arc::new(store),
+        }
+    }
+
+    /// Calls through End User Messaging from the origination identity in
+    /// `EARSHOT_VOICE_ORIGINATION`; left off when it is not set. Only the
+    /// functions that place calls link the voice client.
+    pub fn with_voice_from_env(self, sdk: &aws_config::SdkConfig) -> Self {
+        Self {
+            voice: config::optional(config::VOICE_ORIGINATION_VAR).map(|origination| {
+                Arc::new(voice::EndUserMessagingVoice::new(
+                    aws_sdk_pinpointsmsvoicev2::Client::new(sdk),
+                    origination,
+                )) as Arc<dyn VoiceCaller>
+            }),
+            ..self
+        }
+    }
 }
 
 /// The reply clients at the configured base URLs with `credentials`.
@@ -145,58 +187,8 @@ impl Deps {
             + Clone
             + 'static,
     {
-        Self {
-            store: Arc::new(store.clone()),
-            roster: Arc::new(store.clone()),
-            follow_up: Arc::new(store.clone()),
-            sms,
-            watches: Arc::new(store.clone()),
-            revisions: Arc::new(store.clone()),
-            budget: Arc::new(store.clone()),
-            bursts: Arc::new(store.clone()),
-            receipts: Arc::new(store.clone()),
-            rota: Arc::new(store.clone()),
-            handover: Arc::new(store.clone()),
-            voice: None,
-            limits: SmsLimits::default(),
-            watch_cache: Arc::new(WatchCache::new(Arc::new(store.clone()))),
-            ledger: Arc::new(store),
-        }
-    }
-
-    /// DynamoDB and SNS through `sdk`, with the SMS caps the environment
-    /// sets; the table comes from `EARSHOT_TABLE`. No voice calls: a
-    /// function that places them adds them with
-    /// [`with_voice_from_env`](Self::with_voice_from_env), so the others do
-    /// not link the voice client.
-    pub fn aws_from_env(
-        sdk: &aws_config::SdkConfig,
-    ) -> Result<(Self, dynamo::DynamoStore), ConfigError> {
-        let store = dynamo_store_from_env(sdk)?;
-        let sms = sns::SnsSms::new(
-            aws_sdk_sns::Client::new(sdk),
-            config::optional(config::SMS_SENDER_ID_VAR),
-            config::optional(config::SMS_ORIGINATION_VAR),
-        );
-        let deps = Self {
-            limits: config::sms_limits()?,
-            ..Self::on_store(store.clone(), Arc::new(sms))
-        };
-        Ok((deps, store))
-    }
-
-    /// Calls through End User Messaging from the origination identity in
-    /// `EARSHOT_VOICE_ORIGINATION`; left off when it is not set.
-    pub fn with_voice_from_env(self, sdk: &aws_config::SdkConfig) -> Self {
-        Self {
-            voice: config::optional(config::VOICE_ORIGINATION_VAR).map(|origination| {
-                Arc::new(voice::EndUserMessagingVoice::new(
-                    aws_sdk_pinpointsmsvoicev2::Client::new(sdk),
-                    origination,
-                )) as Arc<dyn VoiceCaller>
-            }),
-            ..self
-        }
+        Deps::paging_on_store(store.clone(), sms)
+            .with_follow_through(FollowThrough::on_store(store))
     }
 
     /// SQLite under `home` and the local SMS outbox, with the default SMS
@@ -210,6 +202,79 @@ impl Deps {
         let store = embedded::EmbeddedStore::open(home)?;
         let sms = Arc::new(embedded::OutboxSms::new(store.clone(), echo_sms, clock));
         Ok((Self::on_store(store.clone(), sms), store))
+    }
+}
+
+impl Deps<()> {
+    /// The ingest and paging ports on `store`, with `sms`; the default SMS
+    /// caps.
+    pub fn paging_on_store<S>(store: S, sms: Arc<dyn SmsSender>) -> Self
+    where
+        S: MentionStore
+            + RosterStore
+            + FollowUpStore
+            + WatchStore
+            + MentionRevisions
+            + SmsBudget
+            + BurstLogStore
+            + RotaStore
+            + Clone
+            + 'static,
+    {
+        Self {
+            store: Arc::new(store.clone()),
+            roster: Arc::new(store.clone()),
+            follow_up: Arc::new(store.clone()),
+            sms,
+            watches: Arc::new(store.clone()),
+            revisions: Arc::new(store.clone()),
+            budget: Arc::new(store.clone()),
+            bursts: Arc::new(store.clone()),
+            rota: Arc::new(store.clone()),
+            limits: SmsLimits::default(),
+            watch_cache: Arc::new(WatchCache::new(Arc::new(store))),
+            follow_through: (),
+        }
+    }
+
+    /// The ingest and paging ports on DynamoDB and SNS through `sdk`, with
+    /// the SMS caps the environment sets; the table comes from
+    /// `EARSHOT_TABLE`. A function that follows through adds
+    /// [`FollowThrough::on_store`] on the returned store.
+    pub fn aws_from_env(
+        sdk: &aws_config::SdkConfig,
+    ) -> Result<(Self, dynamo::DynamoStore), ConfigError> {
+        let store = dynamo_store_from_env(sdk)?;
+        let sms = sns::SnsSms::new(
+            aws_sdk_sns::Client::new(sdk),
+            config::optional(config::SMS_SENDER_ID_VAR),
+            config::optional(config::SMS_ORIGINATION_VAR),
+        );
+        let deps = Self {
+            limits: config::sms_limits()?,
+            ..Self::paging_on_store(store.clone(), Arc::new(sms))
+        };
+        Ok((deps, store))
+    }
+}
+
+impl<F> Deps<F> {
+    /// These ports with `follow_through` in place of the current ones.
+    pub fn with_follow_through<G>(self, follow_through: G) -> Deps<G> {
+        Deps {
+            store: self.store,
+            roster: self.roster,
+            follow_up: self.follow_up,
+            sms: self.sms,
+            watches: self.watches,
+            revisions: self.revisions,
+            budget: self.budget,
+            rota: self.rota,
+            limits: self.limits,
+            bursts: self.bursts,
+            watch_cache: self.watch_cache,
+            follow_through,
+        }
     }
 
     /// Ingest for the function with `budget`, whose claims last just past
@@ -242,7 +307,9 @@ impl Deps {
             clock,
         }
     }
+}
 
+impl Deps {
     /// The escalation run, paced by `EARSHOT_ESCALATE_AFTER_MINUTES`.
     pub fn escalator(&self, clock: Clock) -> Result<Escalator, ConfigError> {
         let step = config::escalate_after()?;
@@ -262,15 +329,15 @@ impl Deps {
             store: self.store.clone(),
             roster: self.roster.clone(),
             rota: self.rota.clone(),
-            receipts: self.receipts.clone(),
-            handover: self.handover.clone(),
+            receipts: self.follow_through.receipts.clone(),
+            handover: self.follow_through.handover.clone(),
             sms: self.sms.clone(),
-            voice: self.voice.clone(),
+            voice: self.follow_through.voice.clone(),
         }
     }
 
     pub fn delivery_receipts(&self) -> DeliveryReceipts {
-        DeliveryReceipts::new(self.receipts.clone())
+        DeliveryReceipts::new(self.follow_through.receipts.clone())
     }
 
     /// The SMS replies of staff, with public replies posted through
@@ -292,7 +359,7 @@ impl Deps {
                 store: self.store.clone(),
                 follow_up: self.follow_up.clone(),
                 watches: self.watches.clone(),
-                ledger: self.ledger.clone(),
+                ledger: self.follow_through.ledger.clone(),
                 platforms,
                 clock,
             },

@@ -171,8 +171,8 @@ pub struct Firehose {
 impl Firehose {
     /// A firehose over `store` (which keeps the cursor) that ingests
     /// through `deps`.
-    pub fn new<S>(
-        deps: &Deps,
+    pub fn new<S, F>(
+        deps: &Deps<F>,
         store: S,
         connector: Arc<dyn Connector>,
         settings: FirehoseSettings,

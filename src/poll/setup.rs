@@ -80,8 +80,8 @@ pub fn search_sources_for(
 impl Poller {
     /// A poller over `store` (which keeps watches and source state) that
     /// ingests through `deps`.
-    pub fn new<S>(
-        deps: &Deps,
+    pub fn new<S, F>(
+        deps: &Deps<F>,
         store: S,
         platforms: Vec<Arc<dyn SearchSource>>,
         clock: Clock,

@@ -119,7 +119,11 @@ struct Tally {
 
 impl Webhook {
     /// Fails only if the HTTP client for Graph API look-ups cannot be built.
-    pub fn new(secrets: WebhookSecrets, deps: &Deps, clock: Clock) -> Result<Self, FetchError> {
+    pub fn new<F>(
+        secrets: WebhookSecrets,
+        deps: &Deps<F>,
+        clock: Clock,
+    ) -> Result<Self, FetchError> {
         let graph = match &secrets.meta_access_token {
             Some(token) => Some(GraphClient::new(
                 Http::new()?,

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use earshot::adapters::aws_public_replies;
+use earshot::adapters::{FollowThrough, aws_public_replies};
 use earshot::config::FunctionBudget;
 use earshot::domain::Clock;
 use earshot::lambda::{ColdStart, cold_start};
@@ -12,9 +12,11 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let ColdStart { sdk, deps, .. } = cold_start(FunctionBudget::SmsReply).await?;
+    let ColdStart { sdk, deps, store } = cold_start(FunctionBudget::SmsReply).await?;
     let platforms = Arc::new(aws_public_replies(&sdk).await?);
-    let replies = &deps.sms_replies(Clock::System, platforms)?;
+    let replies = &deps
+        .with_follow_through(FollowThrough::on_store(store))
+        .sms_replies(Clock::System, platforms)?;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SnsEvent>| async move {
         // A storage failure is returned as an error so SNS retries the event.
         Ok::<ReplySummary, Error>(replies.handle(&event.payload).await?)

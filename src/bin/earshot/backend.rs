@@ -3,9 +3,9 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use earshot::adapters::Deps;
 use earshot::adapters::dynamo::DynamoStore;
 use earshot::adapters::embedded::{EmbeddedStore, OutboxMessage};
+use earshot::adapters::{Deps, FollowThrough};
 use earshot::domain::Clock;
 use earshot::http::HttpRequest;
 use earshot::poll::Poller;
@@ -52,7 +52,9 @@ impl Backend {
             )
             .await;
             let (deps, table) = Deps::aws_from_env(&sdk)?;
-            let deps = deps.with_voice_from_env(&sdk);
+            let deps = deps.with_follow_through(
+                FollowThrough::on_store(table.clone()).with_voice_from_env(&sdk),
+            );
             return Ok(Self {
                 deps,
                 storage: Storage::Aws {

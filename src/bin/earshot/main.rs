@@ -293,7 +293,7 @@ async fn run(cli: Cli) -> Result<()> {
             let report = earshot::report::response_report(
                 deps.store.as_ref(),
                 deps.follow_up.as_ref(),
-                deps.receipts.as_ref(),
+                deps.follow_through.receipts.as_ref(),
                 now - since,
                 now,
             )
@@ -347,7 +347,7 @@ async fn roster(backend: &Backend, command: RosterCommand, now: DateTime<Utc>) -
             println!("{name} ({phone}) is on call");
         }
         RosterCommand::List { json } => {
-            let health = backend.deps.receipts.phone_health().await?;
+            let health = backend.deps.follow_through.receipts.phone_health().await?;
             show::contacts(&roster.contacts().await?, &health, json)?
         }
         RosterCommand::Remove { phone } => {
