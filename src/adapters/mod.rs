@@ -94,6 +94,27 @@ pub struct Deps<F = FollowThrough> {
     pub follow_through: F,
 }
 
+/// A store that keeps all ingest and paging need: DynamoDB, and SQLite for
+/// local use.
+pub trait PagingStore:
+    MentionStore
+    + RosterStore
+    + FollowUpStore
+    + WatchStore
+    + MentionRevisions
+    + SmsBudget
+    + BurstLogStore
+    + RotaStore
+    + Clone
+    + 'static
+{
+}
+
+impl PagingStore for dynamo::DynamoStore {}
+
+#[cfg(feature = "embedded")]
+impl PagingStore for embedded::EmbeddedStore {}
+
 /// The ports that make sure a page reaches someone and is acted on,
 /// beyond the SMS itself: receipts, hand-overs, voice calls and the ledger
 /// of public replies.
@@ -173,19 +194,7 @@ impl Deps {
     /// default SMS caps and no voice calls.
     pub fn on_store<S>(store: S, sms: Arc<dyn SmsSender>) -> Self
     where
-        S: MentionStore
-            + RosterStore
-            + FollowUpStore
-            + WatchStore
-            + MentionRevisions
-            + SmsBudget
-            + BurstLogStore
-            + ReceiptStore
-            + RotaStore
-            + HandOverStore
-            + ReplyLedger
-            + Clone
-            + 'static,
+        S: PagingStore + ReceiptStore + HandOverStore + ReplyLedger,
     {
         Deps::paging_on_store(store.clone(), sms)
             .with_follow_through(FollowThrough::on_store(store))
@@ -208,19 +217,7 @@ impl Deps {
 impl Deps<()> {
     /// The ingest and paging ports on `store`, with `sms`; the default SMS
     /// caps.
-    pub fn paging_on_store<S>(store: S, sms: Arc<dyn SmsSender>) -> Self
-    where
-        S: MentionStore
-            + RosterStore
-            + FollowUpStore
-            + WatchStore
-            + MentionRevisions
-            + SmsBudget
-            + BurstLogStore
-            + RotaStore
-            + Clone
-            + 'static,
-    {
+    pub fn paging_on_store<S: PagingStore>(store: S, sms: Arc<dyn SmsSender>) -> Self {
         Self {
             store: Arc::new(store.clone()),
             roster: Arc::new(store.clone()),
