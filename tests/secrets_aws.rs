@@ -341,3 +341,36 @@ async fn throttled_failed_and_lost_calls_are_tried_again() {
         "each fault costs one more attempt: {stats:?}"
     );
 }
+
+#[tokio::test]
+async fn an_ssm_that_never_answers_ends_the_cold_start_within_the_operation_timeout() {
+    // Accepts connections and never answers: each attempt would wait out
+    // its own timeout, and the retries after it, but for the limit on the
+    // whole call.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", silent.local_addr().unwrap());
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((connection, _)) = silent.accept().await {
+            open.push(connection);
+        }
+    });
+    let sdk = support::sdk_config_with(
+        &endpoint,
+        aws_config::retry::RetryConfig::standard().with_max_attempts(10),
+        aws_config::timeout::TimeoutConfig::builder()
+            .operation_attempt_timeout(Duration::from_secs(30))
+            .operation_timeout(Duration::from_millis(300))
+            .build(),
+    )
+    .await;
+    let env = environment(&[(param_var(config::X_SECRET_VAR), "/earshot/x")]);
+    match x_secret(&sdk, &env).await {
+        Err(ConfigError::Invalid { name, reason }) => {
+            assert_eq!(name, config::X_SECRET_VAR);
+            assert!(reason.contains("did not answer within 300ms"), "{reason}");
+        }
+        other => panic!("expected the call to time out, got {other:?}"),
+    }
+    held.abort();
+}

@@ -38,12 +38,14 @@ pub enum SsmError {
     NoRegion,
     #[error("no AWS credentials: {0}")]
     Credentials(String),
-    #[error("cannot sign the SSM request: {0}")]
-    Signing(String),
+    #[error("cannot build the SSM request: {0}")]
+    Request(String),
     #[error("cannot set up HTTPS for SSM: {0}")]
     Setup(String),
     #[error("SSM could not be reached: {0}")]
     Unreachable(String),
+    #[error("SSM did not answer within {0:?}, retries included")]
+    TimedOut(Duration),
     #[error("SSM answered {status}: {code}: {message}")]
     Refused {
         status: u16,
@@ -123,6 +125,8 @@ pub struct ParameterStore {
     region: String,
     credentials: SharedCredentialsProvider,
     max_attempts: u32,
+    /// For the whole call, retries included.
+    operation_timeout: Option<Duration>,
 }
 
 impl ParameterStore {
@@ -148,23 +152,34 @@ impl ParameterStore {
             .build()
             .map_err(|err| SsmError::Setup(err.to_string()))?;
         let max_attempts = sdk.retry_config().map_or(3, |retry| retry.max_attempts());
+        let operation_timeout = timeouts.and_then(|t| t.operation_timeout());
         Ok(Self {
             http,
             endpoint,
             region,
             credentials,
             max_attempts: max_attempts.max(1),
+            operation_timeout,
         })
     }
 
     /// The parameters `names` (at most ten), decrypted. Names SSM does not
     /// know are simply absent from the answer.
     pub async fn get_parameters(&self, names: &[String]) -> Result<Vec<Parameter>, SsmError> {
+        match self.operation_timeout {
+            Some(limit) => tokio::time::timeout(limit, self.get_with_retries(names))
+                .await
+                .unwrap_or(Err(SsmError::TimedOut(limit))),
+            None => self.get_with_retries(names).await,
+        }
+    }
+
+    async fn get_with_retries(&self, names: &[String]) -> Result<Vec<Parameter>, SsmError> {
         let body = serde_json::to_vec(&GetParametersInput {
             names,
             with_decryption: true,
         })
-        .map_err(|err| SsmError::Signing(err.to_string()))?;
+        .map_err(|err| SsmError::Request(err.to_string()))?;
         let mut attempt = 1;
         loop {
             match self.attempt(&body).await {
@@ -221,7 +236,7 @@ impl ParameterStore {
             .time(SystemTime::now())
             .settings(SigningSettings::default())
             .build()
-            .map_err(|err| SsmError::Signing(err.to_string()))?
+            .map_err(|err| SsmError::Request(err.to_string()))?
             .into();
         let signable = SignableRequest::new(
             "POST",
@@ -231,9 +246,9 @@ impl ParameterStore {
                 .map(|(name, value)| (name.as_str(), value.as_str())),
             SignableBody::Bytes(body),
         )
-        .map_err(|err| SsmError::Signing(err.to_string()))?;
+        .map_err(|err| SsmError::Request(err.to_string()))?;
         let (instructions, _signature) = sign(signable, &params)
-            .map_err(|err| SsmError::Signing(err.to_string()))?
+            .map_err(|err| SsmError::Request(err.to_string()))?
             .into_parts();
         headers.extend(
             instructions
