@@ -24,18 +24,8 @@ const UNCHECKED_SETUP_CALLS: &str = "3";
 
 /// Twelve secrets: more than one GetParameters call takes.
 const MANY: [&str; 12] = [
-    "EARSHOT_TEST_SECRET_A",
-    "EARSHOT_TEST_SECRET_B",
-    "EARSHOT_TEST_SECRET_C",
-    "EARSHOT_TEST_SECRET_D",
-    "EARSHOT_TEST_SECRET_E",
-    "EARSHOT_TEST_SECRET_F",
-    "EARSHOT_TEST_SECRET_G",
-    "EARSHOT_TEST_SECRET_H",
-    "EARSHOT_TEST_SECRET_I",
-    "EARSHOT_TEST_SECRET_J",
-    "EARSHOT_TEST_SECRET_K",
-    "EARSHOT_TEST_SECRET_L",
+    "SECRET_A", "SECRET_B", "SECRET_C", "SECRET_D", "SECRET_E", "SECRET_F", "SECRET_G", "SECRET_H",
+    "SECRET_I", "SECRET_J", "SECRET_K", "SECRET_L",
 ];
 
 /// Moto behind a counting proxy, and an SDK configuration pointed at it.

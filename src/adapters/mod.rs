@@ -79,18 +79,22 @@ pub async fn aws_sdk_config_from_standard_chain(budget: FunctionBudget) -> SdkCo
 /// never call is not linked into them.
 #[derive(Clone)]
 pub struct Deps<F = FollowThrough> {
+    /// Posts, their edits, and the watches they are matched against.
     pub store: Arc<dyn MentionStore>,
-    pub roster: Arc<dyn RosterStore>,
-    pub follow_up: Arc<dyn FollowUpStore>,
-    pub sms: Arc<dyn SmsSender>,
-    pub watches: Arc<dyn WatchStore>,
     pub revisions: Arc<dyn MentionRevisions>,
-    pub budget: Arc<dyn SmsBudget>,
-    pub rota: Arc<dyn RotaStore>,
-    pub limits: SmsLimits,
-    pub bursts: Arc<dyn BurstLogStore>,
+    pub watches: Arc<dyn WatchStore>,
     /// The watches, cached; shared by every handler built from these deps.
     pub watch_cache: Arc<WatchCache>,
+    /// Who is paged, how, and how often.
+    pub roster: Arc<dyn RosterStore>,
+    pub rota: Arc<dyn RotaStore>,
+    pub sms: Arc<dyn SmsSender>,
+    pub limits: SmsLimits,
+    pub budget: Arc<dyn SmsBudget>,
+    pub bursts: Arc<dyn BurstLogStore>,
+    pub follow_up: Arc<dyn FollowUpStore>,
+    /// What only escalation and staff replies call ([`FollowThrough`]), or
+    /// `()` in the functions that only page.
     pub follow_through: F,
 }
 
@@ -220,16 +224,16 @@ impl Deps<()> {
     pub fn paging_on_store<S: PagingStore>(store: S, sms: Arc<dyn SmsSender>) -> Self {
         Self {
             store: Arc::new(store.clone()),
-            roster: Arc::new(store.clone()),
-            follow_up: Arc::new(store.clone()),
-            sms,
-            watches: Arc::new(store.clone()),
             revisions: Arc::new(store.clone()),
+            watches: Arc::new(store.clone()),
+            watch_cache: Arc::new(WatchCache::new(Arc::new(store.clone()))),
+            roster: Arc::new(store.clone()),
+            rota: Arc::new(store.clone()),
+            sms,
+            limits: SmsLimits::default(),
             budget: Arc::new(store.clone()),
             bursts: Arc::new(store.clone()),
-            rota: Arc::new(store.clone()),
-            limits: SmsLimits::default(),
-            watch_cache: Arc::new(WatchCache::new(Arc::new(store))),
+            follow_up: Arc::new(store),
             follow_through: (),
         }
     }
@@ -260,16 +264,16 @@ impl<F> Deps<F> {
     pub fn with_follow_through<G>(self, follow_through: G) -> Deps<G> {
         Deps {
             store: self.store,
-            roster: self.roster,
-            follow_up: self.follow_up,
-            sms: self.sms,
-            watches: self.watches,
             revisions: self.revisions,
-            budget: self.budget,
-            rota: self.rota,
-            limits: self.limits,
-            bursts: self.bursts,
+            watches: self.watches,
             watch_cache: self.watch_cache,
+            roster: self.roster,
+            rota: self.rota,
+            sms: self.sms,
+            limits: self.limits,
+            budget: self.budget,
+            bursts: self.bursts,
+            follow_up: self.follow_up,
             follow_through,
         }
     }
