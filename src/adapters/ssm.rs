@@ -1,7 +1,7 @@
 //! SSM GetParameters, the one SSM call Earshot makes (once per cold start,
 //! for a function's secrets): SigV4-signed with the signer the SDK itself
 //! uses and sent on the process's reqwest client. The generated SSM client
-//! cost about 200 KB in every bootstrap that reads secrets, for this one
+//! cost about 0.7 MiB in every bootstrap that reads secrets, for this one
 //! call.
 //!
 //! The call is a read, so retrying it is always safe: throttling, 5xx
@@ -199,15 +199,9 @@ impl ParameterStore {
         for (name, value) in &headers {
             request = request.header(name.as_str(), value.as_str());
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|err| SsmError::Unreachable(err.without_url().to_string()))?;
+        let response = request.send().await.map_err(transport_error)?;
         let status = response.status().as_u16();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|err| SsmError::Unreachable(err.without_url().to_string()))?;
+        let bytes = response.bytes().await.map_err(transport_error)?;
         if !(200..300).contains(&status) {
             return Err(refusal(status, &bytes));
         }
@@ -256,6 +250,26 @@ impl ParameterStore {
                 .map(|(name, value)| (name.to_owned(), value.to_owned())),
         );
         Ok(headers)
+    }
+}
+
+/// A request that could not be built is Earshot's fault and final; any
+/// other failure to exchange it (connect, timeout, a connection closed
+/// mid-answer) is worth another attempt. The message names every cause,
+/// not the URL.
+fn transport_error(err: reqwest::Error) -> SsmError {
+    let builder = err.is_builder();
+    let err = err.without_url();
+    let mut message = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        message = format!("{message}: {cause}");
+        source = cause.source();
+    }
+    if builder {
+        SsmError::Request(message)
+    } else {
+        SsmError::Unreachable(message)
     }
 }
 
@@ -359,6 +373,32 @@ mod tests {
             shown.contains("/earshot/x") && !shown.contains("hunter2"),
             "{shown}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_unreachable_and_names_its_cause() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", closed.local_addr().unwrap());
+        drop(closed);
+        let sdk = SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("eu-west-1"))
+            .credentials_provider(SharedCredentialsProvider::new(
+                aws_credential_types::Credentials::new("id", "secret", None, None, "test"),
+            ))
+            .endpoint_url(endpoint)
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+            .build();
+        let ssm = ParameterStore::new(&sdk).unwrap();
+        match ssm.get_parameters(&["/earshot/x".to_owned()]).await {
+            Err(err @ SsmError::Unreachable(_)) => {
+                assert!(err.is_transient());
+                let shown = err.to_string();
+                assert!(shown.to_lowercase().contains("connect"), "{shown}");
+                assert!(!shown.contains("127.0.0.1"), "no URL: {shown}");
+            }
+            other => panic!("expected an unreachable SSM, got {other:?}"),
+        }
     }
 
     #[test]
