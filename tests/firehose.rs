@@ -5,6 +5,7 @@
 //! run cut by its deadline and a cursor left far behind. Every test checks
 //! that each matched post is stored exactly once.
 
+use crate::platform_servers;
 use crate::support;
 
 use std::collections::BTreeMap;
@@ -16,12 +17,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use earshot::adapters::Deps;
 use earshot::adapters::embedded::EmbeddedStore;
+use earshot::config;
 use earshot::domain::Clock;
 use earshot::domain::{Account, Alarm, SourceKey, SourceState, Watch};
-use earshot::domain::{MentionId, Platform, Voice};
+use earshot::domain::{Author, MentionId, Platform, Voice};
 use earshot::firehose::{
     Ending, Firehose, FirehoseSettings, FirehoseSummary, WebSocketConnector, stream_key,
 };
+use earshot::platforms::bluesky_profiles::BlueskyProfiles;
+use earshot::platforms::http::Http;
 use earshot::platforms::jetstream::{frame_position, micros, time_of};
 use earshot::poll::setup::{PollSecrets, search_sources_for};
 use earshot::ports::{
@@ -32,6 +36,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const BRAND: &str = "Northwind";
 const BRAND_DID: &str = "did:plc:northwindair";
@@ -293,6 +298,15 @@ impl Harness {
     fn outbox(&self) -> Vec<String> {
         support::outbox_bodies(&self.store)
     }
+
+    /// The author, as stored, of post `id`, which must be the one post
+    /// stored, and stored once.
+    async fn sole_post_author(&self, id: &str) -> Author {
+        self.assert_stored_once(&[id.to_owned()]).await;
+        let id = MentionId::parse(id).unwrap();
+        let stored = self.store.get_mention(&id).await.unwrap();
+        stored.expect("stored").mention.author
+    }
 }
 
 /// Every post in `expected` (mention ids) is stored exactly once, and
@@ -440,6 +454,101 @@ async fn creates_edits_deletes_identity_and_account_events_reach_the_store() {
         query.contains("wantedCollections=app.bsky.feed.post"),
         "{query}"
     );
+}
+
+/// An urgent complaint by `did` naming the brand, at `time_us`.
+fn stranded(did: &str, rkey: &str, time_us: i64) -> String {
+    post(
+        did,
+        rkey,
+        time_us,
+        "northwind we have been stuck on the tarmac for 3 hours with two kids, \
+         no water, no air conditioning and nobody is telling us anything",
+    )
+}
+
+/// One run over `frames` with profiles read from `profiles`.
+async fn run_with_profiles(harness: &Harness, frames: Vec<String>, profiles: &MockServer) {
+    let server = Jetstream::start(frames, vec![serve_all(Then::Hang)]).await;
+    harness
+        .firehose(settings(&[&server.url]))
+        .with_profiles(BlueskyProfiles::new(Http::new().unwrap(), profiles.uri()))
+        .run(deadline_in(1_500))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_matched_posts_author_is_looked_up_before_triage_and_the_page() {
+    let harness = Harness::new().await;
+    let t = start_of_stream();
+    let profiles = MockServer::start().await;
+    platform_servers::bluesky_profiles(&profiles, |did| {
+        json!({"did": did, "handle": "zoe.example", "displayName": "Zoë Marsh",
+               "followersCount": 48_200, "avatar": "https://cdn.example/zoe.jpg"})
+    })
+    .await;
+    let frames = vec![
+        stranded("did:plc:zoe", "3mzoe1", t),
+        post("did:plc:kim", "3mkim1", t + SECOND, "walked the dog"),
+    ];
+
+    run_with_profiles(&harness, frames, &profiles).await;
+
+    let author = harness.sole_post_author(&id("did:plc:zoe", "3mzoe1")).await;
+    assert_eq!(author.id, "did:plc:zoe");
+    assert_eq!(author.handle, "zoe.example");
+    assert_eq!(author.display_name.as_deref(), Some("Zoë Marsh"));
+    assert_eq!(author.followers, Some(48_200));
+    // Only the matched post's author was asked about.
+    let asked: Vec<String> = profiles
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .flat_map(|request| {
+            request
+                .url
+                .query_pairs()
+                .map(|(_, did)| did.into_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(asked, ["did:plc:zoe"]);
+    // The page names the customer by handle, with the reach; the link
+    // keeps the DID, which outlives a change of handle.
+    let pages = harness.outbox();
+    assert_eq!(pages.len(), 1, "{pages:?}");
+    let header = pages[0].lines().next().unwrap();
+    assert!(header.contains("@zoe.example 48k"), "{}", pages[0]);
+    assert!(
+        pages[0].contains("bsky.app/profile/did:plc:zoe/post/3mzoe1"),
+        "{}",
+        pages[0]
+    );
+}
+
+#[tokio::test]
+async fn a_failed_profile_look_up_leaves_the_did_and_loses_no_post() {
+    let harness = Harness::new().await;
+    let t = start_of_stream();
+    let profiles = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&profiles)
+        .await;
+
+    run_with_profiles(
+        &harness,
+        vec![stranded("did:plc:zoe", "3mzoe1", t)],
+        &profiles,
+    )
+    .await;
+
+    let author = harness.sole_post_author(&id("did:plc:zoe", "3mzoe1")).await;
+    assert_eq!(author.handle, "did:plc:zoe");
+    assert_eq!(author.followers, None);
+    assert!(!profiles.received_requests().await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -812,15 +921,24 @@ async fn earshot_invoke_firehose_reads_a_local_endpoint_when_switched_on() {
     let t = start_of_stream();
     let (frames, wanted) = stream_of(t, 6, 2);
     let server = Jetstream::start(frames, vec![serve_all(Then::Hang)]).await;
+    // Authors are looked up as on Lambda, here on a loopback server.
+    let profiles = MockServer::start().await;
+    platform_servers::bluesky_profiles(
+        &profiles,
+        |did| json!({"did": did, "handle": format!("{}.example", &did[8..]), "followersCount": 7}),
+    )
+    .await;
     let event = home.path().join("schedule.json");
     std::fs::write(&event, r#"{"seconds": 2}"#).unwrap();
     let event = event.to_string_lossy().into_owned();
     let url = server.url.clone();
+    let profiles_url = profiles.uri();
     let home_path = home.path().to_owned();
     let run = move || {
         let env = [
             ("EARSHOT_JETSTREAM_ENDPOINTS", url.as_str()),
             ("EARSHOT_BLUESKY_FIREHOSE", "on"),
+            (config::BLUESKY_API_BASE_URL_VAR, profiles_url.as_str()),
         ];
         earshot(&home_path, &env, &["invoke", "firehose", &event])
     };
@@ -844,4 +962,6 @@ async fn earshot_invoke_firehose_reads_a_local_endpoint_when_switched_on() {
             "{id} once in {listed}"
         );
     }
+    // "did:plc:cust0" became "cust0.example".
+    assert!(listed.contains("cust0.example"), "{listed}");
 }

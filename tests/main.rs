@@ -14,6 +14,8 @@ mod support;
 mod builders;
 #[path = "support/fault_proxy.rs"]
 mod fault_proxy;
+#[path = "support/platform_servers.rs"]
+mod platform_servers;
 #[path = "support/three_tiers.rs"]
 mod three_tiers;
 

@@ -3,6 +3,7 @@
 //! timeouts, the same post on two pages and a run cut off by its deadline.
 //! Every test ends by checking that no mention was lost or stored twice.
 
+use crate::platform_servers;
 use crate::support;
 
 use std::collections::BTreeMap;
@@ -560,19 +561,11 @@ async fn bluesky_pages_by_cursor_and_batches_follower_lookups() {
         ResponseTemplate::new(200).set_body_json(json!({"posts": posts[15..].to_vec()})),
     )
     .await;
-    get("/xrpc/app.bsky.actor.getProfiles")
-        .respond_with(|request: &wiremock::Request| {
-            let profiles: Vec<Value> = request
-                .url
-                .query_pairs()
-                .filter(|(k, _)| k == "actors")
-                .map(|(_, did)| json!({"did": did, "handle": "h.example", "followersCount": 321}))
-                .collect();
-            ResponseTemplate::new(200).set_body_json(json!({ "profiles": profiles }))
-        })
-        .expect(2) // 30 authors: 25 + 5.
-        .mount(&server)
-        .await;
+    platform_servers::bluesky_profiles(
+        &server,
+        |did| json!({"did": did, "handle": "h.example", "followersCount": 321}),
+    )
+    .await;
     let source: Arc<dyn SearchSource> = Arc::new(bluesky::BlueskySearch::new(http(), server.uri()));
 
     let summary = harness.poll(vec![source], now()).await;
@@ -585,6 +578,14 @@ async fn bluesky_pages_by_cursor_and_batches_follower_lookups() {
     harness.assert_stored_once(&expected).await;
     let one = harness.mention(expected[29]).await;
     assert_eq!(one.mention.author.followers, Some(321));
+    let profile_calls = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|request| request.url.path() == "/xrpc/app.bsky.actor.getProfiles")
+        .count();
+    assert_eq!(profile_calls, 2, "30 authors: 25 + 5");
     assert_eq!(
         harness.state(Platform::Bluesky).await.cursor.as_deref(),
         Some("2026-11-24T10:00:00.000Z")

@@ -28,6 +28,7 @@ use crate::config::{self, ConfigError, FunctionBudget};
 use crate::domain::{Alarm, Clock, MentionId, Platform, SourceKey, SourceState};
 use crate::ingest::Ingestor;
 use crate::pager::AlarmChange;
+use crate::platforms::bluesky_profiles::BlueskyProfiles;
 use crate::platforms::jetstream::{
     DEFAULT_ENDPOINTS, Event, PostEvent, frame_position, micros, parse_frame, time_of,
 };
@@ -54,6 +55,9 @@ pub fn stream_key() -> SourceKey {
 /// deletion on the stream touches the store only for a post it holds.
 const KNOWN_WINDOW: Duration = Duration::hours(48);
 const KNOWN_LIMIT: usize = 5_000;
+/// How long a matched post waits for its author's profile. Matches are
+/// rare and profiles are kept, so this is paid once per new author.
+const PROFILE_TIMEOUT: StdDuration = StdDuration::from_secs(2);
 
 #[derive(Debug, Clone)]
 pub struct FirehoseSettings {
@@ -166,6 +170,9 @@ pub struct Firehose {
     pub ingestor: Ingestor,
     pub connector: Arc<dyn Connector>,
     pub settings: FirehoseSettings,
+    /// Where a matched post's author is looked up (handle, name, reach)
+    /// before triage; without it, the stream's DID is all that is known.
+    pub profiles: Option<BlueskyProfiles>,
 }
 
 impl Firehose {
@@ -188,6 +195,15 @@ impl Firehose {
             ingestor: deps.ingestor(clock, FunctionBudget::Firehose),
             connector,
             settings,
+            profiles: None,
+        }
+    }
+
+    /// Looks up each matched post's author in `profiles` before triage.
+    pub fn with_profiles(self, profiles: BlueskyProfiles) -> Self {
+        Self {
+            profiles: Some(profiles),
+            ..self
         }
     }
 }
@@ -482,7 +498,14 @@ impl Firehose {
             return Ok(());
         };
         run.summary.matched += 1;
-        let mention = post.mention(found.brand, found.voice, now);
+        let mut mention = post.mention(found.brand, found.voice, now);
+        if let Some(profiles) = &self.profiles {
+            // The stream names the author by DID only; reach, handle and
+            // name are known before triage and the SMS, or not at all.
+            profiles
+                .complete(std::slice::from_mut(&mut mention), PROFILE_TIMEOUT)
+                .await;
+        }
         match self.ingestor.ingest(mention).await {
             Ok(outcome) if outcome.duplicate => run.summary.duplicates += 1,
             Ok(_) => run.summary.stored += 1,

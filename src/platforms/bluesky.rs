@@ -1,11 +1,7 @@
 //! Bluesky search (`app.bsky.feed.searchPosts`, newest first), polled by
 //! time: the cursor is the newest post's sort time, read again with a small
 //! overlap because `since` is inclusive and posts are indexed late.
-//! Follower counts come from `app.bsky.actor.getProfiles`, 25 actors a
-//! call, cached for the life of the function instance.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
+//! Follower counts come from the profiles (`bluesky_profiles`).
 
 use std::sync::Arc;
 
@@ -14,6 +10,7 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::Deserialize;
 
 use super::PolledPlatform;
+use super::bluesky_profiles::BlueskyProfiles;
 use super::http::{self, FetchError, Http};
 use super::{UNKNOWN_AUTHOR, lenient};
 use crate::config;
@@ -29,95 +26,30 @@ pub const SEARCH: PolledPlatform = PolledPlatform {
     build: |http, base_url, _| Arc::new(BlueskySearch::new(http, base_url)),
 };
 const SEARCH_PATH: &str = "/xrpc/app.bsky.feed.searchPosts";
-const PROFILES_PATH: &str = "/xrpc/app.bsky.actor.getProfiles";
 const QUOTA: http::Quota = http::Quota {
     remaining_header: "ratelimit-remaining",
     reset: |response, _| http::epoch_header(response, "ratelimit-reset"),
 };
-/// Actors per `getProfiles` call, the API's maximum.
-pub const PROFILE_BATCH: usize = 25;
 /// Posts indexed a little after their sort time are still found.
 pub const OVERLAP: Duration = Duration::minutes(5);
 /// Stands for the text of a post that only carries an image or a link.
 pub(crate) const NO_TEXT: &str = "(image or link post without text)";
-/// The follower cache is dropped when it grows past this many accounts.
-const CACHE_LIMIT: usize = 20_000;
 
 pub struct BlueskySearch {
     http: Http,
     base_url: String,
-    followers: Mutex<HashMap<String, u64>>,
+    profiles: BlueskyProfiles,
 }
 
 impl BlueskySearch {
     pub fn new(http: Http, base_url: impl Into<String>) -> Self {
+        let base_url = base_url.into();
         Self {
+            profiles: BlueskyProfiles::new(http.clone(), base_url.clone()),
             http,
-            base_url: base_url.into(),
-            followers: Mutex::new(HashMap::new()),
+            base_url,
         }
     }
-
-    fn cached(&self) -> std::sync::MutexGuard<'_, HashMap<String, u64>> {
-        self.followers
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Fills in follower counts, fetching unknown authors in batches. Best
-    /// effort: a failed lookup leaves the count unknown, never the page.
-    async fn add_followers(&self, mentions: &mut [Mention], request: &PageRequest<'_>) {
-        let mut unknown: Vec<String> = Vec::new();
-        {
-            let cache = self.cached();
-            for mention in mentions.iter() {
-                if !cache.contains_key(&mention.author.id) && !unknown.contains(&mention.author.id)
-                {
-                    unknown.push(mention.author.id.clone());
-                }
-            }
-        }
-        for batch in unknown.chunks(PROFILE_BATCH) {
-            let params: Vec<(&str, &str)> =
-                batch.iter().map(|did| ("actors", did.as_str())).collect();
-            let url = http::url(&self.base_url, PROFILES_PATH, &params);
-            let Ok(response) = self.http.get(&url, None, request.timeout).await else {
-                break;
-            };
-            if response.status != 200 {
-                break;
-            }
-            let Ok(profiles) = serde_json::from_slice::<Profiles>(&response.body) else {
-                break;
-            };
-            let mut cache = self.cached();
-            if cache.len() > CACHE_LIMIT {
-                cache.clear();
-            }
-            for profile in profiles.profiles {
-                if let Some(count) = profile.followers_count {
-                    cache.insert(profile.did, count);
-                }
-            }
-        }
-        let cache = self.cached();
-        for mention in mentions.iter_mut() {
-            mention.author.followers = cache.get(&mention.author.id).copied();
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct Profiles {
-    #[serde(default)]
-    profiles: Vec<Profile>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Profile {
-    did: String,
-    followers_count: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -385,7 +317,9 @@ impl SearchSource for BlueskySearch {
                 parse_page(&r.body, request.watch, request.now)
             })
             .await?;
-        self.add_followers(&mut page.mentions, request).await;
+        self.profiles
+            .complete(&mut page.mentions, request.timeout)
+            .await;
         Ok(page)
     }
 }

@@ -1,6 +1,7 @@
 //! Each platform's payloads, parsed at the edge into [`Mention`]s.
 
 pub mod bluesky;
+pub mod bluesky_profiles;
 pub mod html;
 pub mod http;
 pub mod jetstream;

@@ -3,10 +3,12 @@
 
 use std::sync::Arc;
 
-use earshot::config::FunctionBudget;
+use earshot::config::{self, FunctionBudget};
 use earshot::domain::Clock;
 use earshot::firehose::{Firehose, FirehoseSettings, FirehoseSummary, WebSocketConnector};
 use earshot::lambda::{ColdStart, cold_start};
+use earshot::platforms::bluesky_profiles::BlueskyProfiles;
+use earshot::platforms::http::Http;
 use earshot::poll::deadline_from;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
@@ -15,13 +17,15 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     let ColdStart { deps, store, .. } = cold_start(FunctionBudget::Firehose).await?;
     let settings = FirehoseSettings::from_env()?;
+    let profiles = BlueskyProfiles::new(Http::new()?, config::BLUESKY_APP_VIEW.url());
     let firehose = &Firehose::new(
         &deps,
         store,
         Arc::new(WebSocketConnector),
         settings,
         Clock::System,
-    );
+    )
+    .with_profiles(profiles);
     // The schedule's payload carries nothing Earshot needs.
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let deadline = deadline_from(event.context.deadline());

@@ -158,6 +158,8 @@ impl Backend {
         use earshot::firehose::{
             Connector, Firehose, FirehoseSettings, ReplayConnector, WebSocketConnector,
         };
+        use earshot::platforms::bluesky_profiles::BlueskyProfiles;
+        use earshot::platforms::http::Http;
         let text = String::from_utf8_lossy(event);
         let first = text.lines().find(|line| !line.trim().is_empty());
         let replay =
@@ -183,7 +185,7 @@ impl Backend {
             }
             Arc::new(WebSocketConnector)
         };
-        let firehose = match &self.storage {
+        let mut firehose = match &self.storage {
             Storage::Aws { table, .. } => {
                 Firehose::new(&self.deps, table.clone(), connector, settings, self.clock)
             }
@@ -191,6 +193,14 @@ impl Backend {
                 Firehose::new(&self.deps, store.clone(), connector, settings, self.clock)
             }
         };
+        if !replay {
+            // A live stream's authors are looked up as on Lambda; a
+            // replayed file stays offline.
+            firehose = firehose.with_profiles(BlueskyProfiles::new(
+                Http::new()?,
+                earshot::config::BLUESKY_APP_VIEW.url(),
+            ));
+        }
         // Read for `seconds`, then save and report, as a Lambda run would.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds) + margin;
         Ok(firehose.run(deadline).await?)
