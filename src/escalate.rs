@@ -16,6 +16,7 @@ use tracing::{info, warn};
 use crate::domain::roster::FIRST_TIER;
 use crate::domain::{MentionRecord, OnCallContact, PhoneNumber, Priority};
 use crate::pager::{Pager, PagerError, Reach};
+use crate::ports::StoreError;
 
 /// How many open alerts one run looks at; more wait for the next minute.
 const BATCH: usize = 200;
@@ -90,11 +91,36 @@ impl Escalator {
                 summary.failed += 1;
             }
         }
-        summary.failing_numbers = self.reach.warn_about_failing_numbers(now).await?;
-        summary.shift_notices = self.reach.announce_shifts(now).await?;
-        summary.reminders = self.pager.remind_owners(self.remind_after).await?;
-        summary.summaries = self.pager.send_held_summaries().await?;
-        Ok(summary)
+        // The run's other duties, each on its own: one whose store cannot
+        // be read this time does not hold back the rest. The run still ends
+        // in that error, after all of them, so a failing table shows as a
+        // failed invocation; the next run tries the duty again.
+        let mut first_error = None;
+        let mut done = |duty: &'static str, outcome: Result<usize, StoreError>| match outcome {
+            Ok(sent) => sent,
+            Err(err) => {
+                warn!(duty, error = %err, "escalation duty not done; the next run tries again");
+                first_error.get_or_insert(err);
+                0
+            }
+        };
+        summary.failing_numbers = done(
+            "failing numbers",
+            self.reach.warn_about_failing_numbers(now).await,
+        );
+        summary.shift_notices = done("shift notices", self.reach.announce_shifts(now).await);
+        summary.reminders = done(
+            "reminders",
+            self.pager.remind_owners(self.remind_after).await,
+        );
+        summary.summaries = done("held summaries", self.pager.send_held_summaries().await);
+        match first_error {
+            None => Ok(summary),
+            Some(err) => {
+                info!(?summary, "escalation run ended with a duty not done");
+                Err(err.into())
+            }
+        }
     }
 
     /// Sends the alert's SMS up to the tier due (or past tiers whose SMS

@@ -6,9 +6,12 @@ use crate::three_tiers;
 
 use std::sync::Arc;
 
-use earshot::adapters::Deps;
+use async_trait::async_trait;
 use earshot::adapters::sns::SnsSms;
+use earshot::adapters::{Deps, FollowThrough};
+use earshot::domain::{MentionId, PhoneNumber};
 use earshot::escalate::EscalationSummary;
+use earshot::ports::{Marked, PhoneHealth, Receipt, ReceiptStore, SentSms, StoreError};
 use earshot::sms_reply::ReplySummary;
 use support::Moto;
 use three_tiers::{SAM, escalator, minutes_after_t0};
@@ -32,6 +35,14 @@ impl Stack {
         support::deliver_x(deps, SECRET, clock, body)
             .await
             .status_code
+    }
+
+    /// The urgent sample, delivered and stored.
+    async fn urgent_post_arrives(&self) {
+        let status = self
+            .deliver_with(&self.deps, "x-urgent-complaint.json")
+            .await;
+        assert_eq!(status, 200);
     }
 
     async fn escalate_at(&self, minutes: i64) -> EscalationSummary {
@@ -114,12 +125,7 @@ impl Stack {
 #[tokio::test]
 async fn an_unacknowledged_alert_climbs_the_tiers_once_each() {
     let stack = start().await;
-    assert_eq!(
-        stack
-            .deliver_with(&stack.deps, "x-urgent-complaint.json")
-            .await,
-        200
-    );
+    stack.urgent_post_arrives().await;
     assert_eq!(stack.pages(), [1, 0, 0], "first responders only");
 
     assert_eq!(stack.escalate_at(4).await.sms_sent, 0);
@@ -129,6 +135,75 @@ async fn an_unacknowledged_alert_climbs_the_tiers_once_each() {
     assert_eq!(stack.escalate_at(10).await.sms_sent, 1);
     assert_eq!(stack.pages(), [1, 1, 1], "tier 3 after ten");
     assert_eq!(stack.escalate_at(20).await.sms_sent, 0, "nobody twice");
+}
+
+/// A receipt store whose every read and write fails, as a throttled or
+/// unreachable table would.
+struct UnreadableReceipts;
+
+fn throttled<T>() -> Result<T, StoreError> {
+    Err(StoreError::Unavailable("receipts table throttled".into()))
+}
+
+#[async_trait]
+impl ReceiptStore for UnreadableReceipts {
+    async fn record_receipt(&self, _: &Receipt) -> Result<Marked, StoreError> {
+        throttled()
+    }
+    async fn alert_sms(&self, _: &MentionId) -> Result<Vec<SentSms>, StoreError> {
+        throttled()
+    }
+    async fn note_phone_outcome(&self, _: &Receipt) -> Result<PhoneHealth, StoreError> {
+        throttled()
+    }
+    async fn phone_health(&self) -> Result<Vec<PhoneHealth>, StoreError> {
+        throttled()
+    }
+    async fn claim_phone_warning(&self, _: &PhoneNumber) -> Result<bool, StoreError> {
+        throttled()
+    }
+    async fn claim_call(&self, _: &MentionId, _: &PhoneNumber) -> Result<bool, StoreError> {
+        throttled()
+    }
+}
+
+#[tokio::test]
+async fn unreadable_receipts_hold_back_no_page_nor_reminder_and_the_run_reports_them() {
+    let stack = start().await;
+    stack.urgent_post_arrives().await;
+    let deps = Deps {
+        follow_through: FollowThrough {
+            receipts: Arc::new(UnreadableReceipts),
+            ..stack.deps.follow_through.clone()
+        },
+        ..stack.deps.clone()
+    };
+
+    // Failover needs the receipts; the tier due is paged without them, and
+    // the run's other duties still run before it reports the failure.
+    let run = escalator(&deps, 5, 60).run().await;
+
+    assert_eq!(stack.pages(), [1, 1, 0], "tier 2 paged at five minutes");
+    let err = run.expect_err("the unreadable receipts are reported");
+    assert!(
+        err.to_string().contains("receipts table throttled"),
+        "{err}"
+    );
+    // With the receipts back, the next run has nothing left to do.
+    assert_eq!(stack.escalate_at(6).await.sms_sent, 0, "nobody twice");
+
+    // Sam takes it; four hours on, the failing-number check (receipts)
+    // cannot run, and the owner's reminder goes out all the same.
+    let code = stack.moto.alert_code_sent_to(SAM);
+    three_tiers::text_at(&stack.deps, 7, SAM, &format!("ACK {code}"), "in-1").await;
+    let run = escalator(&deps, 4 * 60 + 8, 60 * 24).run().await;
+    assert!(run.is_err(), "the receipts are still unreadable");
+    let (to, reminder) = stack.last_sms();
+    assert_eq!(to, SAM);
+    assert!(
+        reminder.starts_with(&format!("Reminder: {code} ")),
+        "{reminder}"
+    );
 }
 
 #[tokio::test]
