@@ -249,7 +249,7 @@ async fn chaos(per_mille: u32, seed: u64) -> Figures {
             per_mille,
             seed,
             hold: HOLD,
-            refuse: None,
+            ..FaultPlan::pass_through()
         },
     )
     .await;

@@ -1,6 +1,7 @@
 //! Follow-through on DynamoDB and SNS (a real moto server): unacknowledged
 //! alerts climb the tiers, an ACK stops them, failed alerts are re-sent.
 
+use crate::fault_proxy::{FaultPlan, FaultProxy};
 use crate::support;
 use crate::three_tiers;
 
@@ -277,6 +278,46 @@ async fn an_owner_is_reminded_until_done() {
         0,
         "closed alerts stay quiet"
     );
+}
+
+#[tokio::test]
+async fn a_reminder_whose_booking_is_refused_is_sent_once_by_the_next_run() {
+    let moto = Moto::start();
+    let table = support::unique_table("remind-once");
+    moto.dynamo_store(&table).await;
+    let deps = support::deps_for(&moto.sdk_config().await, &table);
+    three_tiers::seat(&deps).await;
+    let stack = Stack { moto, deps };
+    let (code, _) = stack.sam_acks_the_urgent_alert().await;
+    // The escalate runs reach DynamoDB through a proxy that turns down,
+    // once and unapplied, the write booking an owner's next reminder (the
+    // DynamoDB adapter's own_alert update).
+    let proxy = FaultProxy::start(
+        &stack.moto.endpoint,
+        FaultPlan::refusing_first_holding("SET open_alert = :owned"),
+    )
+    .await;
+    let proxied = support::deps_for(&support::sdk_config_for(&proxy.endpoint).await, &table);
+
+    let first = escalator(&proxied, 4 * 60 + 2, 60 * 24).run().await;
+    assert!(first.is_err(), "the refused booking is reported");
+    let mut sent = 0;
+    for minutes in [4 * 60 + 3, 4 * 60 + 4] {
+        sent += escalator(&proxied, minutes, 60 * 24)
+            .run()
+            .await
+            .unwrap()
+            .reminders;
+    }
+
+    assert_eq!(sent, 1, "the next run sends it");
+    let reminders = stack
+        .moto
+        .sms_to(SAM)
+        .iter()
+        .filter(|body| body.starts_with(&format!("Reminder: {code} ")))
+        .count();
+    assert_eq!(reminders, 1, "one reminder, never two");
 }
 
 #[tokio::test]

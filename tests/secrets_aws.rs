@@ -304,7 +304,7 @@ async fn throttled_failed_and_lost_calls_are_tried_again() {
         per_mille: 400,
         seed: 11,
         hold: Duration::from_millis(300),
-        refuse: None,
+        ..FaultPlan::pass_through()
     };
     let proxy = FaultProxy::start(&moto.endpoint, plan).await;
     let direct = moto.sdk_config().await;

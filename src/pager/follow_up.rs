@@ -1,7 +1,7 @@
 //! Follow-ups to an alert's owner: the customer posted again, the brand
 //! promised contact, or the alert is still open hours later.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use tracing::{info, warn};
 
 use super::Pager;
@@ -170,42 +170,67 @@ impl Pager {
         }
     }
 
-    /// Owners of acknowledged alerts still open get a nudge.
+    /// Owners of acknowledged alerts still open get a nudge. One alert
+    /// whose records cannot be read or written does not hold back the
+    /// others; the run ends in the first such error, after all of them.
     pub async fn remind_owners(&self, remind_after: Duration) -> Result<usize, StoreError> {
         let now = self.clock.now();
         let mut sent = 0;
+        let mut first_error = None;
         for record in self.store.reminders_due(now, REMINDER_BATCH).await? {
-            let id = &record.mention.id;
-            let owner = self.follow_up.owner(id).await?;
-            let closed = self.follow_up.closed(id).await?.is_some();
-            let (Some(owner), Some(code), false) = (owner, &record.alert_code, closed) else {
-                self.store.settle_alert(id).await?;
-                continue;
-            };
-            if now - record.mention.received_at > REMIND_UNTIL {
-                self.store.settle_alert(id).await?;
-                continue;
-            }
-            let contacts = self.roster.contacts().await?;
-            let owner_contact = contacts.iter().find(|c| c.phone == owner.phone);
-            if owner_contact.is_some_and(|c| c.opted_out || c.is_quiet_at(now))
-                || self.spend(&owner.phone).await?.is_some()
-            {
-                // A reminder can wait for the end of quiet hours, or for
-                // room under the SMS caps.
-                self.store.own_alert(id, now + QUIET_RETRY).await?;
-                continue;
-            }
-            let text = texts::reminder(code, &record.mention.author.handle, owner.at);
-            match self.sms.send(&owner.phone, &text).await {
-                Ok(_) => sent += 1,
+            match self.remind_owner(&record, now, remind_after).await {
+                Ok(true) => sent += 1,
+                Ok(false) => {}
                 Err(err) => {
-                    warn!(owner = %owner.phone.masked(), reason = %err.reason, "reminder SMS failed")
+                    warn!(mention = %record.mention.id, error = %err, "reminder not handled; the next run tries again");
+                    first_error.get_or_insert(err);
                 }
             }
-            self.store.own_alert(id, now + remind_after).await?;
         }
-        Ok(sent)
+        first_error.map_or(Ok(sent), Err)
+    }
+
+    /// Reminds the owner of `record` if it is still theirs and open, and
+    /// they can be texted now; true if a reminder went.
+    async fn remind_owner(
+        &self,
+        record: &MentionRecord,
+        now: DateTime<Utc>,
+        remind_after: Duration,
+    ) -> Result<bool, StoreError> {
+        let id = &record.mention.id;
+        let owner = self.follow_up.owner(id).await?;
+        let closed = self.follow_up.closed(id).await?.is_some();
+        let (Some(owner), Some(code), false) = (owner, &record.alert_code, closed) else {
+            self.store.settle_alert(id).await?;
+            return Ok(false);
+        };
+        if now - record.mention.received_at > REMIND_UNTIL {
+            self.store.settle_alert(id).await?;
+            return Ok(false);
+        }
+        let contacts = self.roster.contacts().await?;
+        let owner_contact = contacts.iter().find(|c| c.phone == owner.phone);
+        if owner_contact.is_some_and(|c| c.opted_out || c.is_quiet_at(now))
+            || self.spend(&owner.phone).await?.is_some()
+        {
+            // A reminder can wait for the end of quiet hours, or for
+            // room under the SMS caps.
+            self.store.own_alert(id, now + QUIET_RETRY).await?;
+            return Ok(false);
+        }
+        // The next reminder is booked before this one goes: had the booking
+        // failed after the SMS, the next run would send the same reminder
+        // again. A failed SMS waits for the next reminder.
+        self.store.own_alert(id, now + remind_after).await?;
+        let text = texts::reminder(code, &record.mention.author.handle, owner.at);
+        match self.sms.send(&owner.phone, &text).await {
+            Ok(_) => Ok(true),
+            Err(err) => {
+                warn!(owner = %owner.phone.masked(), reason = %err.reason, "reminder SMS failed");
+                Ok(false)
+            }
+        }
     }
 }
 

@@ -71,6 +71,10 @@ pub struct FaultPlan {
     /// An operation answered every time with the service's validation
     /// error, as for a request the service will never accept.
     pub refuse: Option<&'static str>,
+    /// The first call whose body holds this text is refused the same way,
+    /// unapplied, as a write the service turned down once; later ones go
+    /// through.
+    pub refuse_first_holding: Option<&'static str>,
 }
 
 impl FaultPlan {
@@ -81,6 +85,15 @@ impl FaultPlan {
             seed: 0,
             hold: Duration::ZERO,
             refuse: None,
+            refuse_first_holding: None,
+        }
+    }
+
+    /// Every call goes through, except the first whose body holds `text`.
+    pub fn refusing_first_holding(text: &'static str) -> Self {
+        Self {
+            refuse_first_holding: Some(text),
+            ..Self::pass_through()
         }
     }
 
@@ -136,6 +149,8 @@ struct Shared {
 struct State {
     random: SplitMix64,
     stats: ProxyStats,
+    /// Whether the plan's one refusal by body was made.
+    refused_first: bool,
 }
 
 impl FaultProxy {
@@ -156,6 +171,7 @@ impl FaultProxy {
             state: Mutex::new(State {
                 random: SplitMix64(plan.seed),
                 stats: ProxyStats::default(),
+                refused_first: false,
             }),
         });
         let serving = shared.clone();
@@ -400,6 +416,18 @@ fn query_error(kind: &str, code: &str, message: &str) -> String {
 }
 
 impl Shared {
+    /// Whether `request` is the first that holds the plan's text.
+    fn refuse_first(&self, request: &Message) -> bool {
+        let Some(text) = self.plan.refuse_first_holding else {
+            return false;
+        };
+        let mut state = self.state.lock().expect("proxy state");
+        let holds = String::from_utf8_lossy(&request.body).contains(text);
+        let first = holds && !state.refused_first;
+        state.refused_first |= first;
+        first
+    }
+
     /// Draws this call's fate: no fault, or a fault and its moment.
     fn draw(&self, call: &Call) -> (Option<(Fault, Moment)>, u64) {
         let mut state = self.state.lock().expect("proxy state");
@@ -433,7 +461,7 @@ impl Shared {
         while let Some(request) = read_message(&mut reader, false).await? {
             let call = Call::of(&request);
             let (fault, variant) = self.draw(&call);
-            if self.plan.refuse == Some(call.operation.as_str()) {
+            if self.plan.refuse == Some(call.operation.as_str()) || self.refuse_first(&request) {
                 write_half.write_all(&call.refusal()).await?;
                 continue;
             }

@@ -30,12 +30,17 @@ pub fn minutes_after_t0(minutes: i64) -> Clock {
 pub async fn start(table_prefix: &str) -> (Moto, Deps) {
     let moto = Moto::start();
     let deps = moto.deps(table_prefix).await;
+    seat(&deps).await;
+    (moto, deps)
+}
+
+/// Sam, Kim and Lee on tiers 1, 2 and 3 of `deps`.
+pub async fn seat(deps: &Deps) {
     support::seat_on_call(
         deps.roster.as_ref(),
         &[("Sam", SAM, 1), ("Kim", KIM, 2), ("Lee", LEE, 3)],
     )
     .await;
-    (moto, deps)
 }
 
 /// The escalation run `minutes` after t0 on `deps`, paging a tier every
