@@ -163,6 +163,16 @@ pub trait MentionStore: Send + Sync {
     /// list, due at `remind_at`.
     async fn own_alert(&self, id: &MentionId, remind_at: DateTime<Utc>) -> Result<(), StoreError>;
 
+    /// Books an owned alert's next reminder at `next`, if the current one is
+    /// due by `now`; true for the one caller that should send the current
+    /// reminder (two runs that both saw it due cannot both send it).
+    async fn book_reminder(
+        &self,
+        id: &MentionId,
+        now: DateTime<Utc>,
+        next: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
     /// Brings an owned alert's reminder forward to `remind_at`, unless it is
     /// already due sooner; true if it moved.
     async fn remind_by(&self, id: &MentionId, remind_at: DateTime<Utc>)

@@ -38,6 +38,15 @@ impl Stack {
             .status_code
     }
 
+    /// How many reminders of alert `code` Sam was sent.
+    fn reminders_to_sam(&self, code: &str) -> usize {
+        let reminder = format!("Reminder: {code} ");
+        let sent = self.moto.sms_to(SAM);
+        sent.iter()
+            .filter(|body| body.starts_with(&reminder))
+            .count()
+    }
+
     /// The urgent sample, delivered and stored.
     async fn urgent_post_arrives(&self) {
         let status = self
@@ -291,10 +300,10 @@ async fn a_reminder_whose_booking_is_refused_is_sent_once_by_the_next_run() {
     let (code, _) = stack.sam_acks_the_urgent_alert().await;
     // The escalate runs reach DynamoDB through a proxy that turns down,
     // once and unapplied, the write booking an owner's next reminder (the
-    // DynamoDB adapter's own_alert update).
+    // DynamoDB adapter's book_reminder update).
     let proxy = FaultProxy::start(
         &stack.moto.endpoint,
-        FaultPlan::refusing_first_holding("SET open_alert = :owned"),
+        FaultPlan::refusing_first_holding("SET open_since = :next"),
     )
     .await;
     let proxied = support::deps_for(&support::sdk_config_for(&proxy.endpoint).await, &table);
@@ -311,13 +320,22 @@ async fn a_reminder_whose_booking_is_refused_is_sent_once_by_the_next_run() {
     }
 
     assert_eq!(sent, 1, "the next run sends it");
-    let reminders = stack
-        .moto
-        .sms_to(SAM)
-        .iter()
-        .filter(|body| body.starts_with(&format!("Reminder: {code} ")))
-        .count();
-    assert_eq!(reminders, 1, "one reminder, never two");
+    assert_eq!(stack.reminders_to_sam(&code), 1, "one reminder, never two");
+}
+
+#[tokio::test]
+async fn two_escalate_runs_at_once_send_one_reminder() {
+    let stack = start().await;
+    let (code, _) = stack.sam_acks_the_urgent_alert().await;
+    let (one, other) = (
+        escalator(&stack.deps, 4 * 60 + 2, 60 * 24),
+        escalator(&stack.deps, 4 * 60 + 2, 60 * 24),
+    );
+
+    let (one, other) = tokio::join!(one.run(), other.run());
+
+    assert_eq!(one.unwrap().reminders + other.unwrap().reminders, 1);
+    assert_eq!(stack.reminders_to_sam(&code), 1);
 }
 
 #[tokio::test]

@@ -599,6 +599,24 @@ async fn open_alerts_are_listed_oldest_first_until_settled<S: MentionStore>(stor
     assert!(due_ids(store, "2026-11-24T12:59:00Z", 10).await.is_empty());
     assert_eq!(due_ids(store, "2026-11-24T13:00:00Z", 10).await, ["x:701"]);
 
+    // Booking the next reminder: once per due reminder, whoever asks.
+    let due = at("2026-11-24T13:00:00Z");
+    let next = at("2026-11-24T17:00:00Z");
+    assert!(store.book_reminder(&id, due, next).await.unwrap());
+    assert!(
+        !store.book_reminder(&id, due, next).await.unwrap(),
+        "a second run at the same time sends nothing"
+    );
+    assert!(due_ids(store, "2026-11-24T16:59:00Z", 10).await.is_empty());
+    assert_eq!(due_ids(store, "2026-11-24T17:00:00Z", 10).await, ["x:701"]);
+    assert!(
+        !store
+            .book_reminder(&MentionId::new(Platform::X, "703"), next, next)
+            .await
+            .unwrap(),
+        "only an owned alert has a reminder to book"
+    );
+
     // A promise can bring the reminder forward, never push it back.
     assert!(
         !store

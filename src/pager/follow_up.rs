@@ -219,10 +219,17 @@ impl Pager {
             self.store.own_alert(id, now + QUIET_RETRY).await?;
             return Ok(false);
         }
-        // The next reminder is booked before this one goes: had the booking
-        // failed after the SMS, the next run would send the same reminder
-        // again. A failed SMS waits for the next reminder.
-        self.store.own_alert(id, now + remind_after).await?;
+        // The next reminder is booked before this one goes, by a write only
+        // one run can make: booked after the SMS, a failed booking would
+        // have the next run send the same reminder again, and two runs at
+        // once would both send it. A failed SMS waits for the next reminder.
+        if !self
+            .store
+            .book_reminder(id, now, now + remind_after)
+            .await?
+        {
+            return Ok(false);
+        }
         let text = texts::reminder(code, &record.mention.author.handle, owner.at);
         match self.sms.send(&owner.phone, &text).await {
             Ok(_) => Ok(true),

@@ -599,6 +599,25 @@ impl MentionStore for DynamoStore {
         Ok(())
     }
 
+    async fn book_reminder(
+        &self,
+        id: &MentionId,
+        now: DateTime<Utc>,
+        next: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        // The reminder keys share the id suffix, so they compare by time.
+        written(
+            self.update_mention(id)
+                .update_expression("SET open_since = :next")
+                .condition_expression("open_alert = :owned AND open_since <= :now")
+                .expression_attribute_values(":owned", s(OWNED))
+                .expression_attribute_values(":now", s(format!("{}#{id}", sort_key(now))))
+                .expression_attribute_values(":next", s(format!("{}#{id}", sort_key(next))))
+                .send()
+                .await,
+        )
+    }
+
     async fn remind_by(
         &self,
         id: &MentionId,

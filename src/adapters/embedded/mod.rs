@@ -420,6 +420,23 @@ impl MentionStore for EmbeddedStore {
         Ok(())
     }
 
+    async fn book_reminder(
+        &self,
+        id: &MentionId,
+        now: DateTime<Utc>,
+        next: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let booked = self
+            .conn()
+            .execute(
+                "UPDATE mentions SET open_since = ?3
+                 WHERE id = ?1 AND open_state = 'OWNED' AND open_since <= ?2",
+                params![id.as_str(), sort_key(now), sort_key(next)],
+            )
+            .map_err(unavailable)?;
+        Ok(booked == 1)
+    }
+
     async fn remind_by(
         &self,
         id: &MentionId,
