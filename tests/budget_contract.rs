@@ -85,8 +85,16 @@ async fn held_alerts_are_kept_once_listed_in_order_and_released<S: SmsBudget>(st
         store.held().await.unwrap(),
         vec![first.clone(), other_phone.clone(), second.clone()]
     );
-    store.release(&[first, second]).await.unwrap();
+    assert_eq!(
+        store
+            .release(&[first.clone(), second.clone()])
+            .await
+            .unwrap(),
+        vec![first.clone(), second.clone()]
+    );
     assert_eq!(store.held().await.unwrap(), vec![other_phone]);
+    // A second release (a run beside the first) forgets nothing more.
+    assert!(store.release(&[first, second]).await.unwrap().is_empty());
 }
 
 builders::on_both_stores!(

@@ -85,10 +85,15 @@ impl Pager {
             if self.spend(&phone).await?.is_some() {
                 continue;
             }
-            let body = texts::held_summary(&open);
             // Forgotten before sending: a crash after the send must not
-            // repeat the summary; a failed send holds them again.
-            self.budget.release(&held).await?;
+            // repeat the summary, and a run beside this one summarises only
+            // what it forgot itself; a failed send holds them again.
+            let released = self.budget.release(&held).await?;
+            open.retain(|alert| released.contains(alert));
+            if open.is_empty() {
+                continue;
+            }
+            let body = texts::held_summary(&open);
             match self.sms.send(&phone, &body).await {
                 Ok(_) => {
                     info!(phone = %phone.masked(), held = open.len(), "held alerts summarised");

@@ -68,6 +68,8 @@ pub trait SmsBudget: Send + Sync {
     /// Every alert held back, for every phone, oldest first.
     async fn held(&self) -> Result<Vec<HeldAlert>, StoreError>;
 
-    /// Forgets alerts once their summary is sent.
-    async fn release(&self, held: &[HeldAlert]) -> Result<(), StoreError>;
+    /// Forgets alerts, for their summary; returns those this call forgot.
+    /// Another caller may have forgotten some first: only the alerts a
+    /// caller forgot are its to summarise, so no alert is summarised twice.
+    async fn release(&self, held: &[HeldAlert]) -> Result<Vec<HeldAlert>, StoreError>;
 }

@@ -116,10 +116,13 @@ impl SmsBudget for DynamoStore {
         Ok(held)
     }
 
-    async fn release(&self, held: &[HeldAlert]) -> Result<(), StoreError> {
+    async fn release(&self, held: &[HeldAlert]) -> Result<Vec<HeldAlert>, StoreError> {
+        let mut released = Vec::new();
         for alert in held {
-            self.delete(HELD_PK, held_sk(alert)).await?;
+            if self.delete(HELD_PK, held_sk(alert)).await? {
+                released.push(alert.clone());
+            }
         }
-        Ok(())
+        Ok(released)
     }
 }

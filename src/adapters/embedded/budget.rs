@@ -91,15 +91,20 @@ impl SmsBudget for EmbeddedStore {
         )
     }
 
-    async fn release(&self, held: &[HeldAlert]) -> Result<(), StoreError> {
+    async fn release(&self, held: &[HeldAlert]) -> Result<Vec<HeldAlert>, StoreError> {
         let conn = self.conn();
+        let mut released = Vec::new();
         for alert in held {
-            conn.execute(
-                "DELETE FROM held_alerts WHERE phone = ?1 AND mention_id = ?2",
-                params![alert.phone.as_str(), alert.mention.as_str()],
-            )
-            .map_err(unavailable)?;
+            let deleted = conn
+                .execute(
+                    "DELETE FROM held_alerts WHERE phone = ?1 AND mention_id = ?2",
+                    params![alert.phone.as_str(), alert.mention.as_str()],
+                )
+                .map_err(unavailable)?;
+            if deleted == 1 {
+                released.push(alert.clone());
+            }
         }
-        Ok(())
+        Ok(released)
     }
 }
