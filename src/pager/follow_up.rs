@@ -211,11 +211,8 @@ impl Pager {
         }
         let contacts = self.roster.contacts().await?;
         let owner_contact = contacts.iter().find(|c| c.phone == owner.phone);
-        if owner_contact.is_some_and(|c| c.opted_out || c.is_quiet_at(now))
-            || self.spend(&owner.phone).await?.is_some()
-        {
-            // A reminder can wait for the end of quiet hours, or for
-            // room under the SMS caps.
+        // A reminder can wait for the end of quiet hours...
+        if owner_contact.is_some_and(|c| c.opted_out || c.is_quiet_at(now)) {
             self.store.own_alert(id, now + QUIET_RETRY).await?;
             return Ok(false);
         }
@@ -228,6 +225,12 @@ impl Pager {
             .book_reminder(id, now, now + remind_after)
             .await?
         {
+            return Ok(false);
+        }
+        // ...or for room under the SMS caps, counted only by the run that
+        // sends.
+        if self.spend(&owner.phone).await?.is_some() {
+            self.store.own_alert(id, now + QUIET_RETRY).await?;
             return Ok(false);
         }
         let text = texts::reminder(code, &record.mention.author.handle, owner.at);
