@@ -303,7 +303,7 @@ async fn a_reminder_whose_booking_is_refused_is_sent_once_by_the_next_run() {
     // DynamoDB adapter's book_reminder update).
     let proxy = FaultProxy::start(
         &stack.moto.endpoint,
-        FaultPlan::refusing_first_holding("SET open_since = :next"),
+        FaultPlan::refusing_first_holding("open_since <= :at"),
     )
     .await;
     let proxied = support::deps_for(&support::sdk_config_for(&proxy.endpoint).await, &table);

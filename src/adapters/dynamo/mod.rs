@@ -130,6 +130,12 @@ fn day_of(at: DateTime<Utc>) -> String {
 }
 
 /// Sortable timestamps with a fixed width, so string order is time order.
+/// An owned alert's place on the reminder list: its time, then its id.
+/// The keys of one alert share the suffix, so they compare by time.
+fn reminder_key(id: &MentionId, at: DateTime<Utc>) -> AttributeValue {
+    s(format!("{}#{id}", sort_key(at)))
+}
+
 fn sort_key(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
@@ -299,6 +305,28 @@ impl DynamoStore {
     pub(super) fn update_mention(&self, id: &MentionId) -> UpdateItemFluentBuilder {
         self.update_at(mention_pk(id), "MENTION")
             .condition_expression("attribute_exists(pk)")
+    }
+
+    /// Moves an owned alert's reminder to `to` if the current one stands
+    /// `than` (`<=`, `>`) `at`; true if it moved. The condition replaces
+    /// the existence one: an owned alert exists.
+    async fn move_reminder(
+        &self,
+        id: &MentionId,
+        to: DateTime<Utc>,
+        than: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        written(
+            self.update_mention(id)
+                .update_expression("SET open_since = :to")
+                .condition_expression(format!("open_alert = :owned AND open_since {than} :at"))
+                .expression_attribute_values(":owned", s(OWNED))
+                .expression_attribute_values(":to", reminder_key(id, to))
+                .expression_attribute_values(":at", reminder_key(id, at))
+                .send()
+                .await,
+        )
     }
 
     /// Alerts in one partition of `open-alerts` up to `until`, oldest first.
@@ -592,7 +620,7 @@ impl MentionStore for DynamoStore {
         self.update_mention(id)
             .update_expression("SET open_alert = :owned, open_since = :remind")
             .expression_attribute_values(":owned", s(OWNED))
-            .expression_attribute_values(":remind", s(format!("{}#{id}", sort_key(remind_at))))
+            .expression_attribute_values(":remind", reminder_key(id, remind_at))
             .send()
             .await
             .map_err(unavailable)?;
@@ -605,17 +633,7 @@ impl MentionStore for DynamoStore {
         now: DateTime<Utc>,
         next: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        // The reminder keys share the id suffix, so they compare by time.
-        written(
-            self.update_mention(id)
-                .update_expression("SET open_since = :next")
-                .condition_expression("open_alert = :owned AND open_since <= :now")
-                .expression_attribute_values(":owned", s(OWNED))
-                .expression_attribute_values(":now", s(format!("{}#{id}", sort_key(now))))
-                .expression_attribute_values(":next", s(format!("{}#{id}", sort_key(next))))
-                .send()
-                .await,
-        )
+        self.move_reminder(id, next, "<=", now).await
     }
 
     async fn remind_by(
@@ -623,16 +641,7 @@ impl MentionStore for DynamoStore {
         id: &MentionId,
         remind_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        written(
-            self.update_mention(id)
-                .update_expression("SET open_since = :remind")
-                // Replaces the existence condition: an owned alert exists.
-                .condition_expression("open_alert = :owned AND open_since > :remind")
-                .expression_attribute_values(":owned", s(OWNED))
-                .expression_attribute_values(":remind", s(format!("{}#{id}", sort_key(remind_at))))
-                .send()
-                .await,
-        )
+        self.move_reminder(id, remind_at, ">", remind_at).await
     }
 
     async fn reminders_due(

@@ -256,6 +256,28 @@ impl EmbeddedStore {
             .transpose()
     }
 
+    /// Moves an owned alert's reminder to `to` if the current one stands
+    /// `than` (`<=`, `>`) `at`; true if it moved.
+    fn move_reminder(
+        &self,
+        id: &MentionId,
+        to: DateTime<Utc>,
+        than: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let moved = self
+            .conn()
+            .execute(
+                &format!(
+                    "UPDATE mentions SET open_since = ?2
+                     WHERE id = ?1 AND open_state = 'OWNED' AND open_since {than} ?3"
+                ),
+                params![id.as_str(), sort_key(to), sort_key(at)],
+            )
+            .map_err(unavailable)?;
+        Ok(moved == 1)
+    }
+
     /// Stores `value` as JSON by `upsert`, which binds `key` as ?1 and the
     /// JSON as ?2.
     pub(super) fn put_json<T: serde::Serialize + ?Sized>(
@@ -426,15 +448,7 @@ impl MentionStore for EmbeddedStore {
         now: DateTime<Utc>,
         next: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let booked = self
-            .conn()
-            .execute(
-                "UPDATE mentions SET open_since = ?3
-                 WHERE id = ?1 AND open_state = 'OWNED' AND open_since <= ?2",
-                params![id.as_str(), sort_key(now), sort_key(next)],
-            )
-            .map_err(unavailable)?;
-        Ok(booked == 1)
+        self.move_reminder(id, next, "<=", now)
     }
 
     async fn remind_by(
@@ -442,15 +456,7 @@ impl MentionStore for EmbeddedStore {
         id: &MentionId,
         remind_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let moved = self
-            .conn()
-            .execute(
-                "UPDATE mentions SET open_since = ?2
-                 WHERE id = ?1 AND open_state = 'OWNED' AND open_since > ?2",
-                params![id.as_str(), sort_key(remind_at)],
-            )
-            .map_err(unavailable)?;
-        Ok(moved == 1)
+        self.move_reminder(id, remind_at, ">", remind_at)
     }
 
     async fn reminders_due(
