@@ -1,16 +1,13 @@
 //! Secrets for Lambda: from the environment, or from SSM SecureString
 //! parameters named in `<NAME>_PARAM`. A function's secrets are fetched
-//! together once per cold start: one GetParameters call for up to ten of
-//! them, not a round trip each.
+//! together once per cold start (`ssm::ParameterStore`: one GetParameters
+//! call for up to ten of them), not a round trip each.
 
 use std::collections::BTreeMap;
 
 use super::ssm::{Parameter, ParameterStore};
 use crate::config::{self, ConfigError, SECRET_PARAM_SUFFIX, Secret};
 use crate::platforms::reply::ReplyCredentials;
-
-/// The most names one GetParameters call takes.
-const GET_PARAMETERS_LIMIT: usize = 10;
 
 /// The secrets a function asked for, as found.
 pub struct Secrets {
@@ -55,35 +52,33 @@ impl Secrets {
             name: stored[0].0,
             reason: err.to_string(),
         })?;
-        for batch in stored.chunks(GET_PARAMETERS_LIMIT) {
-            let parameters: Vec<String> = batch.iter().map(|(_, p)| p.clone()).collect();
-            let answered =
-                ssm.get_parameters(&parameters)
-                    .await
-                    .map_err(|err| ConfigError::Invalid {
-                        name: batch[0].0,
-                        reason: format!(
-                            "cannot read SSM parameters {}: {err}",
-                            parameters.join(", ")
-                        ),
-                    })?;
-            for (name, requested) in batch {
-                let value = answered
-                    .iter()
-                    .find(|parameter| answers(parameter, requested))
-                    .map(|parameter| parameter.value.as_str())
-                    .ok_or_else(|| ConfigError::Invalid {
-                        name,
-                        reason: format!("SSM parameter {requested} not found"),
-                    })?;
-                if value.is_empty() {
-                    return Err(ConfigError::Invalid {
-                        name,
-                        reason: format!("SSM parameter {requested} is empty"),
-                    });
-                }
-                found.insert(*name, Secret::new(value));
+        let parameters: Vec<String> = stored.iter().map(|(_, p)| p.clone()).collect();
+        let answered =
+            ssm.get_parameters(&parameters)
+                .await
+                .map_err(|err| ConfigError::Invalid {
+                    name: stored[0].0,
+                    reason: format!(
+                        "cannot read SSM parameters {}: {err}",
+                        parameters.join(", ")
+                    ),
+                })?;
+        for (name, requested) in stored {
+            let value = answered
+                .iter()
+                .find(|parameter| answers(parameter, &requested))
+                .map(|parameter| parameter.value.as_str())
+                .ok_or_else(|| ConfigError::Invalid {
+                    name,
+                    reason: format!("SSM parameter {requested} not found"),
+                })?;
+            if value.is_empty() {
+                return Err(ConfigError::Invalid {
+                    name,
+                    reason: format!("SSM parameter {requested} is empty"),
+                });
             }
+            found.insert(name, Secret::new(value));
         }
         Ok(Self { found })
     }

@@ -24,6 +24,8 @@ use crate::https;
 /// The JSON protocol version of the SSM API.
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 const GET_PARAMETERS_TARGET: &str = "AmazonSSM.GetParameters";
+/// The most names one GetParameters call takes.
+const GET_PARAMETERS_LIMIT: usize = 10;
 /// SigV4's name for the service.
 const SIGNING_NAME: &str = "ssm";
 /// First backoff; doubled each retry, then jittered.
@@ -163,9 +165,19 @@ impl ParameterStore {
         })
     }
 
-    /// The parameters `names` (at most ten), decrypted. Names SSM does not
-    /// know are simply absent from the answer.
+    /// The parameters `names`, decrypted, in as few calls as the API
+    /// allows (ten names a call). Names SSM does not know are simply absent
+    /// from the answer.
     pub async fn get_parameters(&self, names: &[String]) -> Result<Vec<Parameter>, SsmError> {
+        let mut answered = Vec::new();
+        for batch in names.chunks(GET_PARAMETERS_LIMIT) {
+            answered.extend(self.get_batch(batch).await?);
+        }
+        Ok(answered)
+    }
+
+    /// One GetParameters call, bounded by the operation timeout.
+    async fn get_batch(&self, names: &[String]) -> Result<Vec<Parameter>, SsmError> {
         match self.operation_timeout {
             Some(limit) => tokio::time::timeout(limit, self.get_with_retries(names))
                 .await
