@@ -15,7 +15,9 @@ use serde::Deserialize;
 
 use super::UNKNOWN_AUTHOR;
 use super::http::{self, Http};
+use crate::config;
 use crate::domain::Mention;
+use crate::https::HttpSetupError;
 
 const PROFILES_PATH: &str = "/xrpc/app.bsky.actor.getProfiles";
 /// Actors per `getProfiles` call, the API's maximum.
@@ -58,6 +60,12 @@ impl BlueskyProfiles {
             base_url: base_url.into(),
             known: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The look-up at the AppView `BLUESKY_API_BASE_URL` names (the
+    /// public one by default), on its own platform HTTP client.
+    pub fn from_env() -> Result<Self, HttpSetupError> {
+        Ok(Self::new(Http::new()?, config::BLUESKY_APP_VIEW.url()))
     }
 
     fn known(&self) -> MutexGuard<'_, HashMap<String, Profile>> {

@@ -3,12 +3,11 @@
 
 use std::sync::Arc;
 
-use earshot::config::{self, FunctionBudget};
+use earshot::config::FunctionBudget;
 use earshot::domain::Clock;
 use earshot::firehose::{Firehose, FirehoseSettings, FirehoseSummary, WebSocketConnector};
 use earshot::lambda::{ColdStart, cold_start};
 use earshot::platforms::bluesky_profiles::BlueskyProfiles;
-use earshot::platforms::http::Http;
 use earshot::poll::deadline_from;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
@@ -17,7 +16,7 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     let ColdStart { deps, store, .. } = cold_start(FunctionBudget::Firehose).await?;
     let settings = FirehoseSettings::from_env()?;
-    let profiles = BlueskyProfiles::new(Http::new()?, config::BLUESKY_APP_VIEW.url());
+    let profiles = BlueskyProfiles::from_env()?;
     let firehose = &Firehose::new(
         &deps,
         store,

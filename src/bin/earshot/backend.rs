@@ -159,7 +159,6 @@ impl Backend {
             Connector, Firehose, FirehoseSettings, ReplayConnector, WebSocketConnector,
         };
         use earshot::platforms::bluesky_profiles::BlueskyProfiles;
-        use earshot::platforms::http::Http;
         let text = String::from_utf8_lossy(event);
         let first = text.lines().find(|line| !line.trim().is_empty());
         let replay =
@@ -196,10 +195,7 @@ impl Backend {
         if !replay {
             // A live stream's authors are looked up as on Lambda; a
             // replayed file stays offline.
-            firehose = firehose.with_profiles(BlueskyProfiles::new(
-                Http::new()?,
-                earshot::config::BLUESKY_APP_VIEW.url(),
-            ));
+            firehose = firehose.with_profiles(BlueskyProfiles::from_env()?);
         }
         // Read for `seconds`, then save and report, as a Lambda run would.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds) + margin;
